@@ -1,0 +1,196 @@
+"""Post-incident reviews: the review document, its timeline, follow-ups and the shared codebook."""
+
+from __future__ import annotations
+
+from django.conf import settings
+from django.db import models
+from django.utils import timezone
+from django.utils.text import slugify
+from simple_history.models import HistoricalRecords
+
+from incidents.models import Difficulty, Incident, Surprise, Team
+
+
+class Review(models.Model):
+    class Status(models.TextChoices):
+        NOT_STARTED = "not_started", "Not started"
+        SCHEDULED = "scheduled", "Scheduled"
+        IN_PROGRESS = "in_progress", "In progress"
+        PUBLISHED = "published", "Published"
+
+    incident = models.OneToOneField(Incident, on_delete=models.CASCADE, related_name="review")
+    facilitator = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="facilitated_reviews",
+    )
+    status = models.CharField(max_length=20, choices=Status.choices, default=Status.NOT_STARTED)
+    scheduled_for = models.DateTimeField(null=True, blank=True)
+    published_at = models.DateTimeField(null=True, blank=True)
+    narrative = models.TextField(blank=True, help_text="The story of the incident, in Markdown.")
+    mitigators = models.TextField("mitigators / what went well", blank=True)
+    contributors = models.TextField("contributors and enablers", blank=True)
+    risks = models.TextField(blank=True)
+    still_unclear = models.TextField(blank=True)
+    data_reviewed = models.TextField(
+        blank=True, help_text="Dashboards, logs, chat channels and documents looked at."
+    )
+    # Raised on every save of a section; a save that carries an older version is a conflict.
+    version = models.PositiveIntegerField(default=1)
+    created_at = models.DateTimeField(auto_now_add=True)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    history = HistoricalRecords()
+
+    class Meta:
+        ordering = ["-incident__started_at"]
+        indexes = [models.Index(fields=["status", "published_at"])]
+
+    def __str__(self) -> str:
+        return f"Review of {self.incident.reference}"
+
+    @property
+    def is_published(self) -> bool:
+        return self.status == self.Status.PUBLISHED
+
+
+class TimelineEntry(models.Model):
+    class Kind(models.TextChoices):
+        DETECTION = "detection", "Detection"
+        DIAGNOSIS = "diagnosis", "Diagnosis"
+        REPAIR = "repair", "Repair"
+        KEY_MOMENT = "key_moment", "Key moment"
+        NOTE = "note", "Note"
+
+    incident = models.ForeignKey(Incident, on_delete=models.CASCADE, related_name="timeline")
+    at = models.DateTimeField()
+    kind = models.CharField(max_length=20, choices=Kind.choices, default=Kind.NOTE)
+    text = models.TextField()
+    evidence_url = models.URLField(blank=True, help_text="Link to a graph, log or chat message.")
+    author = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="timeline_entries",
+    )
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    history = HistoricalRecords()
+
+    class Meta:
+        verbose_name_plural = "timeline entries"
+        ordering = ["at", "pk"]
+        indexes = [models.Index(fields=["incident", "at"])]
+
+    def __str__(self) -> str:
+        return f"{self.at:%Y-%m-%d %H:%M} {self.get_kind_display()}: {self.text[:60]}"
+
+
+class ActionItemQuerySet(models.QuerySet):
+    def open(self):
+        return self.filter(status__in=[ActionItem.Status.OPEN, ActionItem.Status.IN_PROGRESS])
+
+    def overdue(self, today=None):
+        today = today or timezone.localdate()
+        return self.open().filter(due_date__lt=today)
+
+    def unowned(self):
+        return self.filter(owner_team__isnull=True)
+
+
+class ActionItem(models.Model):
+    """A follow-up agreed after the review, with an owner team and a due date."""
+
+    class Status(models.TextChoices):
+        OPEN = "open", "Open"
+        IN_PROGRESS = "in_progress", "In progress"
+        DONE = "done", "Done"
+        WONT_DO = "wont_do", "Won't do"
+
+    class Kind(models.TextChoices):
+        DETECTIVE = "detective", "Detective"
+        PREVENTIVE = "preventive", "Preventive"
+        CORRECTIVE = "corrective", "Corrective"
+        LEARNING = "learning", "Learning"
+
+    review = models.ForeignKey(Review, on_delete=models.CASCADE, related_name="action_items")
+    title = models.CharField(max_length=200)
+    description = models.TextField(blank=True)
+    owner_team = models.ForeignKey(
+        Team,
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="action_items",
+        help_text="Leave empty only if nobody owns it yet: an unowned follow-up is a gap.",
+    )
+    assignee = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="action_items",
+    )
+    due_date = models.DateField(null=True, blank=True)
+    status = models.CharField(max_length=20, choices=Status.choices, default=Status.OPEN)
+    kind = models.CharField(max_length=20, choices=Kind.choices, default=Kind.CORRECTIVE)
+    external_url = models.URLField(blank=True, help_text="The ticket in your tracker.")
+    completed_at = models.DateTimeField(null=True, blank=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    objects = ActionItemQuerySet.as_manager()
+    history = HistoricalRecords()
+
+    class Meta:
+        verbose_name = "follow-up"
+        verbose_name_plural = "follow-ups"
+        ordering = ["due_date", "pk"]
+        indexes = [
+            models.Index(fields=["status", "due_date"]),
+            models.Index(fields=["completed_at"]),
+        ]
+
+    def __str__(self) -> str:
+        return self.title
+
+    def save(self, *args, **kwargs):
+        # completed_at follows the status so "time to done" is always computable.
+        if self.status == self.Status.DONE and self.completed_at is None:
+            self.completed_at = timezone.now()
+        elif self.status != self.Status.DONE:
+            self.completed_at = None
+        super().save(*args, **kwargs)
+
+    @property
+    def is_open(self) -> bool:
+        return self.status in (self.Status.OPEN, self.Status.IN_PROGRESS)
+
+    @property
+    def is_overdue(self) -> bool:
+        return self.is_open and self.due_date is not None and self.due_date < timezone.localdate()
+
+
+class Theme(models.Model):
+    """An entry of the shared codebook, attached to incidents, surprises and difficulties."""
+
+    name = models.CharField(max_length=100, unique=True)
+    slug = models.SlugField(max_length=100, unique=True)
+    description = models.TextField(blank=True)
+    incidents = models.ManyToManyField(Incident, related_name="themes", blank=True)
+    surprises = models.ManyToManyField(Surprise, related_name="themes", blank=True)
+    difficulties = models.ManyToManyField(Difficulty, related_name="themes", blank=True)
+
+    class Meta:
+        ordering = ["name"]
+
+    def __str__(self) -> str:
+        return self.name
+
+    def save(self, *args, **kwargs):
+        if not self.slug:
+            self.slug = slugify(self.name)[:100]
+        super().save(*args, **kwargs)
