@@ -17,7 +17,7 @@ import random
 from datetime import UTC, datetime, timedelta
 
 from incidents.models import Difficulty, IncidentSystem, NearMiss, OwnershipGap, Severity, System
-from reviews.models import ActionItem, Review, TimelineEntry
+from reviews.models import ActionItem, Participant, Review, TimelineEntry
 
 ANCHOR = datetime(2026, 1, 1, tzinfo=UTC)
 SEED = 20260101
@@ -396,20 +396,23 @@ def _incident(
 def _review(rng, incident, fraction, touched, facilitator_users, responder_users):
     from tests import factories as f
 
-    needs_review = incident.severity in (Severity.SEV1, Severity.SEV2) or rng.random() < 0.35
+    age_days = (ANCHOR - incident.started_at).days
+    # Recent incidents are more often still waiting for, or in, a review.
+    needs_review = incident.severity in (Severity.SEV1, Severity.SEV2) or rng.random() < (
+        0.6 if age_days <= 40 else 0.35
+    )
     if not needs_review:
         return
-    age_days = (ANCHOR - incident.started_at).days
-    if age_days > 45:
+    if age_days > 60:
         status = rng.choices([Review.Status.PUBLISHED, Review.Status.IN_PROGRESS], [9, 1])[0]
-    elif age_days > 14:
+    elif age_days > 30:
         status = rng.choice(
             [Review.Status.PUBLISHED, Review.Status.IN_PROGRESS, Review.Status.SCHEDULED]
         )
     else:
-        status = rng.choice(
-            [Review.Status.NOT_STARTED, Review.Status.SCHEDULED, Review.Status.IN_PROGRESS]
-        )
+        # Cycle, so the most recent reviews always cover every early state.
+        early = [Review.Status.NOT_STARTED, Review.Status.SCHEDULED, Review.Status.IN_PROGRESS]
+        status = early[incident.pk % 3]
     resolved = incident.resolved_at or incident.started_at
     published_at = None
     if status == Review.Status.PUBLISHED:
@@ -433,6 +436,7 @@ def _review(rng, incident, fraction, touched, facilitator_users, responder_users
         still_unclear="Why the health check passed during the outage." if published_at else "",
         data_reviewed="Service dashboard, deploy log, incident channel." if published_at else "",
     )
+    _participants(rng, review, incident, status, published_at)
     moments = [
         (incident.detected_at, TimelineEntry.Kind.DETECTION, "Alert fired; on-call acknowledged."),
         (
@@ -473,6 +477,57 @@ def _review(rng, incident, fraction, touched, facilitator_users, responder_users
                 ActionItem.objects.filter(pk=item.pk).update(
                     completed_at=min(due, ANCHOR) - timedelta(days=rng.randint(0, 10))
                 )
+
+
+def _participants(rng, review, incident, status, published_at):
+    from tests import factories as f
+
+    if status == Review.Status.NOT_STARTED:
+        return
+    people = [incident.lead, *incident.responders.all()]
+    teams = list(incident.teams.all()) or [None]
+    seen = set()
+    for person in people:
+        if person is None or person.pk in seen:
+            continue
+        seen.add(person.pk)
+        interviewed = status != Review.Status.SCHEDULED and rng.random() < 0.7
+        f.ParticipantFactory(
+            review=review,
+            user=person,
+            role=Participant.Role.INCIDENT_LEAD
+            if person == incident.lead
+            else Participant.Role.RESPONDER,
+            team=rng.choice(teams),
+            interviewed_at=(incident.resolved_at or incident.started_at)
+            + timedelta(days=rng.randint(1, 3))
+            if interviewed
+            else None,
+            interview_notes="Walked through the first 20 minutes on the timeline."
+            if interviewed
+            else "",
+        )
+        if published_at and rng.random() < 0.6:
+            # Later reviews teach more: the learning share rises over the period.
+            learned = rng.random() < 0.45 + 0.4 * (
+                published_at - (ANCHOR - timedelta(days=DAYS))
+            ) / timedelta(days=DAYS)
+            f.SurveyResponseFactory(
+                review=review,
+                respondent=person,
+                learned_something=learned,
+                would_attend_again=rng.random() < 0.85,
+                still_unclear=rng.choice(["", "", "How the failover decides a node is unhealthy."]),
+                submitted_at=min(published_at + timedelta(days=rng.randint(0, 5)), ANCHOR),
+            )
+    if rng.random() < 0.3:
+        f.ParticipantFactory(
+            review=review,
+            user=None,
+            name="Sam from Customer Support",
+            role=Participant.Role.STAKEHOLDER,
+            team=None,
+        )
 
 
 def _near_miss(rng, occurred_at, fraction, systems, responder_users, themes):

@@ -14,6 +14,7 @@ from django.db import models, transaction
 from django.db.models import Exists, OuterRef, Q
 from django.urls import reverse
 from django.utils.text import slugify
+from simple_history.models import HistoricalRecords
 
 
 class Team(models.Model):
@@ -378,6 +379,8 @@ class Surprise(Signal):
     noticed_by = models.CharField(max_length=200, blank=True)
     notes = models.TextField(blank=True)
 
+    history = HistoricalRecords()
+
     class Meta(Signal.Meta):
         ordering = ["noticed_at", "pk"]
         constraints = [
@@ -417,6 +420,8 @@ class Difficulty(Signal):
     source = models.CharField(max_length=20, choices=Source.choices, default=Source.DEBRIEF)
     minutes_lost = models.PositiveIntegerField(null=True, blank=True)
 
+    history = HistoricalRecords()
+
     class Meta(Signal.Meta):
         verbose_name = "difficulty in understanding"
         verbose_name_plural = "difficulties in understanding"
@@ -448,6 +453,8 @@ class OwnershipGap(Signal):
         related_name="ownership_gaps_taken",
         verbose_name="team that took ownership",
     )
+
+    history = HistoricalRecords()
 
     class Meta(Signal.Meta):
         ordering = ["pk"]

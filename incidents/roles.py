@@ -1,6 +1,9 @@
-"""The two roles, as Django groups. Every other logged-in user reads.
+"""Who may do what: the two roles (Django groups) and every permission rule, in one place.
 
-One place answers "may this person do that?" so pages, admin and API agree.
+Facilitators create, run and publish reviews. Responders log incidents and add what they saw
+(timeline entries, surprises, difficulties, ownership gaps, near misses). Every other
+logged-in user reads. Private incidents are visible only to the people involved
+(`Incident.objects.visible_to`). Pages, admin and API all ask these functions.
 """
 
 from __future__ import annotations
@@ -28,3 +31,47 @@ def is_responder(user) -> bool:
     if not user.is_authenticated:
         return False
     return user.is_superuser or bool({RESPONDERS, FACILITATORS} & _group_names(user))
+
+
+def can_view_incident(user, incident) -> bool:
+    from incidents.models import Incident
+
+    if not incident.is_private or user.is_superuser:
+        return True
+    return Incident.objects.visible_to(user).filter(pk=incident.pk).exists()
+
+
+def _review_is_published(incident) -> bool:
+    review = getattr(incident, "review", None) if hasattr(incident, "review") else None
+    return review is not None and review.is_published
+
+
+def can_contribute_to_incident(user, incident) -> bool:
+    """Add or edit timeline entries, surprises, difficulties and ownership gaps.
+
+    A published review freezes what it is built on."""
+    return (
+        is_responder(user)
+        and can_view_incident(user, incident)
+        and not _review_is_published(incident)
+    )
+
+
+def can_run_review(user, review) -> bool:
+    """Edit the review's sections, themes, participants and follow-ups; publish it."""
+    return (
+        is_facilitator(user)
+        and can_view_incident(user, review.incident)
+        and not review.is_published
+    )
+
+
+def can_create_review(user, incident) -> bool:
+    return is_facilitator(user) and can_view_incident(user, incident)
+
+
+def can_update_follow_up_status(user, action_item) -> bool:
+    """Follow-up status stays editable after publication: the work goes on."""
+    if not can_view_incident(user, action_item.review.incident):
+        return False
+    return is_responder(user) or action_item.assignee_id == user.pk

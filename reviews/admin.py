@@ -3,7 +3,7 @@ from __future__ import annotations
 from django.contrib import admin
 from simple_history.admin import SimpleHistoryAdmin
 
-from reviews.models import ActionItem, Review, Theme, TimelineEntry
+from reviews.models import ActionItem, Participant, Review, SurveyResponse, Theme, TimelineEntry
 
 
 class ActionItemInline(admin.TabularInline):
@@ -11,6 +11,13 @@ class ActionItemInline(admin.TabularInline):
     extra = 0
     fields = ["title", "owner_team", "assignee", "due_date", "status", "kind", "external_url"]
     autocomplete_fields = ["owner_team", "assignee"]
+
+
+class ParticipantInline(admin.TabularInline):
+    model = Participant
+    extra = 0
+    fields = ["user", "name", "role", "team", "interviewed_at", "interview_notes"]
+    autocomplete_fields = ["user", "team"]
 
 
 class IncidentVisibleAdmin(SimpleHistoryAdmin):
@@ -36,7 +43,7 @@ class ReviewAdmin(IncidentVisibleAdmin):
     autocomplete_fields = ["incident", "facilitator"]
     list_select_related = ["incident", "facilitator"]
     readonly_fields = ["version"]
-    inlines = [ActionItemInline]
+    inlines = [ParticipantInline, ActionItemInline]
 
 
 @admin.register(TimelineEntry)
@@ -74,3 +81,29 @@ class ThemeAdmin(admin.ModelAdmin):
     prepopulated_fields = {"slug": ["name"]}
     filter_horizontal = ["incidents"]
     autocomplete_fields = ["surprises", "difficulties"]
+
+
+@admin.register(SurveyResponse)
+class SurveyResponseAdmin(IncidentVisibleAdmin):
+    incident_path = "review__incident"
+    list_display = [
+        "review",
+        "respondent",
+        "learned_something",
+        "would_attend_again",
+        "submitted_at",
+    ]
+    list_filter = ["learned_something", "would_attend_again", "submitted_at"]
+    search_fields = ["review__incident__reference", "still_unclear"]
+    autocomplete_fields = ["review", "respondent"]
+    list_select_related = ["review__incident", "respondent"]
+
+
+@admin.register(Participant)
+class ParticipantAdmin(IncidentVisibleAdmin):
+    incident_path = "review__incident"
+    list_display = ["__str__", "review", "team", "interviewed_at"]
+    list_filter = ["role", "interviewed_at"]
+    search_fields = ["name", "user__username", "review__incident__reference"]
+    autocomplete_fields = ["review", "user", "team"]
+    list_select_related = ["review__incident", "user", "team"]

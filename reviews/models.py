@@ -194,3 +194,77 @@ class Theme(models.Model):
         if not self.slug:
             self.slug = slugify(self.name)[:100]
         super().save(*args, **kwargs)
+
+
+class Participant(models.Model):
+    """Someone who took part in the incident or the review, and whether they were interviewed."""
+
+    class Role(models.TextChoices):
+        INCIDENT_LEAD = "incident_lead", "Incident lead"
+        RESPONDER = "responder", "Responder"
+        OWNER = "owner", "Owner of an affected system"
+        STAKEHOLDER = "stakeholder", "Stakeholder"
+        OBSERVER = "observer", "Observer"
+
+    review = models.ForeignKey(Review, on_delete=models.CASCADE, related_name="participants")
+    user = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="review_participations",
+    )
+    name = models.CharField(max_length=200, blank=True, help_text="For people without an account.")
+    role = models.CharField(max_length=20, choices=Role.choices, default=Role.RESPONDER)
+    team = models.ForeignKey(
+        Team, null=True, blank=True, on_delete=models.SET_NULL, related_name="review_participations"
+    )
+    interviewed_at = models.DateTimeField(null=True, blank=True)
+    interview_notes = models.TextField(blank=True)
+
+    history = HistoricalRecords()
+
+    class Meta:
+        ordering = ["pk"]
+        constraints = [
+            models.CheckConstraint(
+                condition=~models.Q(user__isnull=True, name=""),
+                name="participant_has_user_or_name",
+                violation_error_message="Choose a user or type a name.",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        who = self.name or (
+            self.user.get_full_name() or self.user.get_username() if self.user else ""
+        )
+        return f"{who} ({self.get_role_display()})"
+
+    @property
+    def was_interviewed(self) -> bool:
+        return self.interviewed_at is not None
+
+
+class SurveyResponse(models.Model):
+    """The short learning survey sent to participants after a review is published."""
+
+    review = models.ForeignKey(Review, on_delete=models.CASCADE, related_name="survey_responses")
+    respondent = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="survey_responses"
+    )
+    learned_something = models.BooleanField("Did you learn something that will change your work?")
+    would_attend_again = models.BooleanField("Would you come to another review?")
+    still_unclear = models.TextField("What is still unclear?", blank=True)
+    submitted_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        ordering = ["submitted_at"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["review", "respondent"], name="one_survey_response_per_person"
+            ),
+        ]
+        indexes = [models.Index(fields=["submitted_at"])]
+
+    def __str__(self) -> str:
+        return f"Survey for {self.review.incident.reference} by {self.respondent}"

@@ -21,7 +21,14 @@ from incidents.models import (
     Team,
 )
 from incidents.roles import FACILITATORS, RESPONDERS
-from reviews.models import ActionItem, Review, Theme, TimelineEntry
+from reviews.models import (
+    ActionItem,
+    Participant,
+    Review,
+    SurveyResponse,
+    Theme,
+    TimelineEntry,
+)
 
 
 class BaseFactory(factory.django.DjangoModelFactory):
@@ -231,3 +238,24 @@ class ThemeFactory(BaseFactory):
 
     name = factory.Sequence(lambda n: f"Theme {n}")
     description = factory.Faker("sentence")
+
+
+class ParticipantFactory(BaseFactory):
+    class Meta:
+        model = Participant
+        skip_postgeneration_save = True
+
+    review = factory.SubFactory(ReviewFactory)
+    user = factory.SubFactory(UserFactory)
+    role = Participant.Role.RESPONDER
+
+
+class SurveyResponseFactory(BaseFactory):
+    class Meta:
+        model = SurveyResponse
+        skip_postgeneration_save = True
+
+    review = factory.SubFactory(ReviewFactory, status=Review.Status.PUBLISHED)
+    respondent = factory.SubFactory(UserFactory)
+    learned_something = True
+    would_attend_again = True

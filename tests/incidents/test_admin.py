@@ -12,6 +12,8 @@ from django.utils import timezone
 from incidents.models import Incident, Surprise
 from tests.factories import (
     ActionItemFactory,
+    ParticipantFactory,
+    SurveyResponseFactory,
     DifficultyFactory,
     IncidentFactory,
     NearMissFactory,
@@ -38,6 +40,8 @@ def one_of_everything():
     OwnershipGapFactory(incident=incident)
     TimelineEntryFactory(incident=incident)
     ActionItemFactory(review=review)
+    ParticipantFactory(review=review)
+    SurveyResponseFactory(review=review)
     ThemeFactory().incidents.add(incident)
     NearMissFactory(systems=[system])
 

@@ -33,6 +33,8 @@ DUMPED_MODELS = [
     "reviews.timelineentry",
     "reviews.actionitem",
     "reviews.theme",
+    "reviews.participant",
+    "reviews.surveyresponse",
 ]
 
 
