@@ -17,3 +17,7 @@ def incident_list(request):
 def incident_detail(request, reference):
     incident = get_object_or_404(Incident.objects.visible_to(request.user), reference=reference)
     return render(request, "incidents/incident_detail.html", {"incident": incident})
+
+
+def home(request):
+    return render(request, "home.html")

@@ -1,5 +1,1 @@
-from django.shortcuts import render
-
-
-def home(request):
-    return render(request, "home.html")
+"""Review pages: the queue, the workspace, the report, follow-ups and the survey."""

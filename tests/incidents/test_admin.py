@@ -12,14 +12,14 @@ from django.utils import timezone
 from incidents.models import Incident, Surprise
 from tests.factories import (
     ActionItemFactory,
-    ParticipantFactory,
-    SurveyResponseFactory,
     DifficultyFactory,
     IncidentFactory,
     NearMissFactory,
     OwnershipGapFactory,
+    ParticipantFactory,
     ReviewFactory,
     SurpriseFactory,
+    SurveyResponseFactory,
     SystemFactory,
     ThemeFactory,
     TimelineEntryFactory,
