@@ -11,7 +11,8 @@ from datetime import timedelta
 from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.db import models, transaction
-from django.db.models import Exists, OuterRef, Q
+from django.db.models import Count, Exists, OuterRef, Q, Subquery
+from django.db.models.functions import Coalesce
 from django.urls import reverse
 from django.utils.text import slugify
 from simple_history.models import HistoricalRecords
@@ -96,6 +97,20 @@ class IncidentQuerySet(models.QuerySet):
     def started_between(self, start, end):
         """Incidents that started in [start, end): half-open so periods never overlap."""
         return self.filter(started_at__gte=start, started_at__lt=end)
+
+    def with_signal_counts(self):
+        """surprise_count, difficulty_count and ownership_gap_count, one subquery each:
+        joining all three would multiply the rows and the counts."""
+
+        def count(model):
+            rows = model.objects.filter(incident=OuterRef("pk")).order_by().values("incident")
+            return Coalesce(Subquery(rows.annotate(n=Count("pk")).values("n")), 0)
+
+        return self.annotate(
+            surprise_count=count(Surprise),
+            difficulty_count=count(Difficulty),
+            ownership_gap_count=count(OwnershipGap),
+        )
 
 
 class Incident(models.Model):
