@@ -302,8 +302,13 @@ def _incident(
     incident = f.IncidentFactory(
         title=rng.choice(INCIDENT_TITLES).format(system=origin.name),
         summary=(
-            f"{origin.name} misbehaved and {len(others)} other system(s) were affected. "
-            "Customers saw errors or slow pages until the change was rolled back."
+            f"{origin.name} misbehaved"
+            + (
+                f" and {len(others)} other system{'s' if len(others) > 1 else ''} were affected"
+                if others
+                else ""
+            )
+            + ". Customers saw errors or slow pages until the change was rolled back."
         ),
         severity=severity,
         status=status,
