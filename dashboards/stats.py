@@ -366,7 +366,34 @@ class DurationSummary:
     log_histogram_bins: list[tuple[str, int]]
 
 
-def duration_summary(seconds: Sequence[float], small_sample: int = 30) -> DurationSummary:
+# (label, lower bound inclusive, upper bound exclusive) in seconds, for databases that bin.
+DURATION_BINS: tuple[tuple[str, float, float], ...] = tuple(
+    (label, _EDGES[i], _EDGES[i + 1]) for i, label in enumerate(_LABELS)
+)
+SMALL_SAMPLE = 30
+
+
+def duration_summary_from_parts(
+    *,
+    n: int,
+    median: float | None,
+    p90: float | None,
+    counts: Sequence[int],
+    small_sample: int = SMALL_SAMPLE,
+) -> DurationSummary:
+    """The same summary, from a median, p90 and bin counts the database computed."""
+    if len(counts) != len(_LABELS):
+        raise ValueError("need one count per duration bin")
+    return DurationSummary(
+        n=n,
+        median=median if n else None,
+        p90=p90 if n else None,
+        small_sample=n < small_sample,
+        log_histogram_bins=list(zip(_LABELS, counts, strict=True)),
+    )
+
+
+def duration_summary(seconds: Sequence[float], small_sample: int = SMALL_SAMPLE) -> DurationSummary:
     """Summarise durations (in seconds) without a mean; flags samples too small to trust."""
     if any(not 0 <= value < math.inf for value in seconds):  # also rejects NaN
         raise ValueError("durations must be finite, non-negative numbers")
