@@ -117,19 +117,24 @@ class SharedFilterSet(django_filters.FilterSet):
     start = _date_filter("From")
     end = _date_filter("Until (excluded)")
     system = django_filters.ModelChoiceFilter(
+        label="System",
         queryset=System.objects.all(),
         to_field_name="slug",
         method="filter_system",
         empty_label="Any system",
     )
     team = django_filters.ModelChoiceFilter(
+        label="Team",
         queryset=Team.objects.all(),
         to_field_name="slug",
         method="filter_team",
         empty_label="Any team",
     )
     severity = django_filters.ChoiceFilter(
-        choices=Severity.choices, method="filter_severity", empty_label="Any severity"
+        label="Severity",
+        choices=Severity.choices,
+        method="filter_severity",
+        empty_label="Any severity",
     )
 
     class Meta:
@@ -182,7 +187,9 @@ class IncidentFilter(SharedFilterSet):
         ("ownership_gap", "At least one ownership gap"),
     ]
 
-    status = django_filters.ChoiceFilter(choices=Incident.Status.choices, empty_label="Any status")
+    status = django_filters.ChoiceFilter(
+        label="Status", choices=Incident.Status.choices, empty_label="Any status"
+    )
     review_status = django_filters.ChoiceFilter(
         label="Review",
         choices=[(REVIEW_NONE, "No review yet"), *Review.Status.choices],
@@ -192,7 +199,14 @@ class IncidentFilter(SharedFilterSet):
     has = django_filters.ChoiceFilter(
         label="Signals", choices=HAS_CHOICES, method="filter_has", empty_label="Any signals"
     )
-    q = django_filters.CharFilter(label="Search", method="filter_search", max_length=200)
+    q = django_filters.CharFilter(
+        label="Search",
+        method="filter_search",
+        max_length=200,
+        widget=forms.TextInput(
+            attrs={"type": "search", "placeholder": "Reference, title or summary"}
+        ),
+    )
 
     class Meta(SharedFilterSet.Meta):
         model = Incident

@@ -1,0 +1,103 @@
+"""Forms for the incident pages: the near-miss report."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+
+from django import forms
+from django.utils import timezone
+
+from incidents.models import NearMiss, System
+
+DATETIME_INPUT = "%Y-%m-%dT%H:%M"
+# Clocks drift and people round up: a report a few minutes "in the future" is not a mistake.
+FUTURE_TOLERANCE = timedelta(minutes=10)
+
+
+class DateTimeLocalInput(forms.DateTimeInput):
+    input_type = "datetime-local"
+
+    def __init__(self, attrs=None):
+        super().__init__(attrs=attrs, format=DATETIME_INPUT)
+
+
+class NearMissForm(forms.ModelForm):
+    """The under-a-minute report: six things up front, the rest optional."""
+
+    anonymous = forms.BooleanField(
+        required=False,
+        label="Report anonymously",
+        help_text="Your name is not stored with the report, and nobody will see who sent it.",
+    )
+
+    class Meta:
+        model = NearMiss
+        fields = [
+            "title",
+            "description",
+            "occurred_at",
+            "systems",
+            "stopped_by",
+            "worst_credible_outcome",
+            "detected_at",
+            "detection_method",
+            "detected_by",
+            "potential_severity",
+            "contributing_factors",
+        ]
+        labels = {
+            "title": "In one line",
+            "description": "What happened",
+            "occurred_at": "When (UTC)",
+            "stopped_by": "What stopped it becoming an incident",
+            "worst_credible_outcome": "Worst credible outcome",
+            "detected_at": "Noticed at (UTC)",
+            "detection_method": "How it was caught",
+            "detected_by": "Caught by",
+        }
+        help_texts = {
+            "description": "",
+            "worst_credible_outcome": "Had nothing stopped it, what could realistically have happened?",
+            "systems": "",
+        }
+        widgets = {
+            "description": forms.Textarea(attrs={"rows": 4}),
+            "worst_credible_outcome": forms.Textarea(attrs={"rows": 2}),
+            "contributing_factors": forms.Textarea(attrs={"rows": 2}),
+            "occurred_at": DateTimeLocalInput(),
+            "detected_at": DateTimeLocalInput(),
+            "systems": forms.SelectMultiple(attrs={"size": 6}),
+        }
+
+    # The optional part of the form, shown folded so the required part fits on one screen.
+    optional_fields = (
+        "detected_at",
+        "detection_method",
+        "detected_by",
+        "potential_severity",
+        "contributing_factors",
+    )
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["occurred_at"].input_formats = [DATETIME_INPUT]
+        self.fields["detected_at"].input_formats = [DATETIME_INPUT]
+        self.fields["worst_credible_outcome"].required = True
+        self.fields["systems"].queryset = System.objects.order_by("name")
+        self.fields["systems"].required = False
+        if not self.is_bound:
+            self.initial.setdefault("occurred_at", timezone.now().replace(second=0, microsecond=0))
+
+    @property
+    def required_part(self):
+        return [self[name] for name in self.fields if name not in self.optional_fields]
+
+    @property
+    def optional_part(self):
+        return [self[name] for name in self.optional_fields]
+
+    def clean_occurred_at(self):
+        occurred_at = self.cleaned_data["occurred_at"]
+        if occurred_at > timezone.now() + FUTURE_TOLERANCE:
+            raise forms.ValidationError("This is in the future; when did it happen?")
+        return occurred_at
