@@ -375,21 +375,31 @@ def _near_misses(filters: DashboardFilters):
 
 
 def _signal_scope_q(user, filters: DashboardFilters, path: str = "") -> Q:
-    """Visibility and filters for surprises, difficulties or ownership gaps at `path`."""
+    """Visibility and filters for surprises, difficulties or ownership gaps at `path`.
+
+    As on the signal lists (incidents/filters.py): a signal is about a system when it names
+    it, or names none and its incident or near miss touched it; severity is the incident's
+    (a near miss's signal never matches one); team goes through the incident or near miss.
+    """
     p = _prefix(path)
     q = Q()
+    on_incident = Q(**{f"{p}incident__isnull": False})
+    on_near_miss = Q(**{f"{p}near_miss__isnull": False})
     if not user.is_superuser:
         q &= Q(**{f"{p}incident__isnull": True}) | _visible_incident_q(user, f"{p}incident")
     if filters.system:
-        q &= Q(**{f"{p}system__slug": filters.system})
-    if filters.team or filters.severity:
-        on_incident = Q(**{f"{p}incident__isnull": False}) & _incident_filters_q(
-            f"{p}incident", team=filters.team, severity=filters.severity
+        inherited = (on_incident & _incident_filters_q(f"{p}incident", system=filters.system)) | (
+            on_near_miss & _near_miss_filters_q(f"{p}near_miss", system=filters.system)
         )
-        on_near_miss = Q(**{f"{p}near_miss__isnull": False}) & _near_miss_filters_q(
-            f"{p}near_miss", team=filters.team, severity=filters.severity
+        q &= Q(**{f"{p}system__slug": filters.system}) | (
+            Q(**{f"{p}system__isnull": True}) & inherited
         )
-        q &= on_incident | on_near_miss
+    if filters.severity:
+        q &= Q(**{f"{p}incident__severity": filters.severity})
+    if filters.team:
+        q &= (on_incident & _incident_filters_q(f"{p}incident", team=filters.team)) | (
+            on_near_miss & _near_miss_filters_q(f"{p}near_miss", team=filters.team)
+        )
     return q
 
 
@@ -738,7 +748,7 @@ def monthly_trends(
 
 
 def system_rows(*, user, period: Period, filters: DashboardFilters) -> tuple[SystemRow, ...]:
-    """One row per system for the period, with the previous period's incidents (7 queries).
+    """One row per system for the period, with the previous period's incidents (9 queries).
 
     Rows: every system, or only the filtered system; with a team filter, the systems the team
     owns plus any system with records in the period.
@@ -770,23 +780,16 @@ def system_rows(*, user, period: Period, filters: DashboardFilters) -> tuple[Sys
         .order_by()
     }
     scope_without_system = DashboardFilters(team=filters.team, severity=filters.severity)
-    signal_counts = {}
-    for name, model in (
-        ("surprises", Surprise),
-        ("difficulties", Difficulty),
-        ("ownership_gaps", OwnershipGap),
-    ):
-        signal_counts[name] = {
-            row["system"]: row["n"]
-            for row in model.objects.filter(
-                _signal_scope_q(user, scope_without_system),
-                _signal_in(period),
-                system__isnull=False,
-            )
-            .values("system")
-            .annotate(n=Count("pk"))
-            .order_by()
-        }
+    signal_counts = {
+        name: _signal_counts_by_system(
+            model, _signal_scope_q(user, scope_without_system) & _signal_in(period)
+        )
+        for name, model in (
+            ("surprises", Surprise),
+            ("difficulties", Difficulty),
+            ("ownership_gaps", OwnershipGap),
+        )
+    }
     systems = System.objects.select_related("owner_team").order_by("name")
     if filters.system:
         systems = systems.filter(slug=filters.system)
@@ -824,6 +827,32 @@ def system_rows(*, user, period: Period, filters: DashboardFilters) -> tuple[Sys
             )
         )
     return tuple(rows)
+
+
+def _signal_counts_by_system(model, scope: Q) -> dict[int, int]:
+    """Signals per system, as the lists count them (2 queries): by the system a signal names,
+    and, for signals naming none, by every system their incident or near miss touched."""
+    counts: dict[int, int] = {}
+    named = (
+        model.objects.filter(scope, system__isnull=False)
+        .values("system")
+        .annotate(n=Count("pk"))
+        .order_by()
+    )
+    for row in named:
+        counts[row["system"]] = row["n"]
+    # A signal has one subject, so at most one of the two joins fans out per signal.
+    inherited = (
+        model.objects.filter(scope, system__isnull=True)
+        .values("incident__system_roles__system", "near_miss__systems")
+        .annotate(n=Count("pk"))
+        .order_by()
+    )
+    for row in inherited:
+        system = row["incident__system_roles__system"] or row["near_miss__systems"]
+        if system is not None:
+            counts[system] = counts.get(system, 0) + row["n"]
+    return counts
 
 
 def _high_ids(counts: dict[int, int]) -> set[int]:

@@ -302,3 +302,104 @@ def test_system_history_lists_the_systems_records_and_open_follow_ups(superuser)
     assert len(history.near_misses) == 1
     assert history.open_follow_ups == (open_item,)
     assert history.trend.incidents == (0, 1, 0)
+
+
+@pytest.mark.django_db
+def test_a_signal_naming_no_system_counts_for_the_systems_its_subject_touched(superuser):
+    api, db = SystemFactory(name="api"), SystemFactory(name="db")
+    incident = IncidentFactory(started_at=at("2026-08-01"), systems=[api, db])
+    SurpriseFactory(incident=incident, system=None)  # inherited by api and db
+    SurpriseFactory(incident=incident, system=api)
+    near_miss = NearMissFactory(occurred_at=at("2026-08-02"), systems=[db])
+    SurpriseFactory(incident=None, near_miss=near_miss, system=None)
+    rows = {row.slug: row for row in selectors.system_rows(user=superuser, period=Q3, filters=ALL)}
+    assert (rows["api"].surprises, rows["db"].surprises) == (2, 2)
+    assert summary(superuser, DashboardFilters(system="api")).surprises.current == 2
+    assert summary(superuser, DashboardFilters(system="db")).surprises.current == 2
+
+
+@pytest.mark.django_db
+def test_severity_filter_on_signals_uses_the_incidents_severity(superuser):
+    incident = IncidentFactory(started_at=at("2026-08-01"), severity=Severity.SEV2)
+    SurpriseFactory(incident=incident)
+    near_miss = NearMissFactory(occurred_at=at("2026-08-02"), potential_severity=Severity.SEV2)
+    SurpriseFactory(incident=None, near_miss=near_miss)
+    result = summary(superuser, DashboardFilters(severity="SEV2"))
+    assert result.surprises.current == 1
+    assert result.near_misses.current == 1  # near misses by their potential severity
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize(
+    "filters",
+    [
+        ALL,
+        DashboardFilters(team="search"),
+        DashboardFilters(system="indexer"),
+        DashboardFilters(severity="SEV1"),
+        DashboardFilters(team="search", severity="SEV3"),
+    ],
+)
+def test_dashboard_counts_equal_the_list_filtersets_with_the_same_parameters(filters, outsider):
+    from incidents.filters import (
+        DifficultyFilter,
+        IncidentFilter,
+        NearMissFilter,
+        OwnershipGapFilter,
+        SurpriseFilter,
+    )
+    from incidents.models import Difficulty as D
+    from incidents.models import Incident, NearMiss, Surprise
+    from incidents.models import OwnershipGap as G
+
+    search = TeamFactory(name="Search")
+    indexer = SystemFactory(name="indexer", owner_team=search)
+    other = SystemFactory(name="other", owner_team=None)
+    for index, (severity, systems, private) in enumerate(
+        [
+            (Severity.SEV1, [indexer], False),
+            (Severity.SEV3, [other], False),
+            (Severity.SEV3, [indexer, other], False),
+            (Severity.SEV1, [other], True),
+            (Severity.SEV3, [], False),
+        ]
+    ):
+        incident = IncidentFactory(
+            started_at=at("2026-07-01") + timedelta(days=20 * index),
+            severity=severity,
+            systems=systems,
+            is_private=private,
+        )
+        SurpriseFactory(incident=incident, system=None)
+        SurpriseFactory(incident=incident, system=indexer)
+        DifficultyFactory(incident=incident, system=other)
+        OwnershipGapFactory(incident=incident, system=None)
+        near_miss = NearMissFactory(
+            occurred_at=at("2026-07-03") + timedelta(days=20 * index),
+            systems=systems,
+            potential_severity=severity,
+        )
+        SurpriseFactory(incident=None, near_miss=near_miss, system=None)
+        DifficultyFactory(incident=None, near_miss=near_miss, system=indexer)
+    result = summary(outsider, filters)
+    params = {**Q3.query_params(), **filters.query_params()}
+
+    def listed(filterset, queryset, **extra):
+        found = filterset({**params, **extra}, queryset=queryset)
+        assert found.is_valid(), found.errors
+        return found.qs.count()
+
+    incidents = Incident.objects.visible_to(outsider)
+    assert result.incidents.current == listed(IncidentFilter, incidents)
+    assert result.incidents_with_surprise.current.successes == listed(
+        IncidentFilter, incidents, has="surprise"
+    )
+    assert result.near_misses.current == listed(NearMissFilter, NearMiss.objects.all())
+    assert result.surprises.current == listed(SurpriseFilter, Surprise.objects.visible_to(outsider))
+    assert result.difficulties.current == listed(DifficultyFilter, D.objects.visible_to(outsider))
+    assert result.ownership_gaps.current == listed(
+        OwnershipGapFilter, G.objects.visible_to(outsider)
+    )
+    assert result.open_ownership_gaps == listed(
+        OwnershipGapFilter, G.objects.visible_to(outsider), resolved="false"
+    )
