@@ -38,3 +38,118 @@ def render_markdown(text: str | None) -> SafeString:
     )
     # Safe by construction: nh3 has just removed everything outside the allow-list.
     return mark_safe(cleaned)
+
+
+def _when(moment) -> str:
+    return f"{moment:%Y-%m-%d %H:%M} UTC" if moment else "—"
+
+
+def _cell(text: str) -> str:
+    """Table cells are one line; a pipe would end the cell early."""
+    return " ".join(str(text).split()).replace("|", "\\|")
+
+
+def review_report_markdown(*, review, items: dict, sections: list[tuple[str, str]], survey) -> str:
+    """The review as one Markdown document, for the wiki or the ticket tracker.
+
+    The text is the people's own Markdown, passed through as written: it is a download for
+    other Markdown tools, never put into one of our pages.
+    """
+    incident = review.incident
+    lines = [f"# {incident.reference}: {incident.title}", ""]
+    lines += [
+        f"- Severity: {incident.severity}",
+        f"- Started: {_when(incident.started_at)}",
+        f"- Detected: {_when(incident.detected_at)}",
+        f"- Resolved: {_when(incident.resolved_at)}",
+        f"- Review: {review.get_status_display()}"
+        + (f", published {_when(review.published_at)}" if review.published_at else ""),
+    ]
+    if review.facilitator:
+        lines.append(f"- Facilitator: {review.facilitator.get_full_name() or review.facilitator}")
+    if incident.summary:
+        lines += ["", "## Summary", "", incident.summary]
+    if incident.customer_impact:
+        lines += ["", "## Impact", "", incident.customer_impact]
+    for title, text in sections[:1]:
+        lines += ["", f"## {title}", "", text or "_Not written._"]
+
+    lines += ["", "## Timeline", ""]
+    if items["timeline"]:
+        lines += ["| When | Kind | What | Evidence |", "| --- | --- | --- | --- |"]
+        lines += [
+            f"| {_when(entry.at)} | {entry.get_kind_display()} | {_cell(entry.text)} | "
+            f"{entry.evidence_url or ''} |"
+            for entry in items["timeline"]
+        ]
+    else:
+        lines.append("_No entries._")
+
+    def bullet_list(title: str, rows: list[str]) -> None:
+        lines.extend(["", f"## {title}", ""])
+        lines.extend(rows or ["_None recorded._"])
+
+    bullet_list(
+        "Surprises",
+        [
+            f"- Expected: {_cell(s.expected)}; observed: {_cell(s.observed)}"
+            + (f" ({s.system})" if s.system_id else "")
+            for s in items["surprises"]
+        ],
+    )
+    bullet_list(
+        "Difficulties in understanding",
+        [
+            f"- {d.get_category_display()}: {_cell(d.description)}"
+            + (f" ({d.system})" if d.system_id else "")
+            for d in items["difficulties"]
+        ],
+    )
+    bullet_list(
+        "Ownership gaps",
+        [
+            f"- {g.get_kind_display()}"
+            + (f" ({g.system})" if g.system_id else "")
+            + (f": {_cell(g.description)}" if g.description else "")
+            + (" (resolved)" if g.resolved else "")
+            for g in items["ownership_gaps"]
+        ],
+    )
+    for title, text in sections[1:]:
+        lines += ["", f"## {title}", "", text or "_Nothing recorded._"]
+    bullet_list("Themes", [f"- {theme.name}" for theme in items["themes"]])
+    bullet_list(
+        "Participants",
+        [
+            f"- {participant}"
+            + (f", {participant.team}" if participant.team_id else "")
+            + (
+                f", interviewed {_when(participant.interviewed_at)}"
+                if participant.interviewed_at
+                else ""
+            )
+            for participant in items["participants"]
+        ],
+    )
+    lines += ["", "## Follow-ups", ""]
+    if items["follow_ups"]:
+        lines += [
+            "| Follow-up | Owner | Due | Kind | Status | Link |",
+            "| --- | --- | --- | --- | --- | --- |",
+        ]
+        lines += [
+            f"| {_cell(item.title)} | {item.owner_team or '**nobody (gap)**'} | "
+            f"{item.due_date or '—'} | {item.get_kind_display()} | {item.get_status_display()} | "
+            f"{item.external_url or ''} |"
+            for item in items["follow_ups"]
+        ]
+    else:
+        lines.append("_None agreed yet._")
+    lines += [
+        "",
+        "## Learning survey",
+        "",
+        f"{survey.responses} answers; {survey.learned_something} learned something that will "
+        f"change their work; {survey.would_attend_again} would come to another review.",
+    ]
+    return "\n".join(lines) + "\n"

@@ -1,0 +1,266 @@
+"""Forms for the review pages: one per section or item, each checking its own input.
+
+Text has a length limit (the models' TextFields have none), links must be http(s), and a new
+follow-up may not be due in the past. Errors land on the field they are about.
+"""
+
+from __future__ import annotations
+
+from datetime import date
+
+import django_filters
+from django import forms
+from django.contrib.auth import get_user_model
+from django.core.validators import MaxLengthValidator, URLValidator
+from django.db.models import Q
+from django.utils import timezone
+from django.utils.text import slugify
+
+from incidents.filters import PeriodForm, _date_filter, utc_midnight
+from incidents.models import Difficulty, OwnershipGap, Surprise, System, Team
+from reviews.models import ActionItem, Participant, Theme, TimelineEntry
+
+SECTION_MAX_LENGTH = 20_000
+ITEM_TEXT_MAX_LENGTH = 5_000
+DATETIME_LOCAL_FORMAT = "%Y-%m-%dT%H:%M"
+
+
+class DateTimeLocalInput(forms.DateTimeInput):
+    input_type = "datetime-local"
+
+    def __init__(self, attrs=None):
+        super().__init__(attrs=attrs, format=DATETIME_LOCAL_FORMAT)
+
+
+class DateInput(forms.DateInput):
+    input_type = "date"
+
+    def __init__(self, attrs=None):
+        super().__init__(attrs=attrs, format="%Y-%m-%d")
+
+
+class SectionForm(forms.Form):
+    """One free-text section of the review, carrying the version it was loaded at."""
+
+    text = forms.CharField(
+        required=False,
+        max_length=SECTION_MAX_LENGTH,
+        strip=False,
+        widget=forms.Textarea(attrs={"rows": 8}),
+    )
+    version = forms.IntegerField(min_value=1, widget=forms.HiddenInput)
+
+    def __init__(self, *args, label: str = "", help_text: str = "", **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["text"].label = label
+        self.fields["text"].help_text = help_text
+
+
+class ItemForm(forms.ModelForm):
+    """What every item form shares: bounded text, http(s) links, readable widgets."""
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        for form_field in self.fields.values():
+            if isinstance(form_field, forms.URLField):
+                form_field.validators = [URLValidator(schemes=["http", "https"])]
+                form_field.assume_scheme = "https"
+                form_field.widget.attrs["placeholder"] = "https://"
+            elif isinstance(form_field, forms.CharField) and form_field.max_length is None:
+                form_field.max_length = ITEM_TEXT_MAX_LENGTH
+                form_field.validators.append(MaxLengthValidator(ITEM_TEXT_MAX_LENGTH))
+            if isinstance(form_field.widget, forms.Textarea):
+                form_field.widget.attrs["rows"] = 3
+        if "system" in self.fields:
+            self.fields["system"].queryset = System.objects.order_by("name")
+            self.fields["system"].empty_label = "No particular system"
+
+
+class TimelineEntryForm(ItemForm):
+    class Meta:
+        model = TimelineEntry
+        fields = ["at", "kind", "text", "evidence_url"]
+        widgets = {"at": DateTimeLocalInput()}
+        labels = {"at": "When (UTC)", "evidence_url": "Evidence link"}
+
+
+class SurpriseForm(ItemForm):
+    class Meta:
+        model = Surprise
+        fields = ["expected", "observed", "system", "noticed_by", "noticed_at", "notes"]
+        widgets = {"noticed_at": DateTimeLocalInput()}
+        labels = {"noticed_at": "Noticed at (UTC)"}
+        error_messages = {
+            "expected": {"required": "Say what people expected to happen."},
+            "observed": {"required": "Say what actually happened."},
+        }
+
+
+class DifficultyForm(ItemForm):
+    class Meta:
+        model = Difficulty
+        fields = ["category", "description", "system", "source", "minutes_lost"]
+        labels = {"description": "What was hard to understand"}
+
+
+class OwnershipGapForm(ItemForm):
+    class Meta:
+        model = OwnershipGap
+        fields = [
+            "kind",
+            "system",
+            "description",
+            "minutes_to_find_owner",
+            "resolved",
+            "resolved_by_team",
+        ]
+
+
+class ParticipantForm(ItemForm):
+    class Meta:
+        model = Participant
+        fields = ["user", "name", "role", "team", "interviewed_at", "interview_notes"]
+        widgets = {"interviewed_at": DateTimeLocalInput()}
+        labels = {"user": "Person", "name": "Or a name", "interviewed_at": "Interviewed at (UTC)"}
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["user"].queryset = get_user_model().objects.order_by("username")
+        self.fields["user"].label_from_instance = lambda user: (
+            f"{user.get_full_name()} ({user.get_username()})"
+            if user.get_full_name()
+            else user.get_username()
+        )
+
+
+class FollowUpForm(ItemForm):
+    class Meta:
+        model = ActionItem
+        fields = [
+            "title",
+            "owner_team",
+            "assignee",
+            "due_date",
+            "kind",
+            "status",
+            "external_url",
+            "description",
+        ]
+        widgets = {"due_date": DateInput()}
+        labels = {"owner_team": "Owner team", "external_url": "Ticket link"}
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["owner_team"].empty_label = "Nobody yet (a gap)"
+        self.fields["assignee"].queryset = get_user_model().objects.order_by("username")
+
+    def clean_due_date(self) -> date | None:
+        due = self.cleaned_data.get("due_date")
+        is_new = self.instance.pk is None
+        moved = not is_new and due != self.initial.get("due_date")
+        if due and (is_new or moved) and due < timezone.localdate():
+            raise forms.ValidationError("A follow-up cannot be due in the past.")
+        return due
+
+
+class FollowUpStatusForm(forms.ModelForm):
+    class Meta:
+        model = ActionItem
+        fields = ["status"]
+
+
+class ScheduleForm(forms.Form):
+    scheduled_for = forms.DateTimeField(
+        label="Review meeting (UTC)", required=False, widget=DateTimeLocalInput()
+    )
+
+
+class ThemeAttachForm(forms.Form):
+    theme = forms.ModelChoiceField(queryset=Theme.objects.all(), empty_label="Choose a theme")
+
+
+class ThemeCreateForm(ItemForm):
+    class Meta:
+        model = Theme
+        fields = ["name", "description"]
+        labels = {"name": "New theme"}
+        widgets = {
+            "name": forms.TextInput(attrs={"placeholder": "e.g. Retry storms"}),
+            "description": forms.TextInput(attrs={"placeholder": "What it means (optional)"}),
+        }
+
+    def clean_name(self) -> str:
+        name = self.cleaned_data["name"].strip()
+        slug = slugify(name)[:100]
+        if not slug:
+            raise forms.ValidationError("Use letters or digits in the name.")
+        if Theme.objects.filter(Q(slug=slug) | Q(name__iexact=name)).exists():
+            raise forms.ValidationError("The codebook already has this theme: attach it instead.")
+        return name
+
+
+class SurveyForm(forms.Form):
+    YES_NO = [("yes", "Yes"), ("no", "No")]
+
+    learned_something = forms.TypedChoiceField(
+        label="Did you learn something that will change your work?",
+        choices=YES_NO,
+        coerce=lambda value: value == "yes",
+        widget=forms.RadioSelect,
+    )
+    would_attend_again = forms.TypedChoiceField(
+        label="Would you come to another review?",
+        choices=YES_NO,
+        coerce=lambda value: value == "yes",
+        widget=forms.RadioSelect,
+    )
+    still_unclear = forms.CharField(
+        label="What is still unclear?",
+        required=False,
+        max_length=ITEM_TEXT_MAX_LENGTH,
+        widget=forms.Textarea(attrs={"rows": 4}),
+    )
+
+
+class FollowUpFilter(django_filters.FilterSet):
+    """The follow-up list's filters: team (slug, or `none` for unowned), status, overdue, period."""
+
+    NO_TEAM = "none"
+
+    start = _date_filter("From")
+    end = _date_filter("Until (excluded)")
+    team = django_filters.ChoiceFilter(
+        label="Owner team", method="filter_team", empty_label="Any team", choices=[]
+    )
+    status = django_filters.ChoiceFilter(
+        choices=ActionItem.Status.choices, empty_label="Any status"
+    )
+    overdue = django_filters.ChoiceFilter(
+        label="Due", choices=[("true", "Overdue")], method="filter_overdue", empty_label="Any"
+    )
+
+    class Meta:
+        model = ActionItem
+        form = PeriodForm
+        fields: list[str] = []
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.filters["team"].extra["choices"] = [
+            (self.NO_TEAM, "Nobody (unowned)"),
+            *Team.objects.values_list("slug", "name"),
+        ]
+
+    def filter_period(self, queryset, name, value):
+        moment = utc_midnight(value)
+        if name == "start":
+            return queryset.filter(review__incident__started_at__gte=moment)
+        return queryset.filter(review__incident__started_at__lt=moment)
+
+    def filter_team(self, queryset, name, value):
+        if value == self.NO_TEAM:
+            return queryset.unowned()
+        return queryset.filter(owner_team__slug=value)
+
+    def filter_overdue(self, queryset, name, value):
+        return queryset.overdue() if value == "true" else queryset

@@ -1,0 +1,306 @@
+"""Reads for the review pages: the queue and what one review's pages show.
+
+Aggregates across reviews (counts, rates, trends) live in `dashboards/selectors.py`.
+"""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from dataclasses import dataclass, field
+from datetime import timedelta
+from itertools import combinations
+
+from django.db.models import Count, Exists, OuterRef, Q
+from django.utils import timezone
+
+from incidents.models import Incident, IncidentSystem, Severity
+from reviews.models import ActionItem, Participant, Review, SurveyResponse, TimelineEntry
+
+# No review this many days after an incident was resolved: the memory is fading.
+REVIEW_DUE_AFTER = timedelta(days=14)
+HIGH_SEVERITIES = (Severity.SEV1, Severity.SEV2)
+
+
+@dataclass
+class QueueEntry:
+    incident: Incident
+    cues: list[str] = field(default_factory=list)
+    overdue: bool = False
+
+
+@dataclass
+class ReviewQueue:
+    needs_review: list[QueueEntry]
+    scheduled: list[Review]
+    in_progress: list[Review]
+    published: list[Review]
+
+
+def _teams_by_incident() -> dict[int, set[int]]:
+    """Teams involved in each incident: listed on it, or owning a system it touched."""
+    teams: dict[int, set[int]] = defaultdict(set)
+    for incident_id, team_id in Incident.teams.through.objects.values_list(
+        "incident_id", "team_id"
+    ):
+        teams[incident_id].add(team_id)
+    owned = IncidentSystem.objects.filter(system__owner_team__isnull=False).values_list(
+        "incident_id", "system__owner_team_id"
+    )
+    for incident_id, team_id in owned:
+        teams[incident_id].add(team_id)
+    return teams
+
+
+def first_collaborations(incident_ids: set[int]) -> set[int]:
+    """Those of `incident_ids` that brought together a pair of teams never seen together before.
+
+    Every incident counts as history (private ones too: only the yes/no cue is shown), walked
+    in the order they started, with two queries whatever the number of incidents.
+    """
+    teams = _teams_by_incident()
+    started = Incident.objects.filter(pk__in=teams.keys()).order_by("started_at", "pk")
+    seen_pairs: set[tuple[int, int]] = set()
+    firsts: set[int] = set()
+    for incident_id in started.values_list("pk", flat=True):
+        pairs = set(combinations(sorted(teams[incident_id]), 2))
+        if pairs - seen_pairs and incident_id in incident_ids:
+            firsts.add(incident_id)
+        seen_pairs |= pairs
+    return firsts
+
+
+def _cues(incident: Incident, firsts: set[int]) -> list[str]:
+    """DOMAIN.md's signs that an incident is worth a deep review."""
+    cues = []
+    if incident.team_count >= 2:
+        cues.append(f"{incident.team_count} teams involved")
+    if incident.pk in firsts:
+        cues.append("First collaboration")
+    if incident.touches_unowned_system:
+        cues.append("Unowned system")
+    if incident.severity in HIGH_SEVERITIES:
+        cues.append(incident.severity)
+    return cues
+
+
+def review_queue(*, user, published_limit: int = 20) -> ReviewQueue:
+    """What the review queue shows the user, in a fixed number of queries.
+
+    Incidents without a started review come first, the ones with most cues on top; then the
+    reviews scheduled, under way and recently published.
+    """
+    now = timezone.now()
+    visible = Incident.objects.visible_to(user)
+    unowned = IncidentSystem.objects.filter(incident=OuterRef("pk"), system__owner_team=None)
+    waiting = (
+        visible.filter(Q(review__isnull=True) | Q(review__status=Review.Status.NOT_STARTED))
+        .annotate(touches_unowned_system=Exists(unowned))
+        .select_related("lead")
+    )
+    waiting = list(waiting)
+    # A team is involved when it is listed on the incident or owns a system it touched.
+    teams = _teams_by_incident()
+    for incident in waiting:
+        incident.team_count = len(teams.get(incident.pk, ()))
+    firsts = first_collaborations({incident.pk for incident in waiting})
+    due_before = now - REVIEW_DUE_AFTER
+    entries = [
+        QueueEntry(
+            incident=incident,
+            cues=_cues(incident, firsts),
+            overdue=incident.resolved_at is not None and incident.resolved_at <= due_before,
+        )
+        for incident in waiting
+    ]
+    entries.sort(
+        key=lambda entry: (
+            -len(entry.cues),
+            entry.incident.severity,
+            -entry.incident.started_at.timestamp(),
+        )
+    )
+
+    reviews = (
+        Review.objects.filter(incident__in=visible)
+        .select_related("incident", "facilitator")
+        .annotate(
+            open_follow_ups=Count(
+                "action_items",
+                filter=Q(
+                    action_items__status__in=[ActionItem.Status.OPEN, ActionItem.Status.IN_PROGRESS]
+                ),
+            )
+        )
+    )
+    scheduled = list(reviews.filter(status=Review.Status.SCHEDULED).order_by("scheduled_for", "pk"))
+    in_progress = list(
+        reviews.filter(status=Review.Status.IN_PROGRESS).order_by("scheduled_for", "pk")
+    )
+    for review in scheduled + in_progress:
+        review.overdue = review.scheduled_for is not None and review.scheduled_for < now
+    published = list(
+        reviews.filter(status=Review.Status.PUBLISHED).order_by("-published_at")[:published_limit]
+    )
+    return ReviewQueue(
+        needs_review=entries, scheduled=scheduled, in_progress=in_progress, published=published
+    )
+
+
+def review_for_workspace(*, review_pk: int, user) -> Review:
+    """The review with its incident, or Review.DoesNotExist when the user may not see it."""
+    return Review.objects.select_related("incident", "incident__lead", "facilitator").get(
+        pk=review_pk, incident__in=Incident.objects.visible_to(user)
+    )
+
+
+def review_items(*, review: Review) -> dict:
+    """Everything the workspace and the report list, each in one query."""
+    incident = review.incident
+    return {
+        "timeline": list(TimelineEntry.objects.filter(incident=incident).select_related("author")),
+        "surprises": list(incident.surprises.select_related("system")),
+        "difficulties": list(incident.difficulties.select_related("system")),
+        "ownership_gaps": list(
+            incident.ownership_gaps.select_related("system", "resolved_by_team")
+        ),
+        "themes": list(incident.themes.all()),
+        "participants": list(
+            Participant.objects.filter(review=review).select_related("user", "team")
+        ),
+        "follow_ups": list(
+            ActionItem.objects.filter(review=review).select_related("owner_team", "assignee")
+        ),
+        "systems": list(
+            incident.system_roles.select_related("system__owner_team").order_by("system__name")
+        ),
+        "teams": list(incident.teams.all()),
+    }
+
+
+@dataclass(frozen=True)
+class SurveyCounts:
+    responses: int
+    learned_something: int
+    would_attend_again: int
+    still_unclear: list[str]
+
+
+def survey_counts(*, review: Review) -> SurveyCounts:
+    responses = SurveyResponse.objects.filter(review=review)
+    totals = responses.aggregate(
+        responses=Count("pk"),
+        learned=Count("pk", filter=Q(learned_something=True)),
+        again=Count("pk", filter=Q(would_attend_again=True)),
+    )
+    unclear = [text for text in responses.values_list("still_unclear", flat=True) if text.strip()]
+    return SurveyCounts(
+        responses=totals["responses"],
+        learned_something=totals["learned"],
+        would_attend_again=totals["again"],
+        still_unclear=unclear,
+    )
+
+
+@dataclass
+class HistoryChange:
+    """One saved change to a review or one of its items, with the fields it changed."""
+
+    when: object
+    who: str
+    what: str
+    item: str
+    action: str
+    changes: list[tuple[str, str, str]]
+
+
+_HISTORY_ACTIONS = {"+": "added", "~": "changed", "-": "deleted"}
+_HISTORY_SKIP_FIELDS = {"version", "updated_at", "created_at", "completed_at"}
+
+
+def _history_sources(review: Review):
+    from incidents.models import Difficulty, OwnershipGap, Surprise
+
+    incident = review.incident_id
+    return [
+        ("Review", Review.history.filter(id=review.pk)),
+        ("Timeline entry", TimelineEntry.history.filter(incident_id=incident)),
+        ("Surprise", Surprise.history.filter(incident_id=incident)),
+        ("Difficulty", Difficulty.history.filter(incident_id=incident)),
+        ("Ownership gap", OwnershipGap.history.filter(incident_id=incident)),
+        ("Participant", Participant.history.filter(review_id=review.pk).select_related("user")),
+        ("Follow-up", ActionItem.history.filter(review_id=review.pk)),
+    ]
+
+
+def _item_label(record) -> str:
+    """What a reader recognises the item by, read from the record itself (no extra query)."""
+    model = record.instance_type
+    if model is Review:
+        return "the review"
+    if model is TimelineEntry:
+        return f"{record.at:%Y-%m-%d %H:%M} {record.text[:60]}"
+    if model is Participant:
+        return record.name or (record.user.get_username() if record.user else "")
+    if model is ActionItem:
+        return record.title[:80]
+    if hasattr(record, "expected"):
+        return f"expected {record.expected[:60]!r}"
+    if hasattr(record, "category"):
+        return record.description[:80]
+    return record.get_kind_display()
+
+
+def _display(record, field_name: str) -> str:
+    field_object = record.instance_type._meta.get_field(field_name)
+    value = getattr(record, field_object.attname)
+    if value is None or value == "":
+        return "(empty)"
+    if field_object.choices:
+        return str(dict(field_object.flatchoices).get(value, value))
+    if field_object.is_relation:
+        return f"#{value}"
+    return str(value)
+
+
+def review_history(*, review: Review, limit: int = 500) -> list[HistoryChange]:
+    """Who changed what and when, across the review and every item hanging off it.
+
+    Field-level diffs come from comparing each historical record with the one before it of
+    the same item, so the page costs one query per kind of item, not one per change.
+    """
+    changes: list[HistoryChange] = []
+    for label, records in _history_sources(review):
+        previous_by_item: dict[int, object] = {}
+        for record in records.select_related("history_user").order_by("history_date", "history_id"):
+            previous = previous_by_item.get(record.id)
+            diffs = []
+            if previous is not None and record.history_type == "~":
+                delta = record.diff_against(previous)
+                for change in delta.changes:
+                    if change.field in _HISTORY_SKIP_FIELDS:
+                        continue
+                    verbose = record.instance_type._meta.get_field(change.field).verbose_name
+                    diffs.append(
+                        (
+                            str(verbose),
+                            _display(previous, change.field),
+                            _display(record, change.field),
+                        )
+                    )
+                if not diffs:
+                    previous_by_item[record.id] = record
+                    continue  # nothing a reader would see changed
+            user = record.history_user
+            changes.append(
+                HistoryChange(
+                    when=record.history_date,
+                    who=(user.get_full_name() or user.get_username()) if user else "system",
+                    what=label,
+                    item=_item_label(record),
+                    action=_HISTORY_ACTIONS.get(record.history_type, record.history_type),
+                    changes=diffs,
+                )
+            )
+            previous_by_item[record.id] = record
+    changes.sort(key=lambda change: change.when, reverse=True)
+    return changes[:limit]

@@ -1,0 +1,191 @@
+"""Writes that span several rows or need care: starting, editing and publishing a review.
+
+Views call these with keyword arguments; each runs in one transaction, so a failure leaves
+nothing half-written.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime
+
+from django.core.exceptions import ValidationError
+from django.db import transaction
+from django.db.models import F
+from django.utils import timezone
+
+from incidents.models import Incident
+from reviews.models import ActionItem, Participant, Review, SurveyResponse, Theme
+
+# The review's free-text sections, in the order a reader meets them.
+TEXT_SECTIONS = (
+    "narrative",
+    "contributors",
+    "mitigators",
+    "risks",
+    "still_unclear",
+    "data_reviewed",
+)
+
+# A save that lost the race only because another section moved the version on is retried
+# this many times before it is reported as a conflict.
+_SECTION_SAVE_ATTEMPTS = 5
+
+
+@transaction.atomic
+def review_start(*, incident: Incident, facilitator) -> Review:
+    """Open the review of an incident (or pick up a not-started one) and list who was there.
+
+    The incident's lead and responders become participants, so the facilitator starts with
+    the people to interview and the survey knows whom to ask.
+    """
+    review, _ = Review.objects.select_for_update().get_or_create(incident=incident)
+    if review.status == Review.Status.NOT_STARTED:
+        review.status = Review.Status.IN_PROGRESS
+    if review.facilitator_id is None:
+        review.facilitator = facilitator
+    review.save()
+
+    already = set(review.participants.exclude(user=None).values_list("user_id", flat=True))
+    people = []
+    if incident.lead_id:
+        people.append((incident.lead, Participant.Role.INCIDENT_LEAD))
+    people += [(user, Participant.Role.RESPONDER) for user in incident.responders.all()]
+    for user, role in people:
+        if user.pk not in already:
+            already.add(user.pk)
+            Participant.objects.create(review=review, user=user, role=role)
+    return review
+
+
+@dataclass(frozen=True)
+class SectionSave:
+    """The outcome of saving one text section: saved, or refused because someone else won."""
+
+    saved: bool
+    review: Review
+    # On a conflict: what is stored now, and who stored it when.
+    current_text: str = ""
+    changed_by: str = ""
+    changed_at: datetime | None = None
+
+
+def _section_text_at(review: Review, section: str, version: int) -> str | None:
+    """The section's text as it was at `version`, from the review's history (None: unknown)."""
+    record = review.history.filter(version=version).order_by("-history_date", "-history_id").first()
+    return None if record is None else getattr(record, section)
+
+
+def review_update_section(*, review: Review, section: str, text: str, version: int) -> SectionSave:
+    """Save one text section unless someone changed it since `version` was loaded.
+
+    The gate is a conditional `UPDATE ... WHERE version = <seen>`: of two simultaneous saves
+    from the same version only one can match, the other is refused. A save from an older
+    version still goes through when the history shows this section untouched since then
+    (another section moved the version on), so people editing different sections never
+    block each other.
+    """
+    if section not in TEXT_SECTIONS:
+        raise ValueError(f"Not a text section: {section}")
+    for _ in range(_SECTION_SAVE_ATTEMPTS):
+        current = Review.objects.get(pk=review.pk)
+        if current.version != version:
+            seen = _section_text_at(current, section, version)
+            if seen is None or seen != getattr(current, section):
+                return _conflict(current, section)
+        with transaction.atomic():
+            claimed = Review.objects.filter(pk=review.pk, version=current.version).update(
+                version=F("version") + 1
+            )
+            if not claimed:
+                continue  # someone saved in between: look again
+            saved = Review.objects.get(pk=review.pk)
+            setattr(saved, section, text)
+            # save() (not update()) so django-simple-history records who changed what.
+            saved.save()
+        return SectionSave(saved=True, review=saved)
+    return _conflict(Review.objects.get(pk=review.pk), section)
+
+
+def _conflict(current: Review, section: str) -> SectionSave:
+    last = current.history.order_by("-history_date", "-history_id").select_related("history_user")
+    record = last.first()
+    who = ""
+    if record is not None and record.history_user is not None:
+        who = record.history_user.get_full_name() or record.history_user.get_username()
+    return SectionSave(
+        saved=False,
+        review=current,
+        current_text=getattr(current, section),
+        changed_by=who,
+        changed_at=record.history_date if record else current.updated_at,
+    )
+
+
+@transaction.atomic
+def review_publish(*, review: Review, user) -> Review:
+    """Publish: the review becomes a read-only report. Needs a narrative and a timeline."""
+    review = Review.objects.select_for_update().get(pk=review.pk)
+    errors = []
+    if not review.narrative.strip():
+        errors.append("Write the narrative before publishing: the story is the review.")
+    if not review.incident.timeline.exists():
+        errors.append("Add at least one timeline entry before publishing.")
+    if review.is_published:
+        errors.append("This review is already published.")
+    if errors:
+        raise ValidationError(errors)
+    review.status = Review.Status.PUBLISHED
+    review.published_at = timezone.now()
+    if review.facilitator_id is None:
+        review.facilitator = user
+    review.save()
+    return review
+
+
+@transaction.atomic
+def review_schedule(*, review: Review, scheduled_for: datetime | None) -> Review:
+    """Set (or clear) when the review meeting happens; a not-started review becomes scheduled."""
+    review = Review.objects.select_for_update().get(pk=review.pk)
+    review.scheduled_for = scheduled_for
+    if scheduled_for and review.status == Review.Status.NOT_STARTED:
+        review.status = Review.Status.SCHEDULED
+    review.save()
+    return review
+
+
+@transaction.atomic
+def theme_create(*, name: str, description: str, incident: Incident) -> Theme:
+    """Add a theme to the shared codebook and tag the incident with it."""
+    theme = Theme.objects.create(name=name, description=description)
+    theme.incidents.add(incident)
+    return theme
+
+
+@transaction.atomic
+def survey_response_submit(
+    *,
+    review: Review,
+    respondent,
+    learned_something: bool,
+    would_attend_again: bool,
+    still_unclear: str,
+) -> SurveyResponse:
+    """One answer per person; answering again replaces the earlier answer."""
+    response, _ = SurveyResponse.objects.update_or_create(
+        review=review,
+        respondent=respondent,
+        defaults={
+            "learned_something": learned_something,
+            "would_attend_again": would_attend_again,
+            "still_unclear": still_unclear,
+            "submitted_at": timezone.now(),
+        },
+    )
+    return response
+
+
+def follow_up_set_status(*, action_item: ActionItem, status: str) -> ActionItem:
+    action_item.status = status
+    action_item.save()
+    return action_item
