@@ -75,3 +75,17 @@ def can_update_follow_up_status(user, action_item) -> bool:
     if not can_view_incident(user, action_item.review.incident):
         return False
     return is_responder(user) or action_item.assignee_id == user.pk
+
+
+def can_answer_survey(user, review) -> bool:
+    """The learning survey is for the review's participants and facilitator, once published."""
+    if not user.is_authenticated or not review.is_published:
+        return False
+    if not can_view_incident(user, review.incident):
+        return False
+    return review.facilitator_id == user.pk or review.participants.filter(user=user).exists()
+
+
+def can_edit_catalog(user) -> bool:
+    """Teams and systems: the service catalog is kept by administrators, as in the admin."""
+    return user.is_authenticated and user.is_superuser
