@@ -1,4 +1,66 @@
-from django.urls import path  # noqa: F401
+"""/api/: the v1 resources, reports, tokens, the OpenAPI schema and its two viewers."""
+
+from __future__ import annotations
+
+from csp.decorators import csp_update
+from django.contrib.auth.decorators import login_not_required
+from django.urls import include, path, re_path
+from drf_spectacular.views import (
+    SpectacularAPIView,
+    SpectacularRedocView,
+    SpectacularSwaggerSplitView,
+)
+from rest_framework.routers import DefaultRouter
+
+from api import auth, reports, views
+from api.exceptions import json_error
 
 app_name = "api"
-urlpatterns: list = []
+
+router = DefaultRouter()
+router.register("teams", views.TeamViewSet, basename="team")
+router.register("systems", views.SystemViewSet, basename="system")
+router.register("incidents", views.IncidentViewSet, basename="incident")
+router.register("near-misses", views.NearMissViewSet, basename="near-miss")
+router.register("surprises", views.SurpriseViewSet, basename="surprise")
+router.register("difficulties", views.DifficultyViewSet, basename="difficulty")
+router.register("ownership-gaps", views.OwnershipGapViewSet, basename="ownership-gap")
+router.register("reviews", views.ReviewViewSet, basename="review")
+router.register("timeline-entries", views.TimelineEntryViewSet, basename="timeline-entry")
+router.register("action-items", views.ActionItemViewSet, basename="action-item")
+router.register("themes", views.ThemeViewSet, basename="theme")
+
+
+@login_not_required
+def not_found(request, rest=""):
+    return json_error(404, f"No API endpoint at {request.path}. The schema is at /api/schema/.")
+
+
+# Swagger UI and ReDoc come from drf-spectacular-sidecar (no CDN) and our own templates, which
+# have no inline script or style. ReDoc still injects <style> elements at runtime and starts a
+# blob: worker, so that one page alone relaxes style-src and worker-src.
+swagger = SpectacularSwaggerSplitView.as_view(
+    url_name="api:schema", template_name="api/swagger_ui.html"
+)
+redoc = csp_update({"style-src": ["'unsafe-inline'"], "worker-src": ["blob:"]})(
+    SpectacularRedocView.as_view(url_name="api:schema", template_name="api/redoc.html")
+)
+
+urlpatterns = [
+    path("v1/", include(router.urls)),
+    path("v1/reports/summary/", reports.SummaryReport.as_view(), name="report_summary"),
+    path("v1/reports/systems/", reports.SystemsReport.as_view(), name="report_systems"),
+    path("v1/reports/themes/", reports.ThemesReport.as_view(), name="report_themes"),
+    path(
+        "v1/reports/learning-loop/",
+        reports.LearningLoopReport.as_view(),
+        name="report_learning_loop",
+    ),
+    path("v1/auth/login/", auth.LoginView.as_view(), name="login"),
+    path("v1/auth/logout/", auth.LogoutView.as_view(), name="logout"),
+    path("v1/auth/logout-all/", auth.LogoutAllView.as_view(), name="logout_all"),
+    path("schema/", SpectacularAPIView.as_view(), name="schema"),
+    path("docs/", swagger, name="docs"),
+    path("redoc/", redoc, name="redoc"),
+    re_path(r"^(?P<rest>.*)$", not_found),
+]

@@ -8,6 +8,7 @@ ALLOWED_HOSTS  comma-separated host names (default: localhost,127.0.0.1 and test
 
 from __future__ import annotations
 
+from datetime import timedelta
 from pathlib import Path
 
 from config.env import env_bool, env_database, env_list, env_secret_key
@@ -122,18 +123,30 @@ CONTENT_SECURITY_POLICY = {
 }
 
 REST_FRAMEWORK = {
+    # Knox first: an unauthenticated API call then gets 401 with `WWW-Authenticate: Token`
+    # (DRF answers 403 when the first class has no authenticate header, as sessions do not).
     "DEFAULT_AUTHENTICATION_CLASSES": [
-        "rest_framework.authentication.SessionAuthentication",
         "knox.auth.TokenAuthentication",
+        "rest_framework.authentication.SessionAuthentication",
     ],
     "DEFAULT_PERMISSION_CLASSES": ["rest_framework.permissions.IsAuthenticated"],
     "DEFAULT_FILTER_BACKENDS": [
         "django_filters.rest_framework.DjangoFilterBackend",
-        "rest_framework.filters.OrderingFilter",
+        "api.pagination.StableOrderingFilter",
     ],
-    "DEFAULT_PAGINATION_CLASS": "rest_framework.pagination.PageNumberPagination",
+    "DEFAULT_PAGINATION_CLASS": "api.pagination.PageNumberPagination",
     "PAGE_SIZE": 50,
-    "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",
+    # No browsable API: its pages use inline scripts the CSP forbids; /api/docs/ replaces it.
+    "DEFAULT_RENDERER_CLASSES": ["rest_framework.renderers.JSONRenderer"],
+    "EXCEPTION_HANDLER": "api.exceptions.api_exception_handler",
+    "DEFAULT_SCHEMA_CLASS": "api.schema.AutoSchema",
+    "TEST_REQUEST_DEFAULT_FORMAT": "json",
+}
+
+# API tokens are stored hashed; they expire after TOKEN_TTL and can be revoked (admin, logout).
+REST_KNOX = {
+    "TOKEN_TTL": timedelta(days=30),
+    "AUTO_REFRESH": False,
 }
 
 SPECTACULAR_SETTINGS = {
@@ -141,9 +154,26 @@ SPECTACULAR_SETTINGS = {
     "DESCRIPTION": "Incidents, the five learning signals, reviews, follow-ups and dashboard reports.",
     "VERSION": "1.0.0",
     "SERVE_INCLUDE_SCHEMA": False,
+    # The schema and the docs are public: they describe the API, not its data.
+    "SERVE_PERMISSIONS": ["rest_framework.permissions.AllowAny"],
+    "SERVE_AUTHENTICATION": [],
     "SWAGGER_UI_DIST": "SIDECAR",
     "SWAGGER_UI_FAVICON_HREF": "SIDECAR",
     "REDOC_DIST": "SIDECAR",
+    "COMPONENT_SPLIT_REQUEST": True,
+    # Several models have a `status`, `kind` or `source`: name each choice set after its model.
+    "ENUM_NAME_OVERRIDES": {
+        "SeverityEnum": "incidents.models.Severity",
+        "IncidentStatusEnum": "incidents.models.Incident.Status",
+        "IncidentSourceEnum": "incidents.models.Incident.Source",
+        "DifficultySourceEnum": "incidents.models.Difficulty.Source",
+        "OwnershipGapKindEnum": "incidents.models.OwnershipGap.Kind",
+        "ReviewStatusEnum": "reviews.models.Review.Status",
+        "ReviewWritableStatusEnum": ["not_started", "scheduled", "in_progress"],
+        "TimelineEntryKindEnum": "reviews.models.TimelineEntry.Kind",
+        "ActionItemStatusEnum": "reviews.models.ActionItem.Status",
+        "ActionItemKindEnum": "reviews.models.ActionItem.Kind",
+    },
 }
 
 LOGGING = {

@@ -1,0 +1,83 @@
+"""API tokens: log in for a token, log out to revoke it.
+
+Tokens are django-rest-knox tokens: only a hash is stored, each expires (REST_KNOX TOKEN_TTL,
+or `ttl_days` at login) and can be revoked here, in the admin, or all at once.
+"""
+
+from __future__ import annotations
+
+from datetime import timedelta
+
+from django.contrib.auth import authenticate
+from drf_spectacular.utils import OpenApiResponse, extend_schema
+from knox.auth import TokenAuthentication
+from knox.models import AuthToken
+from rest_framework import status
+from rest_framework.exceptions import ValidationError
+from rest_framework.permissions import AllowAny, IsAuthenticated
+from rest_framework.response import Response
+from rest_framework.views import APIView
+
+from api.base import ApiMixin
+from api.serializers import LoginSerializer, TokenSerializer
+
+
+def token_create(*, user, ttl: timedelta | None = None) -> tuple[AuthToken, str]:
+    """A new token for user; the plain token is returned once and never stored."""
+    if ttl is None:
+        return AuthToken.objects.create(user=user)
+    return AuthToken.objects.create(user=user, expiry=ttl)
+
+
+class LoginView(ApiMixin, APIView):
+    authentication_classes: list = []
+    permission_classes = [AllowAny]
+
+    @extend_schema(
+        summary="Exchange a username and password for an API token",
+        request=LoginSerializer,
+        responses={200: TokenSerializer},
+        auth=[],
+    )
+    def post(self, request):
+        serializer = LoginSerializer(data=request.data)
+        serializer.is_valid(raise_exception=True)
+        user = authenticate(
+            request,
+            username=serializer.validated_data["username"],
+            password=serializer.validated_data["password"],
+        )
+        if user is None or not user.is_active:
+            raise ValidationError({"non_field_errors": ["Wrong username or password."]})
+        days = serializer.validated_data.get("ttl_days")
+        instance, token = token_create(user=user, ttl=timedelta(days=days) if days else None)
+        data = {"token": token, "expiry": instance.expiry, "username": user.get_username()}
+        return Response(TokenSerializer(data).data)
+
+
+class LogoutView(ApiMixin, APIView):
+    authentication_classes = [TokenAuthentication]
+    permission_classes = [IsAuthenticated]
+
+    @extend_schema(
+        summary="Revoke the token this request is made with",
+        request=None,
+        responses={204: OpenApiResponse(description="Revoked")},
+    )
+    def post(self, request):
+        request.auth.delete()
+        return Response(status=status.HTTP_204_NO_CONTENT)
+
+
+class LogoutAllView(ApiMixin, APIView):
+    authentication_classes = [TokenAuthentication]
+    permission_classes = [IsAuthenticated]
+
+    @extend_schema(
+        summary="Revoke every token of the user",
+        request=None,
+        responses={204: OpenApiResponse(description="Revoked")},
+    )
+    def post(self, request):
+        request.user.auth_token_set.all().delete()
+        return Response(status=status.HTTP_204_NO_CONTENT)

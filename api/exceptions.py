@@ -1,0 +1,83 @@
+"""Every API error is JSON with a readable `detail`; validation errors add `fields`.
+
+    {"detail": "Some fields are not valid.", "fields": {"title": ["This field is required."]}}
+
+Django-level errors that DRF leaves alone (a body over DATA_UPLOAD_MAX_MEMORY_SIZE, a model
+ValidationError from `clean()`, a database constraint hit by a race) are converted here so a
+client never sees an HTML error page.
+"""
+
+from __future__ import annotations
+
+from django.core.exceptions import RequestDataTooBig
+from django.core.exceptions import ValidationError as DjangoValidationError
+from django.db.models import ProtectedError, RestrictedError
+from django.http import JsonResponse
+from rest_framework import exceptions, status
+from rest_framework.serializers import as_serializer_error
+from rest_framework.views import exception_handler
+
+
+class RequestTooLarge(exceptions.APIException):
+    status_code = status.HTTP_413_REQUEST_ENTITY_TOO_LARGE
+    default_detail = "The request body is too large."
+    default_code = "request_too_large"
+
+
+class Conflict(exceptions.APIException):
+    status_code = status.HTTP_409_CONFLICT
+    default_detail = "The request conflicts with the current state of the resource."
+    default_code = "conflict"
+
+
+def _first_message(errors) -> str:
+    if isinstance(errors, dict):
+        for field, messages in errors.items():
+            message = _first_message(messages)
+            if message:
+                return message if field in ("non_field_errors", "detail") else f"{field}: {message}"
+        return ""
+    if isinstance(errors, list):
+        for item in errors:
+            message = _first_message(item)
+            if message:
+                return message
+        return ""
+    return str(errors)
+
+
+def api_exception_handler(exc, context):
+    if isinstance(exc, RequestDataTooBig):
+        exc = RequestTooLarge(str(exc) or None)
+    elif isinstance(exc, DjangoValidationError):
+        exc = exceptions.ValidationError(as_serializer_error(exc))
+    elif isinstance(exc, ProtectedError | RestrictedError):
+        exc = Conflict(
+            f"Still in use by {len(exc.protected_objects if isinstance(exc, ProtectedError) else exc.restricted_objects)} "
+            "record(s); remove those first."
+        )
+
+    response = exception_handler(exc, context)
+    if response is None:
+        return None
+    if getattr(exc, "body", None) is not None:
+        response.data = exc.body
+    elif isinstance(exc, exceptions.ValidationError):
+        fields = (
+            response.data
+            if isinstance(response.data, dict)
+            else {"non_field_errors": response.data}
+        )
+        summary = _first_message(fields)
+        response.data = {
+            "detail": f"The request is not valid. {summary}".strip(),
+            "fields": fields,
+        }
+    elif not isinstance(response.data, dict) or "detail" not in response.data:
+        response.data = {"detail": _first_message(response.data) or "Error."}
+    return response
+
+
+def json_error(status_code: int, detail: str) -> JsonResponse:
+    """For plain Django views under /api/ (the 404 fallback): the same shape as DRF errors."""
+    return JsonResponse({"detail": detail}, status=status_code)

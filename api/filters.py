@@ -1,0 +1,108 @@
+"""FilterSets for the API resources that have no list page of their own.
+
+Incidents, near misses and the three signals reuse `incidents/filters.py` unchanged (one filter
+contract for pages, dashboard links and API). The ones here follow the same conventions:
+slugs for teams and systems, `start`/`end` as the half-open UTC interval of the incident's
+`started_at`, a bad value is a 400, never a 500.
+"""
+
+from __future__ import annotations
+
+import django_filters
+
+from incidents.filters import DATE_FORMAT, PeriodForm, utc_midnight
+from incidents.models import Incident, System, Team
+from reviews.models import ActionItem, Review, TimelineEntry
+
+
+def _date(label: str) -> django_filters.DateFilter:
+    return django_filters.DateFilter(
+        label=label,
+        method="filter_period",
+        input_formats=[DATE_FORMAT],
+        help_text="YYYY-MM-DD, UTC",
+    )
+
+
+def _incident(field: str) -> django_filters.ModelChoiceFilter:
+    return django_filters.ModelChoiceFilter(
+        field_name=field,
+        queryset=Incident.objects.all(),
+        to_field_name="reference",
+        help_text="Incident reference, e.g. INC-0042.",
+    )
+
+
+class _IncidentPeriodFilterSet(django_filters.FilterSet):
+    """`start`/`end` on the incident's started_at, through `incident_path`."""
+
+    incident_path = "incident"
+    start = _date("From")
+    end = _date("Until (excluded)")
+
+    class Meta:
+        form = PeriodForm
+        fields: list[str] = []
+
+    def filter_period(self, queryset, name, value):
+        lookup = "gte" if name == "start" else "lt"
+        return queryset.filter(
+            **{f"{self.incident_path}__started_at__{lookup}": utc_midnight(value)}
+        )
+
+
+class SystemFilter(django_filters.FilterSet):
+    team = django_filters.ModelChoiceFilter(
+        field_name="owner_team", queryset=Team.objects.all(), to_field_name="slug"
+    )
+    has_owner = django_filters.ChoiceFilter(
+        choices=[("true", "Has an owner"), ("false", "No owner (gap)")], method="filter_has_owner"
+    )
+    tier = django_filters.ChoiceFilter(choices=System.Tier.choices)
+
+    class Meta:
+        model = System
+        fields: list[str] = []
+
+    def filter_has_owner(self, queryset, name, value):
+        return queryset.filter(owner_team__isnull=value != "true")
+
+
+class TimelineEntryFilter(_IncidentPeriodFilterSet):
+    incident = _incident("incident")
+    kind = django_filters.ChoiceFilter(choices=TimelineEntry.Kind.choices)
+
+    class Meta(_IncidentPeriodFilterSet.Meta):
+        model = TimelineEntry
+
+
+class ReviewFilter(_IncidentPeriodFilterSet):
+    incident = _incident("incident")
+    status = django_filters.ChoiceFilter(choices=Review.Status.choices)
+
+    class Meta(_IncidentPeriodFilterSet.Meta):
+        model = Review
+
+
+class ActionItemFilter(_IncidentPeriodFilterSet):
+    """Follow-ups: `team` is the owner team's slug, or `none` for the unowned (a gap)."""
+
+    incident_path = "review__incident"
+    review = django_filters.NumberFilter(field_name="review_id")
+    team = django_filters.ChoiceFilter(
+        choices=lambda: [("none", "No owner team"), *Team.objects.values_list("slug", "name")],
+        method="filter_team",
+    )
+    status = django_filters.ChoiceFilter(choices=ActionItem.Status.choices)
+    overdue = django_filters.ChoiceFilter(choices=[("true", "Overdue")], method="filter_overdue")
+
+    class Meta(_IncidentPeriodFilterSet.Meta):
+        model = ActionItem
+
+    def filter_team(self, queryset, name, value: str):
+        if value == "none":
+            return queryset.unowned()
+        return queryset.filter(owner_team__slug=value)
+
+    def filter_overdue(self, queryset, name, value):
+        return queryset.overdue()

@@ -1,0 +1,308 @@
+"""The dashboards as data: /api/v1/reports/{summary,systems,themes,learning-loop}/.
+
+Each report calls the same `dashboards.selectors` function as its page, with the same filter
+bar (`dashboards.forms.DashboardForm`: period, start, end, team, system, severity), so the page
+and the API cannot disagree. A bad parameter is a 400 here (the page falls back to a default
+and shows the error instead).
+
+The selectors return frozen dataclasses; `as_data` turns them into JSON values and
+`schema_of` derives the OpenAPI schema from the same type hints, so the documented shape is
+the shape sent.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import math
+import types
+import typing
+from datetime import date, datetime
+from functools import cache
+from typing import Any
+
+from drf_spectacular.types import OpenApiTypes
+from drf_spectacular.utils import OpenApiParameter, OpenApiResponse, extend_schema
+from rest_framework.exceptions import ValidationError
+from rest_framework.permissions import IsAuthenticated
+from rest_framework.renderers import JSONRenderer
+from rest_framework.response import Response
+from rest_framework.views import APIView
+
+from api.base import ApiMixin
+from api.renderers import CSVRenderer
+from dashboards import selectors
+from dashboards.forms import DashboardForm
+from dashboards.periods import DashboardFilters, Period
+
+# --- dataclass -> JSON ---------------------------------------------------------------------
+
+
+def _period(period: Period) -> dict[str, Any]:
+    return {
+        "start": period.start_date.isoformat(),
+        "end": period.end_date.isoformat(),
+        "kind": period.kind,
+        "label": period.label,
+        "days": period.days,
+    }
+
+
+_PERIOD_SCHEMA = {
+    "type": "object",
+    "description": "The half-open UTC interval [start, end): `end` is excluded.",
+    "properties": {
+        "start": {"type": "string", "format": "date"},
+        "end": {"type": "string", "format": "date"},
+        "kind": {"type": "string", "enum": ["month", "quarter", "custom"]},
+        "label": {"type": "string"},
+        "days": {"type": "number"},
+    },
+    "required": ["start", "end", "kind", "label", "days"],
+}
+
+
+def _properties(cls) -> list[str]:
+    return [
+        name
+        for name, value in vars(cls).items()
+        if isinstance(value, property) and not name.startswith("_")
+    ]
+
+
+def as_data(value: Any) -> Any:
+    """A selector result as JSON values: dataclass fields plus their public properties."""
+    if isinstance(value, Period):
+        return _period(value)
+    if dataclasses.is_dataclass(value) and not isinstance(value, type):
+        names = [field.name for field in dataclasses.fields(value)] + _properties(type(value))
+        return {name: as_data(getattr(value, name)) for name in names}
+    if isinstance(value, list | tuple):
+        return [as_data(item) for item in value]
+    if isinstance(value, float) and not math.isfinite(value):
+        return None
+    if isinstance(value, datetime | date):
+        return value.isoformat()
+    return value
+
+
+def _schema_of_type(hint: Any) -> dict[str, Any]:
+    origin = typing.get_origin(hint)
+    args = typing.get_args(hint)
+    if origin in (typing.Union, types.UnionType):
+        options = [arg for arg in args if arg is not type(None)]
+        schema = _schema_of_type(options[0]) if len(options) == 1 else {}
+        return {**schema, "nullable": True} if type(None) in args else schema
+    if origin in (tuple, list):
+        if origin is tuple and args and args[-1] is not Ellipsis:
+            items = [_schema_of_type(arg) for arg in args]
+            same = all(item == items[0] for item in items)
+            return {
+                "type": "array",
+                "items": items[0] if same else {},
+                "minItems": len(items),
+                "maxItems": len(items),
+            }
+        return {"type": "array", "items": _schema_of_type(args[0]) if args else {}}
+    if hint is Period:
+        return _PERIOD_SCHEMA
+    if dataclasses.is_dataclass(hint):
+        return schema_of(hint)
+    simple = {
+        int: {"type": "integer"},
+        # Floats may be undefined (an empty period): sent as null rather than NaN.
+        float: {"type": "number", "nullable": True},
+        str: {"type": "string"},
+        bool: {"type": "boolean"},
+        date: {"type": "string", "format": "date"},
+        datetime: {"type": "string", "format": "date-time"},
+    }
+    return dict(simple.get(hint, {}))
+
+
+@cache
+def schema_of(cls) -> dict[str, Any]:
+    hints = typing.get_type_hints(cls)
+    properties = {
+        field.name: _schema_of_type(hints[field.name]) for field in dataclasses.fields(cls)
+    }
+    for name in _properties(cls):
+        returned = typing.get_type_hints(getattr(cls, name).fget).get("return", Any)
+        properties[name] = _schema_of_type(returned)
+    return {"type": "object", "properties": properties, "required": list(properties)}
+
+
+# --- views -----------------------------------------------------------------------------------
+
+FILTER_PARAMETERS = [
+    OpenApiParameter(
+        "period",
+        OpenApiTypes.STR,
+        enum=["quarter", "month", "custom"],
+        description="Last full quarter (default), last full month, or custom (`start`, `end`).",
+    ),
+    OpenApiParameter("start", OpenApiTypes.DATE, description="First day, YYYY-MM-DD (UTC)."),
+    OpenApiParameter("end", OpenApiTypes.DATE, description="Day after the last (excluded)."),
+    OpenApiParameter("team", OpenApiTypes.STR, description="Team slug."),
+    OpenApiParameter("system", OpenApiTypes.STR, description="System slug."),
+    OpenApiParameter(
+        "severity", OpenApiTypes.STR, enum=["SEV1", "SEV2", "SEV3", "SEV4"], description="Severity."
+    ),
+    OpenApiParameter("format", OpenApiTypes.STR, enum=["json", "csv"]),
+]
+
+
+def _report_schema(**properties: dict[str, Any]) -> dict[str, Any]:
+    base = {
+        "period": _PERIOD_SCHEMA,
+        "previous_period": _PERIOD_SCHEMA,
+        "filters": schema_of(DashboardFilters),
+    }
+    base.update(properties)
+    return {"type": "object", "properties": base, "required": list(base)}
+
+
+def _responses(schema: dict[str, Any]) -> dict:
+    return {
+        (200, "application/json"): OpenApiResponse(schema),
+        (200, "text/csv"): OpenApiResponse(OpenApiTypes.STR, description="CSV"),
+    }
+
+
+class ReportView(ApiMixin, APIView):
+    permission_classes = [IsAuthenticated]
+    query_params = frozenset(["period", "start", "end", "team", "system", "severity"])
+    csv_name = "report"
+
+    def get_renderers(self):
+        return [JSONRenderer(), CSVRenderer()]
+
+    def filter_bar(self, request) -> tuple[Period, DashboardFilters]:
+        form = DashboardForm(request.query_params)
+        if not form.is_valid():
+            raise ValidationError(form.errors)
+        return form.period_value(), form.filters_value()
+
+    def respond(self, request, data: dict[str, Any], csv_rows: list[dict[str, Any]]):
+        response = Response(
+            {"rows": csv_rows} if request.accepted_renderer.format == "csv" else data
+        )
+        if request.accepted_renderer.format == "csv":
+            response["Content-Disposition"] = f'attachment; filename="{self.csv_name}.csv"'
+        return response
+
+
+def _measure_row(name: str, value) -> dict[str, Any]:
+    """One CSV row per counted measure: the numbers the dashboard cards show."""
+    return {
+        "measure": name,
+        "current": value.current,
+        "previous": value.previous,
+        "lower": value.interval[0],
+        "upper": value.interval[1],
+        "p_value": value.p_value,
+        "verdict": value.verdict,
+    }
+
+
+class SummaryReport(ReportView):
+    csv_name = "summary"
+
+    @extend_schema(
+        summary="The overview dashboard: the five signals this period against the last",
+        description="Counts with Garwood 95% intervals and rate-ratio verdicts, the share of "
+        "incidents with a surprise (Wilson), near misses per incident, difficulties by "
+        "category, open ownership gaps, systems without owner, and time to detect / resolve "
+        "as median and p90 with sample sizes. CSV: one row per counted signal.",
+        parameters=FILTER_PARAMETERS,
+        responses=_responses(
+            _report_schema(
+                summary=schema_of(selectors.Summary), durations=schema_of(selectors.Durations)
+            )
+        ),
+    )
+    def get(self, request):
+        period, filters = self.filter_bar(request)
+        summary = selectors.period_comparison(user=request.user, period=period, filters=filters)
+        durations = selectors.duration_distributions(
+            user=request.user, period=period, filters=filters
+        )
+        data = {
+            "period": _period(period),
+            "previous_period": _period(summary.previous_period),
+            "filters": as_data(filters),
+            "summary": as_data(summary),
+            "durations": as_data(durations),
+        }
+        rows = [_measure_row(name, getattr(summary, name)) for name in selectors.SIGNALS]
+        rows += [
+            _measure_row(f"difficulties:{row.key}", row.counts)
+            for row in summary.difficulties_by_category
+        ]
+        return self.respond(request, data, rows)
+
+
+class SystemsReport(ReportView):
+    csv_name = "systems"
+
+    @extend_schema(
+        summary="Failure rates and signals per system",
+        description="One row per system: incidents this and last period, the rate per 30 days "
+        "with its Garwood interval, the rate-ratio verdict, the other signals, and the signals "
+        f"the system is high on. {selectors.HIGH_RULE}",
+        parameters=FILTER_PARAMETERS,
+        responses=_responses(
+            _report_schema(rows={"type": "array", "items": schema_of(selectors.SystemRow)})
+        ),
+    )
+    def get(self, request):
+        period, filters = self.filter_bar(request)
+        rows = as_data(selectors.system_rows(user=request.user, period=period, filters=filters))
+        data = {
+            "period": _period(period),
+            "previous_period": _period(period.previous()),
+            "filters": as_data(filters),
+            "rows": rows,
+        }
+        return self.respond(request, data, rows)
+
+
+class ThemesReport(ReportView):
+    csv_name = "themes"
+
+    @extend_schema(
+        summary="Themes of the codebook: how often each was tagged, this period and last",
+        parameters=FILTER_PARAMETERS,
+        responses=_responses(
+            _report_schema(rows={"type": "array", "items": schema_of(selectors.ThemeRow)})
+        ),
+    )
+    def get(self, request):
+        period, filters = self.filter_bar(request)
+        rows = as_data(selectors.theme_rows(user=request.user, period=period, filters=filters))
+        data = {
+            "period": _period(period),
+            "previous_period": _period(period.previous()),
+            "filters": as_data(filters),
+            "rows": rows,
+        }
+        return self.respond(request, data, rows)
+
+
+class LearningLoopReport(ReportView):
+    csv_name = "learning-loop"
+
+    @extend_schema(
+        summary="The learning loop: reviews published, time to publish, follow-ups, survey",
+        parameters=FILTER_PARAMETERS,
+        responses=_responses(_report_schema(learning_loop=schema_of(selectors.LearningLoop))),
+    )
+    def get(self, request):
+        period, filters = self.filter_bar(request)
+        loop = as_data(selectors.learning_loop(user=request.user, period=period, filters=filters))
+        data = {
+            "period": _period(period),
+            "previous_period": _period(period.previous()),
+            "filters": as_data(filters),
+            "learning_loop": loop,
+        }
+        return self.respond(request, data, [loop])

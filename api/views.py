@@ -1,0 +1,810 @@
+"""The /api/v1/ resources: thin viewsets over the shared rules, FilterSets and services.
+
+Who may do what comes from `incidents/roles.py` (through `api.permissions.RoleRules`); what a
+user may see comes from the `visible_to` querysets, so a hidden incident is a 404.
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+import json
+
+from django.db import transaction
+from django.db.models import Prefetch
+from django.http import StreamingHttpResponse
+from drf_spectacular.types import OpenApiTypes
+from drf_spectacular.utils import (
+    OpenApiParameter,
+    OpenApiResponse,
+    extend_schema,
+    extend_schema_view,
+)
+from rest_framework import status, viewsets
+from rest_framework.decorators import action
+from rest_framework.exceptions import PermissionDenied, ValidationError
+from rest_framework.parsers import FormParser, JSONParser, MultiPartParser
+from rest_framework.permissions import IsAuthenticated
+from rest_framework.renderers import JSONRenderer
+from rest_framework.response import Response
+
+from api import serializers as s
+from api.base import ApiMixin
+from api.exceptions import Conflict
+from api.exports import (
+    INCIDENT_EXPORT_COLUMNS,
+    NEAR_MISS_EXPORT_COLUMNS,
+    incident_export_queryset,
+    near_miss_export_queryset,
+    stream_export,
+    stream_serialized_csv,
+)
+from api.filters import ActionItemFilter, ReviewFilter, SystemFilter, TimelineEntryFilter
+from api.permissions import RoleRules, allow
+from api.renderers import CSVRenderer
+from api.review_export import MarkdownRenderer, review_markdown
+from api.services import MAX_IMPORT_ROWS, incident_create_or_get, incidents_import
+from incidents import roles
+from incidents.filters import (
+    DifficultyFilter,
+    IncidentFilter,
+    NearMissFilter,
+    OwnershipGapFilter,
+    SurpriseFilter,
+)
+from incidents.models import (
+    Difficulty,
+    Incident,
+    IncidentSystem,
+    NearMiss,
+    OwnershipGap,
+    Surprise,
+    System,
+    Team,
+)
+from reviews import services as review_services
+from reviews.models import ActionItem, Review, Theme, TimelineEntry
+
+FORMAT_PARAMETER = OpenApiParameter(
+    "format",
+    OpenApiTypes.STR,
+    enum=["json", "csv"],
+    description="`csv` downloads the whole filtered list as CSV (not paginated, streamed); "
+    "`Accept: text/csv` does the same.",
+)
+# An import file may be bigger than an ordinary request body.
+IMPORT_MAX_BYTES = 20 * 1024 * 1024
+
+
+def csv_response(lines, filename: str) -> StreamingHttpResponse:
+    response = StreamingHttpResponse(lines, content_type="text/csv; charset=utf-8")
+    response["Content-Disposition"] = f'attachment; filename="{filename}"'
+    return response
+
+
+class ApiViewSet(ApiMixin, viewsets.ModelViewSet):
+    """Shared behaviour: JSON errors, CSV lists, strict query parameters, role rules."""
+
+    permission_classes = [IsAuthenticated, RoleRules]
+    http_method_names = ["get", "post", "put", "patch", "delete", "head", "options"]
+    csv_name = "export"
+
+    # --- lists -----------------------------------------------------------------------------
+
+    def list(self, request, *args, **kwargs):
+        if request.accepted_renderer.format == "csv":
+            queryset = self.filter_queryset(self.get_queryset())
+            lines = stream_serialized_csv(
+                queryset, self.get_serializer_class(), self.get_serializer_context()
+            )
+            return csv_response(lines, f"{self.csv_name}.csv")
+        return super().list(request, *args, **kwargs)
+
+    # --- role rules (overridden per resource) ----------------------------------------------
+
+    def may_create(self, user):
+        return False
+
+    def may_change(self, user, obj):
+        return False
+
+    def may_delete(self, user, obj):
+        return self.may_change(user, obj)
+
+    def check_create(self, user, validated_data):
+        return True
+
+    def perform_create(self, serializer):
+        answer = self.check_create(self.request.user, serializer.validated_data)
+        if not answer:
+            raise PermissionDenied(getattr(answer, "message", None))
+        serializer.save()
+
+
+# --- catalog ---------------------------------------------------------------------------------
+
+
+class CatalogRules:
+    def may_create(self, user):
+        return allow(roles.can_edit_catalog(user), "Only administrators edit the catalog.")
+
+    def may_change(self, user, obj):
+        return self.may_create(user)
+
+
+@extend_schema_view(list=extend_schema(parameters=[FORMAT_PARAMETER]))
+class TeamViewSet(CatalogRules, ApiViewSet):
+    queryset = Team.objects.all()
+    serializer_class = s.TeamSerializer
+    lookup_field = "slug"
+    filterset_class = None
+    ordering_fields = ["name", "slug"]
+    ordering = ["name"]
+    csv_name = "teams"
+
+
+@extend_schema_view(list=extend_schema(parameters=[FORMAT_PARAMETER]))
+class SystemViewSet(CatalogRules, ApiViewSet):
+    queryset = System.objects.select_related("owner_team")
+    serializer_class = s.SystemSerializer
+    lookup_field = "slug"
+    filterset_class = SystemFilter
+    ordering_fields = ["name", "slug", "tier"]
+    ordering = ["name"]
+    csv_name = "systems"
+
+
+@extend_schema_view(list=extend_schema(parameters=[FORMAT_PARAMETER]))
+class ThemeViewSet(ApiViewSet):
+    queryset = Theme.objects.all()
+    serializer_class = s.ThemeSerializer
+    lookup_field = "slug"
+    filterset_class = None
+    ordering_fields = ["name", "slug"]
+    ordering = ["name"]
+    csv_name = "themes"
+
+    def may_create(self, user):
+        return allow(roles.is_facilitator(user), "Only facilitators edit the theme codebook.")
+
+    def may_change(self, user, obj):
+        return self.may_create(user)
+
+
+# --- incidents -------------------------------------------------------------------------------
+
+
+INCIDENT_DUPLICATE = OpenApiResponse(
+    s.IncidentDetailSerializer,
+    description="An incident with this (source, external_id) already exists: it is returned "
+    "as it is and nothing is created (safe retries for integrations).",
+)
+
+
+@extend_schema_view(
+    list=extend_schema(parameters=[FORMAT_PARAMETER]),
+    create=extend_schema(
+        description="Log an incident. With an `external_id`, posting the same "
+        "(source, external_id) again returns the existing incident with 200 instead of a "
+        "duplicate; 409 when it exists but is private and hidden from you.",
+        responses={201: s.IncidentDetailSerializer, 200: INCIDENT_DUPLICATE},
+    ),
+)
+class IncidentViewSet(ApiViewSet):
+    serializer_class = s.IncidentSerializer
+    lookup_field = "reference"
+    filterset_class = IncidentFilter
+    ordering_fields = ["started_at", "severity", "status", "reference", "title", "created_at"]
+    ordering = ["-started_at"]
+    csv_actions = frozenset({"list", "export"})
+    list_actions = frozenset({"list", "export"})
+    extra_query_params = {"import_incidents": {"dry_run"}}
+    csv_name = "incidents"
+
+    def get_queryset(self):
+        queryset = (
+            Incident.objects.visible_to(self.request.user)
+            .select_related("lead", "review")
+            .prefetch_related(
+                Prefetch(
+                    "system_roles",
+                    queryset=IncidentSystem.objects.select_related("system__owner_team").order_by(
+                        "pk"
+                    ),
+                ),
+                "teams",
+                "responders",
+            )
+        )
+        if self.action != "list":
+            queryset = queryset.prefetch_related(
+                Prefetch("timeline", queryset=TimelineEntry.objects.select_related("author")),
+                Prefetch("surprises", queryset=Surprise.objects.select_related("system")),
+                Prefetch("difficulties", queryset=Difficulty.objects.select_related("system")),
+                Prefetch("ownership_gaps", queryset=OwnershipGap.objects.select_related("system")),
+                "themes",
+            )
+        return queryset
+
+    def get_serializer_class(self):
+        if self.action == "list":
+            return s.IncidentSerializer
+        if self.action == "import_incidents":
+            return s.ImportRowSerializer
+        return s.IncidentDetailSerializer
+
+    def get_renderers(self):
+        if self.action == "export":
+            return [CSVRenderer()]
+        return super().get_renderers()
+
+    def may_create(self, user):
+        return allow(roles.is_responder(user), "Only responders and facilitators log incidents.")
+
+    def may_change(self, user, obj):
+        return allow(
+            roles.is_responder(user) and roles.can_view_incident(user, obj),
+            "Only responders and facilitators edit incidents.",
+        )
+
+    def may_delete(self, user, obj):
+        return allow(roles.is_facilitator(user), "Only facilitators delete incidents.")
+
+    def create(self, request, *args, **kwargs):
+        serializer = self.get_serializer(data=request.data)
+        serializer.is_valid(raise_exception=True)
+        data = dict(serializer.validated_data)
+        if data.get("is_private") and data.get("lead") is None:
+            # Whoever logs a private incident must still be able to see it afterwards.
+            data["lead"] = request.user
+        incident, created = incident_create_or_get(data=data)
+        if not created and not roles.can_view_incident(request.user, incident):
+            raise Conflict("An incident with this source and external id already exists.")
+        output = s.IncidentDetailSerializer(
+            self.get_queryset().get(pk=incident.pk), context=self.get_serializer_context()
+        )
+        return Response(
+            output.data,
+            status=status.HTTP_201_CREATED if created else status.HTTP_200_OK,
+            headers={"Location": f"{request.path}{incident.reference}/"},
+        )
+
+    @extend_schema(
+        summary="Export incidents with their signal counts as CSV (streamed)",
+        description="Every incident you may see that matches the filters, one row each, "
+        "streamed in constant memory. Columns: " + ", ".join(INCIDENT_EXPORT_COLUMNS) + ".",
+        filters=True,
+        parameters=[
+            OpenApiParameter("format", OpenApiTypes.STR, enum=["csv"]),
+        ],
+        responses={(200, "text/csv"): OpenApiResponse(OpenApiTypes.STR, description="CSV")},
+    )
+    @action(detail=False, methods=["get"], url_path="export", pagination_class=None)
+    def export(self, request):
+        queryset = self.filter_queryset(Incident.objects.visible_to(request.user))
+        lines = stream_export(incident_export_queryset(queryset), INCIDENT_EXPORT_COLUMNS)
+        return csv_response(lines, "incidents.csv")
+
+    @extend_schema(
+        summary="Import incidents (JSON array or CSV file), all or nothing",
+        description=(
+            "POST a JSON array of incidents (`ImportRow`), or a CSV file as multipart field "
+            "`file` with one incident per row: columns as in ImportRow; `systems` as "
+            "`name:role; name:role`, `teams` as `slug; slug`, and `surprises`, `difficulties`, "
+            "`ownership_gaps` as JSON arrays. The whole file is validated first; any error "
+            "and nothing is written (400 with one entry per row and field). Systems named but "
+            "unknown are created without an owner and listed in `systems_created`. A row whose "
+            "(source, external_id) exists is skipped, so an import can be re-run. "
+            "`?dry_run=true` validates and reports without writing."
+        ),
+        request={
+            "application/json": s.ImportRowSerializer(many=True),
+            "multipart/form-data": {
+                "type": "object",
+                "properties": {"file": {"type": "string", "format": "binary"}},
+                "required": ["file"],
+            },
+        },
+        parameters=[
+            OpenApiParameter("dry_run", OpenApiTypes.BOOL, description="Validate only."),
+        ],
+        responses={
+            201: s.ImportResultSerializer,
+            200: OpenApiResponse(s.ImportResultSerializer, description="Dry run: nothing written"),
+            400: s.ImportErrorSerializer,
+        },
+    )
+    @action(
+        detail=False,
+        methods=["post"],
+        url_path="import",
+        parser_classes=[JSONParser, MultiPartParser, FormParser],
+        max_body_bytes=IMPORT_MAX_BYTES,
+    )
+    def import_incidents(self, request):
+        dry_run = _parse_bool(request.query_params.get("dry_run", "false"), "dry_run")
+        rows = _import_rows(request)
+        serializer = s.ImportRowSerializer(
+            data=rows, many=True, context=self.get_serializer_context()
+        )
+        if not serializer.is_valid():
+            errors = _row_errors(serializer.errors)
+            return Response(
+                {"detail": f"Nothing was imported: {len(errors)} error(s).", "errors": errors},
+                status=status.HTTP_400_BAD_REQUEST,
+            )
+        duplicates = _duplicate_rows(serializer.validated_data)
+        if duplicates:
+            return Response(
+                {"detail": "Nothing was imported: repeated external ids.", "errors": duplicates},
+                status=status.HTTP_400_BAD_REQUEST,
+            )
+        result = incidents_import(rows=serializer.validated_data, dry_run=dry_run)
+        code = status.HTTP_200_OK if dry_run else status.HTTP_201_CREATED
+        return Response(s.ImportResultSerializer(result).data, status=code)
+
+
+def _parse_bool(value: str, name: str) -> bool:
+    lowered = value.strip().lower()
+    if lowered in {"true", "1", "yes"}:
+        return True
+    if lowered in {"false", "0", "no", ""}:
+        return False
+    raise ValidationError({name: [f"{value!r} is not a boolean; use true or false."]})
+
+
+_CSV_LIST_COLUMNS = {"teams"}
+_CSV_JSON_COLUMNS = {"surprises", "difficulties", "ownership_gaps"}
+
+
+def _import_rows(request) -> list:
+    upload = request.FILES.get("file") if hasattr(request, "FILES") else None
+    if upload is None:
+        data = request.data
+        if not isinstance(data, list):
+            raise ValidationError(
+                {"non_field_errors": ["Send a JSON array of incidents, or a CSV file as `file`."]}
+            )
+        if len(data) > MAX_IMPORT_ROWS:
+            raise ValidationError({"non_field_errors": [f"At most {MAX_IMPORT_ROWS} rows."]})
+        return data
+    try:
+        text = upload.read().decode("utf-8-sig")
+    except UnicodeDecodeError as error:
+        raise ValidationError({"file": ["The file is not UTF-8 text."]}) from error
+    rows = []
+    for number, record in enumerate(csv.DictReader(io.StringIO(text)), start=1):
+        if number > MAX_IMPORT_ROWS:
+            raise ValidationError({"file": [f"At most {MAX_IMPORT_ROWS} rows."]})
+        row = {key: value for key, value in record.items() if key and value not in (None, "")}
+        if "systems" in row:
+            row["systems"] = [
+                dict(
+                    zip(
+                        ("name", "role"),
+                        (part.strip() for part in item.split(":", 1)),
+                        strict=False,
+                    )
+                )
+                for item in row["systems"].split(";")
+                if item.strip()
+            ]
+        for column in _CSV_LIST_COLUMNS & set(row):
+            row[column] = [item.strip() for item in row[column].split(";") if item.strip()]
+        for column in _CSV_JSON_COLUMNS & set(row):
+            try:
+                row[column] = json.loads(row[column])
+            except ValueError:
+                row[column] = {"__invalid__": "not JSON"}
+        rows.append(row)
+    if not rows:
+        raise ValidationError({"file": ["The file holds no rows."]})
+    return rows
+
+
+def _flatten_errors(errors, path: str = "") -> list[tuple[str, str]]:
+    if isinstance(errors, dict):
+        found = []
+        for key, value in errors.items():
+            name = key if key != "non_field_errors" else ""
+            found += _flatten_errors(value, f"{path}.{name}" if path and name else name or path)
+        return found
+    if isinstance(errors, list):
+        if all(not isinstance(item, dict | list) for item in errors):
+            return [(path, str(item)) for item in errors]
+        found = []
+        for index, item in enumerate(errors):
+            found += _flatten_errors(item, f"{path}[{index}]")
+        return found
+    return [(path, str(errors))]
+
+
+def _row_errors(errors) -> list[dict]:
+    """[{"row": 3, "field": "systems[0].role", "message": ...}], rows counted from 1."""
+    if isinstance(errors, dict) and not all(isinstance(key, int) for key in errors):
+        return [
+            {"row": None, "field": field or None, "message": message}
+            for field, message in _flatten_errors(errors)
+        ]
+    by_index = errors.items() if isinstance(errors, dict) else enumerate(errors)
+    found = []
+    for index, row_errors in sorted(by_index):
+        for field, message in _flatten_errors(row_errors):
+            found.append({"row": index + 1, "field": field or None, "message": message})
+    return found
+
+
+def _duplicate_rows(rows) -> list[dict]:
+    seen: dict[tuple[str, str], int] = {}
+    errors = []
+    for number, row in enumerate(rows, start=1):
+        external_id = row.get("external_id", "")
+        if not external_id:
+            continue
+        key = (row["source"], external_id)
+        if key in seen:
+            errors.append(
+                {
+                    "row": number,
+                    "field": "external_id",
+                    "message": f"Same source and external id as row {seen[key]}.",
+                }
+            )
+        seen.setdefault(key, number)
+    return errors
+
+
+# --- near misses -----------------------------------------------------------------------------
+
+
+@extend_schema_view(list=extend_schema(parameters=[FORMAT_PARAMETER]))
+class NearMissViewSet(ApiViewSet):
+    queryset = NearMiss.objects.select_related("reported_by").prefetch_related("systems")
+    serializer_class = s.NearMissSerializer
+    filterset_class = NearMissFilter
+    ordering_fields = ["occurred_at", "title", "potential_severity", "created_at"]
+    ordering = ["-occurred_at"]
+    csv_actions = frozenset({"list", "export"})
+    list_actions = frozenset({"list", "export"})
+    csv_name = "near-misses"
+
+    def get_renderers(self):
+        if self.action == "export":
+            return [CSVRenderer()]
+        return super().get_renderers()
+
+    def may_create(self, user):
+        return allow(roles.is_responder(user), "Only responders and facilitators report here.")
+
+    def may_change(self, user, obj):
+        return allow(roles.is_responder(user), "Only responders and facilitators edit near misses.")
+
+    def may_delete(self, user, obj):
+        return allow(roles.is_facilitator(user), "Only facilitators delete near misses.")
+
+    @extend_schema(
+        summary="Export near misses with their signal counts as CSV (streamed)",
+        description="Columns: " + ", ".join(NEAR_MISS_EXPORT_COLUMNS) + ". `reporter` is empty "
+        "for an anonymous report.",
+        filters=True,
+        parameters=[OpenApiParameter("format", OpenApiTypes.STR, enum=["csv"])],
+        responses={(200, "text/csv"): OpenApiResponse(OpenApiTypes.STR, description="CSV")},
+    )
+    @action(detail=False, methods=["get"], url_path="export", pagination_class=None)
+    def export(self, request):
+        queryset = self.filter_queryset(NearMiss.objects.all())
+        lines = stream_export(near_miss_export_queryset(queryset), NEAR_MISS_EXPORT_COLUMNS)
+        return csv_response(lines, "near-misses.csv")
+
+
+# --- signals and timeline --------------------------------------------------------------------
+
+
+class _ContributionRules:
+    """Signals and timeline entries: what responders add to an incident (or near miss)."""
+
+    def _may_contribute(self, user, incident, near_miss=None):
+        if incident is not None:
+            return allow(
+                roles.can_contribute_to_incident(user, incident),
+                "Only responders and facilitators add to an incident, and not once its review "
+                "is published.",
+            )
+        return allow(roles.is_responder(user), "Only responders and facilitators add signals.")
+
+    def may_create(self, user):
+        return allow(roles.is_responder(user), "Only responders and facilitators add signals.")
+
+    def check_create(self, user, validated_data):
+        return self._may_contribute(
+            user, validated_data.get("incident"), validated_data.get("near_miss")
+        )
+
+    def may_change(self, user, obj):
+        return self._may_contribute(user, obj.incident, getattr(obj, "near_miss", None))
+
+    def may_delete(self, user, obj):
+        if not roles.is_facilitator(user):
+            return allow(False, "Only facilitators delete what responders recorded.")
+        return self.may_change(user, obj)
+
+
+class _SignalViewSet(_ContributionRules, ApiViewSet):
+    ordering_fields = ["created_at", "id"]
+    ordering = ["id"]
+
+    def get_queryset(self):
+        queryset = self.model.objects.visible_to(self.request.user).select_related(
+            "incident", "near_miss", "system"
+        )
+        if hasattr(self.model, "themes"):
+            queryset = queryset.prefetch_related("themes")
+        if self.model is OwnershipGap:
+            queryset = queryset.select_related("resolved_by_team")
+        return queryset
+
+
+@extend_schema_view(list=extend_schema(parameters=[FORMAT_PARAMETER]))
+class SurpriseViewSet(_SignalViewSet):
+    model = Surprise
+    serializer_class = s.SurpriseSerializer
+    filterset_class = SurpriseFilter
+    csv_name = "surprises"
+
+
+@extend_schema_view(list=extend_schema(parameters=[FORMAT_PARAMETER]))
+class DifficultyViewSet(_SignalViewSet):
+    model = Difficulty
+    serializer_class = s.DifficultySerializer
+    filterset_class = DifficultyFilter
+    csv_name = "difficulties"
+
+
+@extend_schema_view(list=extend_schema(parameters=[FORMAT_PARAMETER]))
+class OwnershipGapViewSet(_SignalViewSet):
+    model = OwnershipGap
+    serializer_class = s.OwnershipGapSerializer
+    filterset_class = OwnershipGapFilter
+    csv_name = "ownership-gaps"
+
+
+@extend_schema_view(list=extend_schema(parameters=[FORMAT_PARAMETER]))
+class TimelineEntryViewSet(_ContributionRules, ApiViewSet):
+    serializer_class = s.TimelineEntrySerializer
+    filterset_class = TimelineEntryFilter
+    ordering_fields = ["at", "created_at", "id"]
+    ordering = ["at"]
+    csv_name = "timeline-entries"
+
+    def get_queryset(self):
+        visible = Incident.objects.visible_to(self.request.user)
+        return TimelineEntry.objects.filter(incident__in=visible).select_related(
+            "incident", "author"
+        )
+
+    def may_create(self, user):
+        return allow(roles.is_responder(user), "Only responders and facilitators edit timelines.")
+
+    def perform_create(self, serializer):
+        answer = self.check_create(self.request.user, serializer.validated_data)
+        if not answer:
+            raise PermissionDenied(getattr(answer, "message", None))
+        serializer.save(author=self.request.user)
+
+
+# --- reviews ---------------------------------------------------------------------------------
+
+
+REVIEW_CONFLICT = OpenApiResponse(
+    s.ReviewConflictSerializer,
+    description="Someone changed a section since the version you sent: nothing of that section "
+    "was saved; the answer carries what is stored now. Reload, merge, send again.",
+)
+
+
+@extend_schema_view(
+    list=extend_schema(parameters=[FORMAT_PARAMETER]),
+    create=extend_schema(
+        description="Start the review of an incident (facilitators): the lead and responders "
+        "become participants and the status becomes in_progress."
+    ),
+    update=extend_schema(responses={200: s.ReviewOutputSerializer, 409: REVIEW_CONFLICT}),
+    partial_update=extend_schema(responses={200: s.ReviewOutputSerializer, 409: REVIEW_CONFLICT}),
+)
+class ReviewViewSet(ApiViewSet):
+    serializer_class = s.ReviewSerializer
+    filterset_class = ReviewFilter
+    ordering_fields = ["created_at", "published_at", "scheduled_for", "id"]
+    ordering = ["-created_at"]
+    csv_name = "reviews"
+
+    def get_queryset(self):
+        visible = Incident.objects.visible_to(self.request.user)
+        return (
+            Review.objects.filter(incident__in=visible)
+            .select_related("incident", "facilitator")
+            .prefetch_related("incident__themes")
+        )
+
+    def get_serializer_class(self):
+        if self.action in ("list", "retrieve"):
+            return s.ReviewOutputSerializer
+        return s.ReviewSerializer
+
+    def may_create(self, user):
+        return allow(roles.is_facilitator(user), "Only facilitators start reviews.")
+
+    def check_create(self, user, validated_data):
+        return allow(
+            roles.can_create_review(user, validated_data["incident"]),
+            "Only facilitators start reviews.",
+        )
+
+    def may_change(self, user, obj):
+        if obj.is_published:
+            return allow(False, "A published review is read-only.")
+        return allow(roles.can_run_review(user, obj), "Only facilitators run reviews.")
+
+    def _output(self, review, code=status.HTTP_200_OK):
+        review = self.get_queryset().get(pk=review.pk)
+        return Response(
+            s.ReviewOutputSerializer(review, context=self.get_serializer_context()).data,
+            status=code,
+        )
+
+    def create(self, request, *args, **kwargs):
+        serializer = self.get_serializer(data=request.data)
+        serializer.is_valid(raise_exception=True)
+        answer = self.check_create(request.user, serializer.validated_data)
+        if not answer:
+            raise PermissionDenied(answer.message)
+        data = dict(serializer.validated_data)
+        with transaction.atomic():
+            review = review_services.review_start(
+                incident=data.pop("incident"), facilitator=request.user
+            )
+            data.pop("version", None)
+            _review_apply(review=review, data=data, version=review.version)
+        return self._output(review, status.HTTP_201_CREATED)
+
+    def update(self, request, *args, **kwargs):
+        partial = kwargs.pop("partial", False)
+        review = self.get_object()
+        serializer = self.get_serializer(review, data=request.data, partial=partial)
+        serializer.is_valid(raise_exception=True)
+        data = dict(serializer.validated_data)
+        data.pop("incident", None)
+        version = data.pop("version", review.version)
+        _review_apply(review=review, data=data, version=version)
+        return self._output(review)
+
+    @extend_schema(
+        summary="Publish the review (it becomes a read-only report)",
+        request=None,
+        responses={200: s.ReviewOutputSerializer},
+    )
+    @action(detail=True, methods=["post"])
+    def publish(self, request, pk=None):
+        review = self.get_object()
+        answer = self.may_change(request.user, review)
+        if not answer:
+            raise PermissionDenied(answer.message)
+        review_services.review_publish(review=review, user=request.user)
+        return self._output(review)
+
+    @extend_schema(
+        summary="Export a published review as JSON or Markdown",
+        parameters=[OpenApiParameter("format", OpenApiTypes.STR, enum=["json", "md"])],
+        responses={
+            (200, "application/json"): s.ReviewReportSerializer,
+            (200, "text/markdown"): OpenApiResponse(OpenApiTypes.STR, description="Markdown"),
+        },
+    )
+    @action(detail=True, methods=["get"])
+    def export(self, request, pk=None):
+        review = self.get_object()
+        if not review.is_published:
+            raise Conflict("Only a published review exports; this one is not published yet.")
+        if request.accepted_renderer.format == "md":
+            return Response(review_markdown(review))
+        return Response(
+            s.ReviewReportSerializer(review, context=self.get_serializer_context()).data
+        )
+
+    def get_renderers(self):
+        if getattr(self, "action", None) == "export":
+            return [JSONRenderer(), MarkdownRenderer()]
+        return super().get_renderers()
+
+
+def _review_apply(*, review: Review, data: dict, version: int) -> None:
+    """Apply an API update: text sections through the versioned save (409 on a conflict),
+    the schedule through its service, the rest directly."""
+    themes = data.pop("themes", None)
+    for section in review_services.TEXT_SECTIONS:
+        if section not in data:
+            continue
+        text = data.pop(section)
+        if text == getattr(Review.objects.get(pk=review.pk), section):
+            continue
+        outcome = review_services.review_update_section(
+            review=review, section=section, text=text, version=version
+        )
+        if not outcome.saved:
+            raise ReviewConflict(section=section, outcome=outcome)
+    if "scheduled_for" in data:
+        review_services.review_schedule(review=review, scheduled_for=data.pop("scheduled_for"))
+    if data:
+        current = Review.objects.get(pk=review.pk)
+        for name, value in data.items():
+            setattr(current, name, value)
+        current.save()
+    if themes is not None:
+        review.incident.themes.set(themes)
+
+
+class ReviewConflict(Conflict):
+    def __init__(self, *, section: str, outcome):
+        super().__init__(f"Someone changed the {section} since you loaded it.")
+        # Sent as it is (DRF would turn every value into a string).
+        self.body = {
+            "detail": f"Someone changed the {section.replace('_', ' ')} since you loaded "
+            "it; nothing of it was saved.",
+            "section": section,
+            "current_text": outcome.current_text,
+            "changed_by": outcome.changed_by,
+            "version": outcome.review.version,
+        }
+
+
+@extend_schema_view(list=extend_schema(parameters=[FORMAT_PARAMETER]))
+class ActionItemViewSet(ApiViewSet):
+    serializer_class = s.ActionItemSerializer
+    filterset_class = ActionItemFilter
+    ordering_fields = ["due_date", "status", "created_at", "id"]
+    ordering = ["due_date"]
+    csv_name = "action-items"
+
+    def get_queryset(self):
+        visible = Incident.objects.visible_to(self.request.user)
+        return ActionItem.objects.filter(review__incident__in=visible).select_related(
+            "review__incident", "owner_team", "assignee"
+        )
+
+    def may_create(self, user):
+        return allow(roles.is_facilitator(user), "Only facilitators add follow-ups.")
+
+    def check_create(self, user, validated_data):
+        return allow(
+            roles.can_run_review(user, validated_data["review"]),
+            "Only facilitators add follow-ups, and not once the review is published.",
+        )
+
+    def may_change(self, user, obj):
+        return allow(
+            roles.can_run_review(user, obj.review) or roles.can_update_follow_up_status(user, obj),
+            "Only facilitators, responders and the assignee update follow-ups.",
+        )
+
+    def may_delete(self, user, obj):
+        return allow(roles.can_run_review(user, obj.review), "Only facilitators delete follow-ups.")
+
+    def perform_update(self, serializer):
+        item = serializer.instance
+        if not roles.can_run_review(self.request.user, item.review):
+            changed = {
+                name
+                for name, value in serializer.validated_data.items()
+                if getattr(item, name) != value
+            }
+            if changed - {"status"}:
+                raise PermissionDenied(
+                    "You may change only the status of this follow-up "
+                    f"(not {', '.join(sorted(changed - {'status'}))})."
+                )
+            if "status" in serializer.validated_data:
+                review_services.follow_up_set_status(
+                    action_item=item, status=serializer.validated_data["status"]
+                )
+            return
+        serializer.save()

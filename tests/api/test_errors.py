@@ -1,0 +1,125 @@
+"""Every error is JSON with a readable `detail`: 400, 401, 403, 404, 405, 409, 413, 415."""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+
+from tests.api.conftest import client_for
+from tests.factories import IncidentFactory, SystemFactory
+
+
+def test_invalid_body_is_400_with_field_messages(responder):
+    response = client_for(responder).post("/api/v1/incidents/", {"severity": "SEV9"})
+    assert response.status_code == 400
+    body = response.json()
+    assert body["fields"]["title"] == ["This field is required."]
+    assert body["fields"]["severity"] == ['"SEV9" is not a valid choice.']
+    assert body["detail"].startswith("The request is not valid.")
+
+
+def test_model_rules_are_field_errors_too(responder):
+    response = client_for(responder).post(
+        "/api/v1/incidents/",
+        {
+            "title": "Checkout down",
+            "started_at": "2026-03-01T10:00:00Z",
+            "detected_at": "2026-03-01T09:00:00Z",
+        },
+    )
+    assert response.status_code == 400
+    assert response.json()["fields"]["detected_at"] == ["Detected at cannot be before started at."]
+
+
+def test_unknown_query_parameter_is_400_listing_the_allowed_ones(reader):
+    response = client_for(reader).get("/api/v1/incidents/?severty=SEV1")
+    assert response.status_code == 400
+    message = response.json()["fields"]["severty"][0]
+    assert "severity" in message
+    assert "start" in message
+
+
+def test_mistyped_filter_value_is_400_not_500(reader):
+    response = client_for(reader).get("/api/v1/incidents/?start=2026-13-45")
+    assert response.status_code == 400
+    assert "start" in response.json()["fields"]
+
+
+def test_unknown_format_is_400(reader):
+    response = client_for(reader).get("/api/v1/incidents/?format=xml")
+    assert response.status_code == 400
+    assert "csv" in response.json()["fields"]["format"][0]
+
+
+def test_unknown_ordering_field_is_400(reader):
+    response = client_for(reader).get("/api/v1/incidents/?ordering=-secret")
+    assert response.status_code == 400
+    assert "started_at" in response.json()["fields"]["ordering"][0]
+
+
+def test_unknown_endpoint_is_404_json(reader):
+    response = client_for(reader).get("/api/v1/no-such-thing/")
+    assert response.status_code == 404
+    assert response["Content-Type"] == "application/json"
+    assert "No API endpoint" in response.json()["detail"]
+
+
+def test_missing_object_is_404_json(reader):
+    response = client_for(reader).get("/api/v1/incidents/INC-9999/")
+    assert response.status_code == 404
+    assert response.json() == {"detail": "No Incident matches the given query."}
+
+
+def test_page_past_the_end_is_404_json(reader):
+    response = client_for(reader).get("/api/v1/incidents/?page=7")
+    assert response.status_code == 404
+    assert "detail" in response.json()
+
+
+def test_wrong_method_is_405_json(reader):
+    response = client_for(reader).put("/api/v1/incidents/", {})
+    assert response.status_code == 405
+    assert response.json() == {"detail": 'Method "PUT" not allowed.'}
+
+
+def test_wrong_content_type_is_415_json(responder):
+    response = client_for(responder).post(
+        "/api/v1/incidents/", "title=x", content_type="text/plain"
+    )
+    assert response.status_code == 415
+    assert "text/plain" in response.json()["detail"]
+
+
+def test_body_over_the_upload_limit_is_413_json(responder, settings):
+    settings.DATA_UPLOAD_MAX_MEMORY_SIZE = 1000
+    body = json.dumps({"title": "x", "summary": "y" * 2000, "started_at": "2026-01-01T00:00:00Z"})
+    response = client_for(responder).post(
+        "/api/v1/incidents/", body, content_type="application/json"
+    )
+    assert response.status_code == 413
+    assert "larger than 1000 bytes" in response.json()["detail"]
+
+
+def test_deleting_a_system_still_in_use_is_409(superuser):
+    system = SystemFactory()
+    IncidentFactory(systems=[system])
+    response = client_for(superuser).delete(f"/api/v1/systems/{system.slug}/")
+    assert response.status_code == 409
+    assert "Still in use" in response.json()["detail"]
+
+
+def test_malformed_json_is_400_json(responder):
+    response = client_for(responder).post(
+        "/api/v1/incidents/", "{not json", content_type="application/json"
+    )
+    assert response.status_code == 400
+    assert "JSON parse error" in response.json()["detail"]
+
+
+@pytest.mark.parametrize("accept", ["text/csv", "application/json"])
+def test_errors_are_json_even_when_csv_was_asked_for(reader, accept):
+    response = client_for(reader).get("/api/v1/incidents/?bogus=1", HTTP_ACCEPT=accept)
+    assert response.status_code == 400
+    assert response["Content-Type"] == "application/json"
+    assert "bogus" in response.json()["fields"]
