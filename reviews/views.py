@@ -13,6 +13,7 @@ from django.contrib import messages
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.core.paginator import Paginator
 from django.db import transaction
+from django.forms import ModelChoiceField
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
@@ -200,14 +201,31 @@ def _new_item(review: Review, kind: ItemKind):
     return model(review=review)
 
 
-def _item_form(kind: ItemKind, *, instance=None, data=None, initial=None):
+def _item_form(kind: ItemKind, *, instance=None, data=None, initial=None, choices=None):
     key = instance.pk if instance is not None and instance.pk else "new"
-    return kind.form_class(
+    form = kind.form_class(
         data=data,
         instance=instance,
         initial=initial,
         auto_id=f"id_{kind.slug}_{key}_%s",
     )
+    if choices is not None:
+        _share_choices(form, choices)
+    return form
+
+
+def _share_choices(form, cache: dict) -> None:
+    """Read each select's options once per page, not once per form.
+
+    A workspace renders an edit form for every item; without this each form's team, system
+    and person selects would query again, and the page would cost more the longer it is.
+    """
+    for name, form_field in form.fields.items():
+        if isinstance(form_field, ModelChoiceField):
+            key = (type(form), name)
+            if key not in cache:
+                cache[key] = list(form_field.choices)
+            form_field.choices = cache[key]
 
 
 def _section_form(review: Review, section: TextSection, *, data=None, version=None):
@@ -255,6 +273,7 @@ def _workspace_context(request: HttpRequest, review: Review, bound: Bound | None
         )
 
     lists = {}
+    choices: dict = {}
     for kind in ITEM_KINDS.values():
         editable = _may_edit(user, review, kind.permission)
         mine = bound if bound and bound.target == kind.slug else None
@@ -263,12 +282,13 @@ def _workspace_context(request: HttpRequest, review: Review, bound: Bound | None
             if mine and mine.item_pk == item.pk:
                 rows.append({"item": item, "form": mine.form, "open": True})
             else:
-                form = _item_form(kind, instance=item) if editable else None
+                form = _item_form(kind, instance=item, choices=choices) if editable else None
                 rows.append({"item": item, "form": form, "open": False})
         if mine and mine.item_pk is None:
             add_form, add_open = mine.form, True
         elif editable:
-            add_form, add_open = _item_form(kind, initial=_add_initial(review, kind, items)), False
+            initial = _add_initial(review, kind, items)
+            add_form, add_open = _item_form(kind, initial=initial, choices=choices), False
         else:
             add_form, add_open = None, False
         lists[kind.key] = {
