@@ -326,6 +326,14 @@ def histogram(
     return _svg("histogram", title, width, height, _join(parts))
 
 
+def link(value: object, url: str | None) -> SafeString:
+    """A table cell: value linked to url (only http(s) or relative URLs), else plain text."""
+    href = _safe_href(url)
+    if href is None:
+        return format_html("{}", value)
+    return format_html('<a href="{}">{}</a>', href, value)
+
+
 def data_table(
     *, caption: str, headers: Sequence[str], rows: Iterable[Sequence[object]]
 ) -> SafeString:

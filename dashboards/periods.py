@@ -79,8 +79,17 @@ class Period:
 
     @classmethod
     def custom(cls, start: date, end: date) -> Period:
-        """Dates as in the links: from start 00:00 UTC up to, not including, end 00:00 UTC."""
-        return cls(_midnight(start), _midnight(end), CUSTOM)
+        """Dates as in the links: from start 00:00 UTC up to, not including, end 00:00 UTC.
+
+        A range that is exactly one calendar month or quarter is that month or quarter, so
+        a link to it compares with the previous calendar month or quarter, as the page did.
+        """
+        kind = CUSTOM
+        if start.day == 1 and end == _add_months(start, 1):
+            kind = MONTH
+        elif start.day == 1 and start.month % 3 == 1 and end == _add_months(start, 3):
+            kind = QUARTER
+        return cls(_midnight(start), _midnight(end), kind)
 
     @classmethod
     def months_ending(cls, end: date, months: int) -> Period:

@@ -79,7 +79,7 @@ SIGNAL_LABELS = {
 HIGH_MIN_COUNT = 2
 HIGH_TOP_SHARE = 0.25
 HIGH_TOP_AT_LEAST = 3
-ACT_HERE_MIN_SIGNALS = 2
+ACT_HERE_MIN_SIGNALS = 3
 HIGH_RULE = (
     f"A system is high on a signal when it is in the top quarter of systems for that count "
     f"this period (at least the top {HIGH_TOP_AT_LEAST}) with {HIGH_MIN_COUNT} or more records; "

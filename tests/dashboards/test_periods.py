@@ -86,3 +86,9 @@ def test_filters_query_params_leave_out_empty_values():
         "team": "search",
         "severity": "SEV2",
     }
+
+
+def test_a_custom_range_that_is_a_calendar_quarter_or_month_is_one():
+    assert Period.custom(date(2026, 7, 1), date(2026, 10, 1)) == Period.quarter(2026, 3)
+    assert Period.custom(date(2026, 2, 1), date(2026, 3, 1)) == Period.month(2026, 2)
+    assert Period.custom(date(2026, 2, 1), date(2026, 5, 1)).kind == CUSTOM

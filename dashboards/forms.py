@@ -1,0 +1,97 @@
+"""The dashboard filter bar: which period, and which team, system and severity.
+
+A bad value is a field error shown beside the bar; the page then falls back to the default for
+that field (the last full quarter, or no filter) rather than failing.
+"""
+
+from __future__ import annotations
+
+from datetime import date
+
+from django import forms
+
+from dashboards.periods import CUSTOM, MONTH, QUARTER, DashboardFilters, Period
+from incidents.models import Severity, System, Team
+
+EARLIEST = date(1970, 1, 1)  # the previous cycle of a custom range must stay a valid date
+LONGEST_DAYS = 366 * 5
+
+
+class DateInput(forms.DateInput):
+    input_type = "date"
+
+
+class DashboardForm(forms.Form):
+    period = forms.ChoiceField(
+        label="Period",
+        required=False,
+        choices=[
+            (QUARTER, "Last full quarter"),
+            (MONTH, "Last full month"),
+            (CUSTOM, "Custom range"),
+        ],
+    )
+    start = forms.DateField(
+        label="From", required=False, widget=DateInput(), help_text="YYYY-MM-DD, UTC"
+    )
+    end = forms.DateField(
+        label="Until (excluded)", required=False, widget=DateInput(), help_text="YYYY-MM-DD, UTC"
+    )
+    team = forms.ModelChoiceField(
+        label="Team",
+        queryset=Team.objects.order_by("name"),
+        to_field_name="slug",
+        required=False,
+        empty_label="Any team",
+    )
+    system = forms.ModelChoiceField(
+        label="System",
+        queryset=System.objects.order_by("name"),
+        to_field_name="slug",
+        required=False,
+        empty_label="Any system",
+    )
+    severity = forms.ChoiceField(
+        label="Severity", required=False, choices=[("", "Any severity"), *Severity.choices]
+    )
+
+    def clean(self):
+        cleaned = super().clean()
+        kind = cleaned.get("period") or ""
+        start, end = cleaned.get("start"), cleaned.get("end")
+        if start or end or kind == CUSTOM:
+            if not start:
+                self.add_error("start", "Choose the first day of the range.")
+            if not end:
+                self.add_error("end", "Choose the day after the last one (it is excluded).")
+            if start and end:
+                if end <= start:
+                    self.add_error("end", "The end must be after the start (it is excluded).")
+                elif (end - start).days > LONGEST_DAYS:
+                    self.add_error("end", "Choose a range of at most five years.")
+                elif start - (end - start) < EARLIEST:
+                    self.add_error("start", "Choose a start after 1970.")
+            cleaned["period"] = CUSTOM
+        return cleaned
+
+    def period_value(self, today: date | None = None) -> Period:
+        """The chosen period; the default (last full quarter) when invalid or not chosen."""
+        self.is_valid()
+        bad = any(name in self.errors for name in ("period", "start", "end"))
+        data = {} if bad else self.cleaned_data
+        kind = data.get("period") or QUARTER
+        if kind == CUSTOM:
+            return Period.custom(data["start"], data["end"])
+        if kind == MONTH:
+            return Period.last_full_month(today)
+        return Period.last_full_quarter(today)
+
+    def filters_value(self) -> DashboardFilters:
+        """The valid filters; a bad one (an unknown slug) is dropped and shown as an error."""
+        self.is_valid()
+        data = self.cleaned_data
+        return DashboardFilters(
+            team=data["team"].slug if data.get("team") else None,
+            system=data["system"].slug if data.get("system") else None,
+            severity=data.get("severity") or None,
+        )

@@ -1,0 +1,122 @@
+"""Template helpers for the dashboards: links to the lists that count a number, verdicts with
+their p-value on hover, and honest number formatting (intervals, shares, durations)."""
+
+from __future__ import annotations
+
+from django import template
+from django.utils.html import format_html
+
+from dashboards.links import list_url
+from dashboards.stats import FEWER, MORE
+
+register = template.Library()
+
+
+@register.simple_tag
+def listurl(view_name, period, filters, **params):
+    """URL of the list that counts a number: period and filters, plus `params`.
+
+    A param set to "" removes the filter of the same name (e.g. system="" on a team view).
+    Empty string when the list page does not exist (yet): the number then shows unlinked.
+    """
+    return list_url(view_name, period=period, filters=filters, **params) or ""
+
+
+@register.simple_tag
+def linked(value, view_name, period, filters, **params):
+    """`value` as a link to the list that counts it (plain text if that list does not exist)."""
+    url = list_url(view_name, period=period, filters=filters, **params)
+    if not url:
+        return format_html("{}", value)
+    return format_html('<a href="{}" class="count-link">{}</a>', url, value)
+
+
+_TESTS = {
+    "count": "conditional binomial rate-ratio test",
+    "share": "two-proportion z-test",
+}
+
+
+@register.simple_tag
+def verdict(comparison, test="count"):
+    """The plain verdict, with the p-value and the test on hover."""
+    marker = {MORE: "\u25b2 ", FEWER: "\u25bc "}.get(comparison.verdict, "")
+    css = {MORE: "more", FEWER: "fewer"}.get(comparison.verdict, "same")
+    return format_html(
+        '<span class="verdict verdict-{}" title="p = {} ({}, two-sided, 95%)">{}{}</span>',
+        css,
+        pvalue(comparison.p_value),
+        _TESTS.get(test, test),
+        marker,
+        comparison.verdict,
+    )
+
+
+@register.filter
+def pvalue(value):
+    if value is None:
+        return "n/a"
+    if value < 0.001:
+        return "< 0.001"
+    return f"{value:.3f}"
+
+
+def _number(value, digits=1):
+    if value is None:
+        return "n/a"
+    if abs(value - round(value)) < 1e-9 and abs(value) >= 1:
+        return f"{round(value)}"
+    return f"{value:.{digits}f}"
+
+
+@register.filter
+def num(value, digits=1):
+    return _number(value, int(digits))
+
+
+@register.filter
+def interval(bounds, digits=1):
+    """(lower, upper) as "a to b"; an open upper bound shows as "a or more"."""
+    if not bounds:
+        return "n/a"
+    lower, upper = bounds
+    if lower is None:
+        return "n/a"
+    if upper is None:
+        return f"{_number(lower, int(digits))} or more"
+    return f"{_number(lower, int(digits))} to {_number(upper, int(digits))}"
+
+
+@register.filter
+def pct(value, digits=0):
+    if value is None:
+        return "n/a"
+    return f"{value * 100:.{int(digits)}f}%"
+
+
+@register.filter
+def duration(seconds):
+    """Seconds as the unit a responder would say: 40 s, 12 min, 3.5 h, 6.2 days."""
+    if seconds is None:
+        return "n/a"
+    if seconds < 90:
+        return f"{seconds:.0f} s"
+    if seconds < 90 * 60:
+        return f"{seconds / 60:.0f} min"
+    if seconds < 36 * 3600:
+        return f"{seconds / 3600:.1f} h"
+    return f"{seconds / 86400:.1f} days"
+
+
+@register.filter
+def days(seconds):
+    if seconds is None:
+        return "n/a"
+    return f"{seconds / 86400:.1f}"
+
+
+@register.filter
+def signal_label(name):
+    from dashboards.selectors import SIGNAL_LABELS
+
+    return SIGNAL_LABELS.get(name, name)
