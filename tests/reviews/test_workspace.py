@@ -116,7 +116,7 @@ def test_preview_renders_sanitised_markdown_without_saving(as_user, review):
 
 
 def test_narrative_is_shown_sanitised(as_user, review):
-    review.narrative = '<img src=x onerror=alert(1)> [x](javascript:alert(1)) **ok**'
+    review.narrative = "<img src=x onerror=alert(1)> [x](javascript:alert(1)) **ok**"
     review.save()
     page = as_user("reader").get(_url(review)).text
     assert "<strong>ok</strong>" in page
@@ -246,7 +246,10 @@ def test_responder_may_not_add_follow_ups_or_participants(as_user, review):
     client = as_user("responder")
     follow_up = {"title": "Add alert", "kind": "corrective", "status": "open"}
     assert client.post(_add(review, "follow-ups"), follow_up).status_code == 403
-    assert client.post(_add(review, "participants"), {"name": "Ann", "role": "observer"}).status_code == 403
+    assert (
+        client.post(_add(review, "participants"), {"name": "Ann", "role": "observer"}).status_code
+        == 403
+    )
     assert not ActionItem.objects.exists()
 
 
@@ -324,7 +327,12 @@ def test_new_follow_up_due_in_the_past_is_refused(as_user, review):
 def test_existing_overdue_follow_up_can_still_be_edited(as_user, review):
     item = ActionItemFactory(review=review, due_date=timezone.localdate() - timedelta(days=3))
     edit = reverse("reviews:item_edit", args=[review.pk, "follow-ups", item.pk])
-    data = {"title": "Renamed", "kind": "corrective", "status": "in_progress", "due_date": item.due_date}
+    data = {
+        "title": "Renamed",
+        "kind": "corrective",
+        "status": "in_progress",
+        "due_date": item.due_date,
+    }
     assert as_user("facilitator").post(edit, data).status_code == 302
     item.refresh_from_db()
     assert (item.title, item.status) == ("Renamed", "in_progress")
@@ -367,8 +375,12 @@ def test_participant_needs_a_user_or_a_name(as_user, review):
 def test_participant_with_interview_is_added(as_user, review, responder):
     as_user("facilitator").post(
         _add(review, "participants"),
-        {"user": responder.pk, "role": "responder", "interviewed_at": "2026-01-02T10:00",
-         "interview_notes": "Saw the alert first"},
+        {
+            "user": responder.pk,
+            "role": "responder",
+            "interviewed_at": "2026-01-02T10:00",
+            "interview_notes": "Saw the alert first",
+        },
     )
     participant = review.participants.get()
     assert participant.user == responder
@@ -380,8 +392,14 @@ def test_follow_up_is_added_with_owner_and_due_date(as_user, review):
     due = timezone.localdate() + timedelta(days=10)
     as_user("facilitator").post(
         _add(review, "follow-ups"),
-        {"title": "Alert on 5xx", "owner_team": team.pk, "due_date": due, "kind": "detective",
-         "status": "open", "external_url": "https://tracker.example/T-1"},
+        {
+            "title": "Alert on 5xx",
+            "owner_team": team.pk,
+            "due_date": due,
+            "kind": "detective",
+            "status": "open",
+            "external_url": "https://tracker.example/T-1",
+        },
     )
     item = ActionItem.objects.get()
     assert (item.review, item.owner_team, item.due_date) == (review, team, due)
@@ -418,7 +436,9 @@ def test_duplicate_theme_names_are_refused_on_the_field(as_user, review):
 
 def test_reader_cannot_tag_themes(as_user, review):
     theme = ThemeFactory()
-    assert as_user("reader").post(_url(review, "theme_attach"), {"theme": theme.pk}).status_code == 403
+    assert (
+        as_user("reader").post(_url(review, "theme_attach"), {"theme": theme.pk}).status_code == 403
+    )
     assert as_user("responder").post(_url(review, "theme_create"), {"name": "X"}).status_code == 403
 
 
@@ -435,9 +455,17 @@ def test_published_review_is_read_only_except_follow_up_status(as_user, review):
     assert _section(review, "narrative") not in page
     assert _add(review, "timeline") not in page
     assert reverse("reviews:follow_up_status", args=[item.pk]) in page
-    assert facilitator.post(_section(review, "narrative"), {"text": "x", "version": 1}).status_code == 403
-    assert as_user("responder").post(_add(review, "timeline"), _timeline_data(review)).status_code == 403
-    response = facilitator.post(reverse("reviews:follow_up_status", args=[item.pk]), {"status": "done"})
+    assert (
+        facilitator.post(_section(review, "narrative"), {"text": "x", "version": 1}).status_code
+        == 403
+    )
+    assert (
+        as_user("responder").post(_add(review, "timeline"), _timeline_data(review)).status_code
+        == 403
+    )
+    response = facilitator.post(
+        reverse("reviews:follow_up_status", args=[item.pk]), {"status": "done"}
+    )
     assert response.status_code == 302
     item.refresh_from_db()
     assert item.status == "done"
@@ -456,7 +484,9 @@ def test_schedule_sets_the_meeting_and_marks_a_new_review_scheduled(as_user, inc
     assert review.scheduled_for.year == 2030
 
 
-def test_workspace_query_count_does_not_grow_with_items(as_user, review, django_assert_max_num_queries):
+def test_workspace_query_count_does_not_grow_with_items(
+    as_user, review, django_assert_max_num_queries
+):
     client = as_user("facilitator")
     for _ in range(3):
         TimelineEntryFactory(incident=review.incident)

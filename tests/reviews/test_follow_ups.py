@@ -1,0 +1,158 @@
+"""/follow-ups/: every follow-up the user may see, filtered, with status editable in place."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+
+import pytest
+from django.urls import reverse
+from django.utils import timezone
+
+from reviews.models import ActionItem
+from tests.factories import ActionItemFactory, IncidentFactory, ReviewFactory, TeamFactory
+
+pytestmark = pytest.mark.django_db
+LIST = reverse("reviews:follow_ups")
+TODAY = timezone.localdate()
+HTMX = {"HTTP_HX_REQUEST": "true"}
+
+
+def _status(item):
+    return reverse("reviews:follow_up_status", args=[item.pk])
+
+
+@pytest.mark.parametrize("role", ["facilitator", "responder", "reader"])
+def test_everyone_logged_in_sees_follow_ups(as_user, role):
+    ActionItemFactory(title="Alert on queue depth")
+    response = as_user(role).get(LIST)
+    assert response.status_code == 200
+    assert "Alert on queue depth" in response.text
+
+
+def test_anonymous_visitor_is_sent_to_log_in(as_user):
+    assert as_user("anonymous").get(LIST).status_code == 302
+
+
+def test_follow_ups_of_a_private_incident_are_hidden_from_outsiders(as_user, private_review):
+    ActionItemFactory(review=private_review, title="Rotate the token")
+    assert "Rotate the token" not in as_user("outsider").get(LIST).text
+    assert "Rotate the token" in as_user("responder").get(LIST).text
+
+
+def test_unowned_follow_ups_are_flagged(as_user):
+    ActionItemFactory(owner_team=None, title="Nobody's job")
+    page = as_user("reader").get(LIST).text
+    assert "is-unowned" in page
+    assert '<span class="gap">Unowned</span>' in page
+
+
+def _titles(client, **params):
+    response = client.get(LIST, params)
+    assert response.status_code == 200
+    return {item.title for item in response.context["page"].object_list}
+
+
+def test_filters_by_team_status_and_overdue(as_user):
+    payments = TeamFactory(name="Payments")
+    ActionItemFactory(title="Owned", owner_team=payments)
+    ActionItemFactory(title="Unowned", owner_team=None)
+    ActionItemFactory(title="Done", status=ActionItem.Status.DONE)
+    ActionItemFactory(title="Late", due_date=TODAY - timedelta(days=2))
+    client = as_user("reader")
+    assert _titles(client, team="payments") == {"Owned"}
+    assert _titles(client, team="none") == {"Unowned"}
+    assert _titles(client, status="done") == {"Done"}
+    assert _titles(client, overdue="true") == {"Late"}
+
+
+def test_filters_by_the_incidents_period(as_user):
+    now = timezone.now()
+    old = ReviewFactory(incident=IncidentFactory(started_at=now - timedelta(days=100)))
+    ActionItemFactory(review=old, title="Old")
+    ActionItemFactory(title="Recent")
+    start = (now - timedelta(days=30)).date().isoformat()
+    assert _titles(as_user("reader"), start=start) == {"Recent"}
+
+
+def test_bad_filter_values_are_form_errors_not_500s(as_user):
+    response = as_user("reader").get(LIST, {"team": "no-such-team", "start": "yesterday"})
+    assert response.status_code == 200
+    assert "Select a valid choice" in response.text
+    assert "Enter a valid date." in response.text
+
+
+@pytest.mark.parametrize(
+    ("role", "allowed"), [("facilitator", True), ("responder", True), ("reader", False)]
+)
+def test_status_is_editable_by_those_allowed(as_user, role, allowed):
+    item = ActionItemFactory()
+    response = as_user(role).post(_status(item), {"status": "in_progress", "next": LIST})
+    item.refresh_from_db()
+    if allowed:
+        assert response.status_code == 302
+        assert response.url == LIST
+        assert item.status == "in_progress"
+    else:
+        assert response.status_code == 403
+        assert item.status == "open"
+
+
+def test_assignee_may_update_their_own_follow_up(as_user, reader):
+    item = ActionItemFactory(assignee=reader)
+    as_user("reader").post(_status(item), {"status": "done"})
+    item.refresh_from_db()
+    assert item.status == "done"
+    assert item.completed_at is not None
+
+
+def test_status_update_with_htmx_returns_the_control(as_user):
+    item = ActionItemFactory()
+    response = as_user("responder").post(_status(item), {"status": "done", "next": LIST}, **HTMX)
+    assert response.status_code == 200
+    assert f'id="follow-up-status-{item.pk}"' in response.text
+    assert '<option value="done" selected>' in response.text
+    assert "<html" not in response.text
+
+
+def test_bad_status_is_refused(as_user):
+    item = ActionItemFactory()
+    as_user("responder").post(_status(item), {"status": "finished"})
+    item.refresh_from_db()
+    assert item.status == "open"
+
+
+def test_redirect_after_status_update_stays_on_this_site(as_user):
+    item = ActionItemFactory()
+    response = as_user("responder").post(
+        _status(item), {"status": "done", "next": "https://evil.example/"}
+    )
+    assert response.url == LIST
+
+
+def test_outsider_cannot_touch_a_private_follow_up(as_user, private_review):
+    item = ActionItemFactory(review=private_review)
+    assert as_user("outsider").post(_status(item), {"status": "done"}).status_code == 404
+
+
+def test_status_update_needs_a_csrf_token(as_user):
+    item = ActionItemFactory()
+    client = as_user("responder", enforce_csrf_checks=True)
+    assert client.post(_status(item), {"status": "done"}).status_code == 403
+    item.refresh_from_db()
+    assert item.status == "open"
+
+
+def test_list_query_count_does_not_grow_with_rows(as_user, django_assert_max_num_queries):
+    client = as_user("responder")
+    for _ in range(3):
+        ActionItemFactory()
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    client.get(LIST)
+    with CaptureQueriesContext(connection) as small:
+        client.get(LIST)
+    for _ in range(10):
+        ActionItemFactory()
+    with django_assert_max_num_queries(len(small.captured_queries)):
+        client.get(LIST)

@@ -1,0 +1,196 @@
+"""The review queue: what needs a review, most worth a deep review first; starting a review."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+
+import pytest
+from django.urls import reverse
+from django.utils import timezone
+
+from incidents.models import Severity
+from reviews.models import Participant, Review
+from reviews.selectors import first_collaborations, review_queue
+from tests.factories import (
+    IncidentFactory,
+    ReviewFactory,
+    SystemFactory,
+    TeamFactory,
+    UserFactory,
+)
+
+pytestmark = pytest.mark.django_db
+QUEUE = reverse("reviews:queue")
+
+
+def _needs_review(user):
+    return [entry.incident for entry in review_queue(user=user).needs_review]
+
+
+@pytest.mark.parametrize("role", ["facilitator", "responder", "reader"])
+def test_everyone_logged_in_sees_the_queue(as_user, role):
+    IncidentFactory(title="Disk full on db-1")
+    response = as_user(role).get(QUEUE)
+    assert response.status_code == 200
+    assert "Disk full on db-1" in response.text
+
+
+def test_anonymous_visitor_is_sent_to_log_in(as_user):
+    response = as_user("anonymous").get(QUEUE)
+    assert response.status_code == 302
+    assert response.url.startswith(reverse("login"))
+
+
+def test_private_incident_is_not_queued_for_an_outsider(as_user, responder):
+    private = IncidentFactory(is_private=True, title="Leaked token")
+    private.responders.add(responder)
+    assert "Leaked token" not in as_user("outsider").get(QUEUE).text
+    assert "Leaked token" in as_user("responder").get(QUEUE).text
+
+
+def test_only_facilitators_get_the_start_button(as_user):
+    incident = IncidentFactory()
+    start = reverse("reviews:create", args=[incident.reference])
+    assert start in as_user("facilitator").get(QUEUE).text
+    assert start not in as_user("responder").get(QUEUE).text
+    assert start not in as_user("reader").get(QUEUE).text
+
+
+def test_incidents_with_a_started_review_leave_the_needs_review_list(reader):
+    waiting = IncidentFactory()
+    not_started = ReviewFactory(status=Review.Status.NOT_STARTED).incident
+    ReviewFactory(status=Review.Status.IN_PROGRESS)
+    assert set(_needs_review(reader)) == {waiting, not_started}
+
+
+def test_queue_puts_the_incidents_with_most_cues_first(reader):
+    alone = TeamFactory()
+    quiet = IncidentFactory(severity=Severity.SEV4, teams=[alone])
+    severe = IncidentFactory(severity=Severity.SEV1, teams=[alone])
+    unowned = SystemFactory(owner_team=None)
+    a, b = TeamFactory(), TeamFactory()
+    many = IncidentFactory(severity=Severity.SEV2, teams=[a, b], systems=[unowned])
+    assert _needs_review(reader) == [many, severe, quiet]
+    cues = review_queue(user=reader).needs_review[0].cues
+    assert cues == ["2 teams involved", "First collaboration", "Unowned system", "SEV2"]
+
+
+def test_teams_owning_a_touched_system_count_as_involved(reader):
+    owner = TeamFactory()
+    IncidentFactory(teams=[TeamFactory()], systems=[SystemFactory(owner_team=owner)])
+    assert "2 teams involved" in review_queue(user=reader).needs_review[0].cues
+
+
+def test_first_collaboration_is_a_pair_of_teams_never_seen_together_before():
+    a, b, c = TeamFactory(), TeamFactory(), TeamFactory()
+    now = timezone.now()
+    first = IncidentFactory(teams=[a, b], started_at=now - timedelta(days=30))
+    again = IncidentFactory(teams=[a, b], started_at=now - timedelta(days=20))
+    new_pair = IncidentFactory(teams=[a, b, c], started_at=now - timedelta(days=10))
+    solo = IncidentFactory(teams=[c], started_at=now - timedelta(days=5))
+    candidates = {first.pk, again.pk, new_pair.pk, solo.pk}
+    assert first_collaborations(candidates) == {first.pk, new_pair.pk}
+
+
+def test_overdue_incidents_and_reviews_are_flagged(as_user, reader):
+    old = timezone.now() - timedelta(days=30)
+    IncidentFactory(title="Old and forgotten", started_at=old)
+    IncidentFactory(title="Fresh")
+    late = ReviewFactory(
+        status=Review.Status.SCHEDULED, scheduled_for=timezone.now() - timedelta(days=1)
+    )
+    queue = review_queue(user=reader)
+    assert {entry.incident.title: entry.overdue for entry in queue.needs_review} == {
+        "Old and forgotten": True,
+        "Fresh": False,
+    }
+    assert queue.scheduled == [late]
+    assert queue.scheduled[0].overdue
+    assert as_user("reader").get(QUEUE).text.count("overdue-pill") == 2
+
+
+def test_scheduled_in_progress_and_published_reviews_are_listed(reader):
+    scheduled = ReviewFactory(status=Review.Status.SCHEDULED)
+    running = ReviewFactory(status=Review.Status.IN_PROGRESS)
+    published = ReviewFactory(status=Review.Status.PUBLISHED, published_at=timezone.now())
+    queue = review_queue(user=reader)
+    assert (queue.scheduled, queue.in_progress, queue.published) == (
+        [scheduled],
+        [running],
+        [published],
+    )
+
+
+def test_queue_costs_the_same_number_of_queries_however_long_it_is(
+    as_user, django_assert_num_queries
+):
+    client = as_user("facilitator")
+    teams = [TeamFactory() for _ in range(3)]
+
+    def add_incidents(count):
+        for _ in range(count):
+            IncidentFactory(teams=teams, systems=[SystemFactory(owner_team=None)])
+            ReviewFactory(status=Review.Status.IN_PROGRESS)
+            ReviewFactory(status=Review.Status.PUBLISHED, published_at=timezone.now())
+
+    add_incidents(2)
+    client.get(QUEUE)
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    with CaptureQueriesContext(connection) as small:
+        client.get(QUEUE)
+    add_incidents(8)
+    with django_assert_num_queries(len(small.captured_queries)):
+        client.get(QUEUE)
+
+
+# --- starting a review -------------------------------------------------------------------------
+
+
+def test_facilitator_starts_a_review_with_the_people_involved(as_user, facilitator):
+    lead, helper = UserFactory(), UserFactory()
+    incident = IncidentFactory(lead=lead)
+    incident.responders.add(helper, lead)
+    response = as_user("facilitator").post(reverse("reviews:create", args=[incident.reference]))
+    review = Review.objects.get(incident=incident)
+    assert response.status_code == 302
+    assert response.url == reverse("reviews:workspace", args=[review.pk])
+    assert (review.facilitator, review.status) == (facilitator, Review.Status.IN_PROGRESS)
+    roles = {(p.user, p.role) for p in review.participants.all()}
+    assert roles == {(lead, Participant.Role.INCIDENT_LEAD), (helper, Participant.Role.RESPONDER)}
+
+
+def test_starting_a_not_started_review_picks_it_up(as_user, facilitator):
+    review = ReviewFactory(status=Review.Status.NOT_STARTED)
+    as_user("facilitator").post(reverse("reviews:create", args=[review.incident.reference]))
+    review.refresh_from_db()
+    assert (review.status, review.facilitator) == (Review.Status.IN_PROGRESS, facilitator)
+    assert Review.objects.count() == 1
+
+
+@pytest.mark.parametrize("role", ["responder", "reader"])
+def test_only_facilitators_start_reviews(as_user, role):
+    incident = IncidentFactory()
+    response = as_user(role).post(reverse("reviews:create", args=[incident.reference]))
+    assert response.status_code == 403
+    assert not Review.objects.exists()
+
+
+def test_outsider_cannot_start_a_review_of_a_private_incident(as_user):
+    from tests.factories import FacilitatorFactory
+
+    incident = IncidentFactory(is_private=True)
+    client = as_user("anonymous")
+    client.force_login(FacilitatorFactory())
+    response = client.post(reverse("reviews:create", args=[incident.reference]))
+    assert response.status_code == 404
+    assert not Review.objects.exists()
+
+
+def test_starting_a_review_needs_post_and_a_csrf_token(as_user):
+    incident = IncidentFactory()
+    url = reverse("reviews:create", args=[incident.reference])
+    assert as_user("facilitator").get(url).status_code == 405
+    assert as_user("facilitator", enforce_csrf_checks=True).post(url).status_code == 403
+    assert not Review.objects.exists()

@@ -1,0 +1,82 @@
+"""Review services: starting, and saving sections so that concurrent edits lose nothing."""
+
+from __future__ import annotations
+
+import threading
+
+import pytest
+from django.db import close_old_connections, connection
+
+from reviews.models import Review
+from reviews.services import review_start, review_update_section
+from tests.factories import IncidentFactory, ReviewFactory, UserFactory
+
+
+@pytest.mark.django_db
+def test_review_start_is_idempotent_about_participants(facilitator):
+    lead = UserFactory()
+    incident = IncidentFactory(lead=lead)
+    incident.responders.add(lead)
+    first = review_start(incident=incident, facilitator=facilitator)
+    again = review_start(incident=incident, facilitator=UserFactory())
+    assert first.pk == again.pk
+    assert again.facilitator == facilitator  # the first facilitator keeps the review
+    assert [p.user for p in again.participants.all()] == [lead]
+
+
+@pytest.mark.django_db
+def test_saves_from_the_same_version_one_wins_one_conflicts():
+    review = ReviewFactory()
+    first = review_update_section(review=review, section="narrative", text="A", version=1)
+    second = review_update_section(review=review, section="narrative", text="B", version=1)
+    assert first.saved
+    assert not second.saved
+    assert second.current_text == "A"
+    review.refresh_from_db()
+    assert (review.narrative, review.version) == ("A", 2)
+
+
+@pytest.mark.django_db
+def test_other_sections_changing_do_not_block_a_save():
+    review = ReviewFactory()
+    review_update_section(review=review, section="narrative", text="A", version=1)
+    result = review_update_section(review=review, section="risks", text="R", version=1)
+    assert result.saved
+    assert result.review.narrative == "A"
+
+
+@pytest.mark.django_db
+def test_unknown_section_is_a_programming_error():
+    with pytest.raises(ValueError, match="Not a text section"):
+        review_update_section(review=ReviewFactory(), section="status", text="x", version=1)
+
+
+@pytest.mark.skipif(connection.vendor != "postgresql", reason="needs concurrent transactions")
+@pytest.mark.django_db(transaction=True, serialized_rollback=True)
+def test_simultaneous_saves_from_two_connections_cannot_both_win():
+    review = ReviewFactory()
+    barrier = threading.Barrier(4)
+    results: list = []
+
+    def save(text: str) -> None:
+        try:
+            barrier.wait()
+            results.append(
+                review_update_section(review=review, section="narrative", text=text, version=1)
+            )
+        finally:
+            close_old_connections()
+            connection.close()
+
+    threads = [threading.Thread(target=save, args=(f"text {n}",)) for n in range(4)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(timeout=30)
+    assert len(results) == 4
+    winners = [result for result in results if result.saved]
+    assert len(winners) == 1
+    stored = Review.objects.get(pk=review.pk)
+    assert stored.version == 2
+    assert stored.narrative == winners[0].review.narrative
+    assert all(r.current_text == stored.narrative for r in results if not r.saved)
