@@ -66,7 +66,7 @@ class NearMissForm(forms.ModelForm):
             "contributing_factors": forms.Textarea(attrs={"rows": 2}),
             "occurred_at": DateTimeLocalInput(),
             "detected_at": DateTimeLocalInput(),
-            "systems": forms.SelectMultiple(attrs={"size": 6}),
+            "systems": forms.CheckboxSelectMultiple(),
         }
 
     # The optional part of the form, shown folded so the required part fits on one screen.
@@ -85,6 +85,10 @@ class NearMissForm(forms.ModelForm):
         self.fields["worst_credible_outcome"].required = True
         self.fields["systems"].queryset = System.objects.order_by("name")
         self.fields["systems"].required = False
+        # No preselected answer: "what stopped it" is the heart of a near miss, worth one click.
+        self.fields["stopped_by"].choices = [("", "Choose one"), *NearMiss.StoppedBy.choices]
+        self.initial.pop("stopped_by", None)
+        self.fields["stopped_by"].initial = None
         if not self.is_bound:
             self.initial.setdefault("occurred_at", timezone.now().replace(second=0, microsecond=0))
 

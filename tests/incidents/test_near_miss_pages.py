@@ -72,6 +72,12 @@ def test_any_logged_in_user_may_report_a_near_miss(client, request, person):
     assert list(near_miss.systems.all()) == [system]
 
 
+def test_form_asks_what_stopped_it_without_a_preselected_answer(client, reader):
+    client.force_login(reader)
+    page = client.get(NEW_URL).content.decode()
+    assert '<option value="" selected>Choose one</option>' in page
+
+
 def test_form_defaults_when_to_now(client, reader):
     client.force_login(reader)
     response = client.get(NEW_URL)
@@ -116,6 +122,7 @@ def test_anonymous_report_stores_no_reporter_and_names_nobody_anywhere(client):
         ("description", "description"),
         ("occurred_at", "occurred_at"),
         ("worst_credible_outcome", "worst_credible_outcome"),
+        ("stopped_by", "stopped_by"),
     ],
 )
 def test_required_fields_get_field_errors(client, reader, missing, label):
