@@ -10,6 +10,7 @@ from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 
 from incidents.models import Difficulty, IncidentSystem, OwnershipGap
+from incidents.templatetags.incident_format import duration
 from reviews.models import Review
 from tests.factories import (
     DifficultyFactory,
@@ -291,3 +292,44 @@ def test_detail_links_a_published_review_to_its_report(client, reader):
 def test_unknown_reference_is_404(client, reader):
     client.force_login(reader)
     assert client.get(reverse("incidents:detail", args=["INC-9999"])).status_code == 404
+
+
+def test_detail_query_count_does_not_grow_with_its_signals(client, facilitator):
+    client.force_login(facilitator)
+    incident = IncidentFactory(systems=[SystemFactory(), SystemFactory(owner_team=None)])
+    ReviewFactory(incident=incident, facilitator=facilitator)
+
+    def add_one_of_each():
+        TimelineEntryFactory(incident=incident, author=UserFactory())
+        SurpriseFactory(incident=incident, system=SystemFactory())
+        DifficultyFactory(incident=incident, system=SystemFactory())
+        OwnershipGapFactory(incident=incident, system=SystemFactory(), resolved_by_team=None)
+        incident.responders.add(UserFactory())
+        ThemeFactory().incidents.add(incident)
+
+    add_one_of_each()
+    with CaptureQueriesContext(connection) as few:
+        client.get(incident.get_absolute_url())
+    for _ in range(10):
+        add_one_of_each()
+    with CaptureQueriesContext(connection) as many:
+        page = client.get(incident.get_absolute_url()).content.decode()
+    assert page.count("<time ") == 11
+    assert len(many) == len(few)
+
+
+@pytest.mark.parametrize(
+    ("span", "shown"),
+    [
+        (None, "—"),
+        (timedelta(seconds=20), "< 1 min"),
+        (timedelta(minutes=45), "45 min"),
+        (timedelta(hours=1, minutes=5), "1 h 5 min"),
+        (timedelta(hours=3), "3 h"),
+        (timedelta(days=2, hours=3, minutes=10), "2 d 3 h"),
+        (timedelta(days=1), "1 d"),
+        (timedelta(minutes=-5), "—"),
+    ],
+)
+def test_duration_reads_as_people_say_it(span, shown):
+    assert duration(span) == shown
