@@ -86,6 +86,8 @@ def test_reader_sees_published_reviews_and_the_dashboards(client, reader):
     assert reverse("dashboards:overview") in page
     assert "Reviews you facilitate" not in page
     assert "Your recent incidents" not in page
+    # Anyone may report a near miss; readers get a quieter link than responders' big button.
+    assert reverse("incidents:near_miss_new") in page
 
 
 @pytest.mark.parametrize(
