@@ -333,3 +333,14 @@ def test_detail_query_count_does_not_grow_with_its_signals(client, facilitator):
 )
 def test_duration_reads_as_people_say_it(span, shown):
     assert duration(span) == shown
+
+
+def test_start_the_review_button_creates_the_review(client, facilitator):
+    incident = IncidentFactory()
+    client.force_login(facilitator)
+    page = client.get(incident.get_absolute_url()).content.decode()
+    action = page.split("Start the review")[0].rsplit('action="', 1)[1].split('"')[0]
+    response = client.post(action)
+    review = Review.objects.get(incident=incident)
+    assert response.status_code == 302
+    assert response.url == reverse("reviews:workspace", args=[review.pk])
