@@ -6,9 +6,10 @@ follow-up list's), so the list counts exactly what the dashboard counted.
 
 from __future__ import annotations
 
+import functools
 from urllib.parse import urlencode
 
-from django.urls import NoReverseMatch, reverse
+from django.urls import NoReverseMatch, get_script_prefix, get_urlconf, reverse
 
 from dashboards.periods import DashboardFilters, Period
 
@@ -24,9 +25,8 @@ def list_url(
 
     A param given as "" or None removes that parameter. None when the page does not exist.
     """
-    try:
-        base = reverse(view_name)
-    except NoReverseMatch:
+    base = _path(view_name, get_urlconf(), get_script_prefix())
+    if base is None:
         return None
     query: dict[str, str] = {}
     if period is not None:
@@ -39,3 +39,12 @@ def list_url(
         else:
             query[name] = str(value)
     return f"{base}?{urlencode(query)}" if query else base
+
+
+@functools.lru_cache(maxsize=64)
+def _path(view_name: str, urlconf: str | None, prefix: str) -> str | None:
+    """reverse() once per list page: a systems table asks for the same few paths 300 times."""
+    try:
+        return reverse(view_name, urlconf=urlconf)
+    except NoReverseMatch:
+        return None

@@ -6,6 +6,8 @@ Interface (all keyword-only; each returns frozen dataclasses of plain values, no
     learning_loop(*, user, period, filters) -> LearningLoop
     duration_distributions(*, user, period, filters) -> Durations
     monthly_trends(*, user, filters, months=12, end=None) -> MonthlyTrend
+    dashboard_overview(*, user, period, filters, months=12) -> Overview (all of the above
+        for one period, sharing scans: what the /dashboard/ page calls)
     system_rows(*, user, period, filters) -> tuple[SystemRow, ...]
     system_history(*, user, system, filters=None, months=12, end=None) -> SystemHistory
     theme_rows(*, user, period, filters) -> tuple[ThemeRow, ...]
@@ -29,21 +31,24 @@ touches aggregated rows (one per month, system, category or theme), never one pe
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
-from datetime import date, datetime, timedelta
+from datetime import date, timedelta
 
 from django.db import connection
 from django.db.models import (
     Aggregate,
+    CharField,
     Count,
     DurationField,
     Exists,
     ExpressionWrapper,
     F,
+    FloatField,
+    Func,
     OuterRef,
     Q,
 )
-from django.db.models.functions import Coalesce, TruncMonth
 from django.utils import timezone
 
 from dashboards import stats
@@ -264,6 +269,17 @@ class SystemRow:
 
 
 @dataclass(frozen=True)
+class Overview:
+    """Everything the overview page shows, from shared scans of the signal tables."""
+
+    summary: Summary
+    learning_loop: LearningLoop
+    durations: Durations
+    trend: MonthlyTrend
+    systems: tuple[SystemRow, ...]
+
+
+@dataclass(frozen=True)
 class SystemHistory:
     system: System
     trend: MonthlyTrend
@@ -403,21 +419,50 @@ def _signal_scope_q(user, filters: DashboardFilters, path: str = "") -> Q:
     return q
 
 
-def _signal_in(period: Period, path: str = "") -> Q:
-    """A signal belongs to the period of its incident or near miss."""
+SIDES = ("incident__started_at", "near_miss__occurred_at")
+
+
+def _per_side(
+    queryset,
+    *,
+    windows: dict[str, Period],
+    keys: Sequence[str] = (),
+    month: bool = False,
+    path: str = "",
+) -> dict[tuple, dict[str, int]]:
+    """Signal counts in each named window, grouped by `keys` (and by the subject's month).
+
+    One query per kind of subject (incident, near miss) instead of one query over both: a
+    join on the subject's time range lets the database start from the subject's time index,
+    where "incident in range OR near miss in range" forces a scan of the whole signal table.
+    Rows returned are groups (months, categories, systems), never one per record.
+    """
     p = _prefix(path)
-    return _between(f"{p}incident__started_at", period) | _between(
-        f"{p}near_miss__occurred_at", period
-    )
-
-
-def _signal_window(current: Period, previous: Period, path: str = "") -> Q:
-    return _signal_in(current, path) | _signal_in(previous, path)
-
-
-def _signal_when(path: str = ""):
-    p = _prefix(path)
-    return Coalesce(f"{p}incident__started_at", f"{p}near_miss__occurred_at")
+    result: dict[tuple, dict[str, int]] = {}
+    for side in SIDES:
+        when = f"{p}{side}"
+        within = Q()
+        for period in windows.values():
+            within |= _between(when, period)
+        rows = queryset.filter(within)
+        group = list(keys)
+        if month:
+            rows = rows.annotate(_month=_MonthOf(when))
+            group.append("_month")
+        counts = {
+            name: Count("pk", filter=_between(when, period)) for name, period in windows.items()
+        }
+        found = (
+            [rows.aggregate(**counts)]
+            if not group
+            else rows.values(*group).annotate(**counts).order_by()
+        )
+        for row in found:
+            key = tuple(row[name] for name in group)
+            totals = result.setdefault(key, dict.fromkeys(windows, 0))
+            for name in windows:
+                totals[name] += row[name]
+    return result
 
 
 def _counts(current: int, previous: int, period: Period, previous_period: Period):
@@ -460,64 +505,109 @@ class _PercentileCont(Aggregate):
         super().__init__(expression, fraction=float(fraction), **extra)
 
 
-def _duration_summaries(queryset, expressions: dict) -> dict[str, stats.DurationSummary]:
-    """Median, p90, n and log-scale bins of each duration expression over the queryset.
+class _SqliteSeconds(Func):
+    """Seconds between two timestamps with SQLite's native julianday(), rounded to the
+    millisecond. Django's own datetime subtraction on SQLite calls back into Python for every
+    row, which costs several times more on large periods."""
+
+    template = "ROUND((julianday(%(expressions)s)) * 86400.0, 3)"
+    arg_joiner = ") - julianday("
+    output_field = FloatField()
+
+
+class _MonthOf(Func):
+    """The UTC calendar month of a timestamp, computed natively by the database (TruncMonth
+    on SQLite calls back into Python for every row): "YYYY-MM" text on SQLite, the month's
+    first instant on PostgreSQL (date_trunc is cheaper than formatting every row)."""
+
+    output_field = CharField()
+
+    def as_sql(self, compiler, connection, **extra_context):
+        # SQLite stores UTC timestamps as "YYYY-MM-DD HH:MM:SS": the month is the prefix.
+        return super().as_sql(
+            compiler, connection, template="SUBSTR(%(expressions)s, 1, 7)", **extra_context
+        )
+
+    def as_postgresql(self, compiler, connection, **extra_context):
+        return super().as_sql(
+            compiler,
+            connection,
+            template="DATE_TRUNC('month', %(expressions)s AT TIME ZONE 'UTC')::date",
+            **extra_context,
+        )
+
+
+def _duration_summaries(
+    queryset, spans: dict[str, tuple[str, str]]
+) -> dict[str, stats.DurationSummary]:
+    """Median, p90, n and log-scale bins of each span (end field, start field).
 
     One query either way. On PostgreSQL the database computes everything (PERCENTILE_CONT
-    and a COUNT ... FILTER per bin), so only one row comes back whatever the data size. Other
-    databases (SQLite) have no percentile aggregate: there we fetch only the durations
-    columns and summarise them in Python (stats.duration_summary), which costs one row per
-    incident of the period; the benchmark shows what that costs.
-    Negative durations (bad data) and missing timestamps are left out.
+    and a COUNT ... FILTER per bin), so only one row comes back whatever the data size. SQLite
+    has no percentile aggregate: there we fetch only the durations, in seconds (one row per
+    incident of the period), and summarise them in Python with stats.duration_summary; the
+    benchmark shows what that costs. Negative durations (bad data) and missing timestamps
+    are left out.
     """
-    names = {name: f"_duration_{name}" for name in expressions}
+    names = {name: f"_duration_{name}" for name in spans}
+    if connection.vendor != "postgresql":
+        seconds = queryset.annotate(
+            **{names[name]: _SqliteSeconds(end, start) for name, (end, start) in spans.items()}
+        )
+        any_valid = Q()
+        for name in spans:
+            any_valid |= Q(**{f"{names[name]}__gte": 0})
+        columns: dict[str, list[float]] = {name: [] for name in spans}
+        for row in seconds.filter(any_valid).values_list(*names.values()):
+            for name, value in zip(spans, row, strict=True):
+                if value is not None and value >= 0:
+                    columns[name].append(value)
+        return {name: stats.duration_summary(values) for name, values in columns.items()}
+
     queryset = queryset.annotate(
         **{
-            names[name]: ExpressionWrapper(expression, output_field=DurationField())
-            for name, expression in expressions.items()
+            names[name]: ExpressionWrapper(F(end) - F(start), output_field=DurationField())
+            for name, (end, start) in spans.items()
         }
     )
-    valid = {name: Q(**{f"{names[name]}__gte": timedelta(0)}) for name in expressions}
-    if connection.vendor == "postgresql":
-        aggregates = {}
-        for name in expressions:
-            column = names[name]
-            aggregates[f"{name}__n"] = Count("pk", filter=valid[name])
-            aggregates[f"{name}__median"] = _PercentileCont(column, 0.5, filter=valid[name])
-            aggregates[f"{name}__p90"] = _PercentileCont(column, 0.9, filter=valid[name])
-            for index, (_, low, high) in enumerate(stats.DURATION_BINS):
-                in_bin = valid[name] & Q(**{f"{column}__gte": timedelta(seconds=low)})
-                if high != float("inf"):
-                    in_bin &= Q(**{f"{column}__lt": timedelta(seconds=high)})
-                aggregates[f"{name}__bin{index}"] = Count("pk", filter=in_bin)
-        row = queryset.aggregate(**aggregates)
-        result = {}
-        for name in expressions:
-            median, p90 = row[f"{name}__median"], row[f"{name}__p90"]
-            result[name] = stats.duration_summary_from_parts(
-                n=row[f"{name}__n"],
-                median=median.total_seconds() if median is not None else None,
-                p90=p90.total_seconds() if p90 is not None else None,
-                counts=[row[f"{name}__bin{i}"] for i in range(len(stats.DURATION_BINS))],
-            )
-        return result
-    any_valid = Q()
-    for condition in valid.values():
-        any_valid |= condition
-    rows = queryset.filter(any_valid).values_list(*names.values())
-    columns: dict[str, list[float]] = {name: [] for name in expressions}
-    for row in rows:  # only the duration columns of the period's incidents
-        for name, value in zip(expressions, row, strict=True):
-            if value is not None and value >= timedelta(0):
-                columns[name].append(value.total_seconds())
-    return {name: stats.duration_summary(values) for name, values in columns.items()}
+    aggregates = {}
+    for name in spans:
+        column = names[name]
+        valid = Q(**{f"{column}__gte": timedelta(0)})
+        aggregates[f"{name}__n"] = Count("pk", filter=valid)
+        aggregates[f"{name}__median"] = _PercentileCont(column, 0.5, filter=valid)
+        aggregates[f"{name}__p90"] = _PercentileCont(column, 0.9, filter=valid)
+        for index, (_, low, high) in enumerate(stats.DURATION_BINS):
+            in_bin = Q(**{f"{column}__gte": timedelta(seconds=low)})
+            if high != float("inf"):
+                in_bin &= Q(**{f"{column}__lt": timedelta(seconds=high)})
+            aggregates[f"{name}__bin{index}"] = Count("pk", filter=in_bin)
+    row = queryset.aggregate(**aggregates)
+    result = {}
+    for name in spans:
+        median, p90 = row[f"{name}__median"], row[f"{name}__p90"]
+        result[name] = stats.duration_summary_from_parts(
+            n=row[f"{name}__n"],
+            median=median.total_seconds() if median is not None else None,
+            p90=p90.total_seconds() if p90 is not None else None,
+            counts=[row[f"{name}__bin{i}"] for i in range(len(stats.DURATION_BINS))],
+        )
+    return result
 
 
 # --- the selectors ----------------------------------------------------------------------------
 
 
 def period_comparison(*, user, period: Period, filters: DashboardFilters) -> Summary:
-    """The five signals this period against the previous one (6 queries)."""
+    """The five signals this period against the previous one (9 queries)."""
+    return _summary(user=user, period=period, filters=filters)[0]
+
+
+def _summary(
+    *, user, period: Period, filters: DashboardFilters, trend: Period | None = None
+) -> tuple[Summary, dict[str, dict[date, int]]]:
+    """The summary, and, when `trend` is given, each signal's monthly counts over it from the
+    same scans of the signal tables (the overview page needs both)."""
     previous = period.previous()
     cur, prev = _between("started_at", period), _between("started_at", previous)
     has_surprise = Q(Exists(Surprise.objects.filter(incident=OuterRef("pk"))))
@@ -537,22 +627,40 @@ def period_comparison(*, user, period: Period, filters: DashboardFilters) -> Sum
         .filter(cur_nm | prev_nm)
         .aggregate(current=Count("pk", filter=cur_nm), previous=Count("pk", filter=prev_nm))
     )
+    windows = {"current": period, "previous": previous}
+    if trend is not None:
+        windows["trend"] = trend
+    months: dict[str, dict[date, int]] = {}
 
-    def signal_counts(model, *group_by):
-        signals = model.objects.filter(_signal_scope_q(user, filters)).filter(
-            _signal_window(period, previous)
+    def signal_counts(name, model, *group_by) -> list[dict]:
+        grouped = _per_side(
+            model.objects.filter(_signal_scope_q(user, filters)),
+            windows=windows,
+            keys=group_by,
+            month=trend is not None,
         )
-        both = {
-            "current": Count("pk", filter=_signal_in(period)),
-            "previous": Count("pk", filter=_signal_in(previous)),
-        }
-        if not group_by:
-            return signals.aggregate(**both)
-        return list(signals.values(*group_by).annotate(**both).order_by(*group_by))
+        merged: dict[tuple, dict] = {}
+        by_month = months.setdefault(name, {})
+        for key, counts in grouped.items():
+            if trend is not None:
+                month, key = _as_date(key[-1]), key[:-1]
+                by_month[month] = by_month.get(month, 0) + counts["trend"]
+            row = merged.setdefault(
+                key, {**dict(zip(group_by, key, strict=True)), "current": 0, "previous": 0}
+            )
+            row["current"] += counts["current"]
+            row["previous"] += counts["previous"]
+        return list(merged.values())
 
-    surprises = signal_counts(Surprise)
-    by_category = {row["category"]: row for row in signal_counts(Difficulty, "category")}
-    gap_rows = signal_counts(OwnershipGap, "kind", "resolved")
+    surprise_rows = signal_counts("surprises", Surprise)
+    surprises = {
+        "current": sum(row["current"] for row in surprise_rows),
+        "previous": sum(row["previous"] for row in surprise_rows),
+    }
+    by_category = {
+        row["category"]: row for row in signal_counts("difficulties", Difficulty, "category")
+    }
+    gap_rows = signal_counts("ownership_gaps", OwnershipGap, "kind", "resolved")
     # Open gaps are counted from the current period's gaps that are still unresolved.
     open_by_kind: dict[str, int] = {}
     for row in gap_rows:
@@ -576,7 +684,7 @@ def period_comparison(*, user, period: Period, filters: DashboardFilters) -> Sum
     def total(rows, key):
         return sum(row[key] for row in rows)
 
-    return Summary(
+    summary = Summary(
         period=period,
         previous_period=previous,
         filters=filters,
@@ -628,6 +736,29 @@ def period_comparison(*, user, period: Period, filters: DashboardFilters) -> Sum
             for row in unowned
         ),
     )
+    return summary, months
+
+
+def dashboard_overview(
+    *, user, period: Period, filters: DashboardFilters, months: int = TREND_MONTHS
+) -> Overview:
+    """The overview page in one call: the summary and the trends share their scans of the
+    signal tables, so the same numbers cost fewer queries than calling each selector."""
+    window = Period.months_ending(period.end_date, months)
+    summary, signal_months = _summary(user=user, period=period, filters=filters, trend=window)
+    return Overview(
+        summary=summary,
+        learning_loop=learning_loop(user=user, period=period, filters=filters),
+        durations=duration_distributions(user=user, period=period, filters=filters),
+        trend=_trend(
+            user=user,
+            filters=filters,
+            months=months,
+            end=period.end_date,
+            signal_months=signal_months,
+        ),
+        systems=system_rows(user=user, period=period, filters=filters),
+    )
 
 
 def learning_loop(*, user, period: Period, filters: DashboardFilters) -> LearningLoop:
@@ -637,7 +768,7 @@ def learning_loop(*, user, period: Period, filters: DashboardFilters) -> Learnin
     counts = incidents.aggregate(incidents=Count("pk"), published=Count("pk", filter=published))
     days_to_publish = _duration_summaries(
         incidents.filter(published, review__published_at__isnull=False),
-        {"publish": F("review__published_at") - F("resolved_at")},
+        {"publish": ("review__published_at", "resolved_at")},
     )["publish"]
 
     follow_ups = ActionItem.objects.filter(
@@ -683,8 +814,8 @@ def duration_distributions(*, user, period: Period, filters: DashboardFilters) -
     summaries = _duration_summaries(
         incidents,
         {
-            "detect": F("detected_at") - F("started_at"),
-            "resolve": F("resolved_at") - F("started_at"),
+            "detect": ("detected_at", "started_at"),
+            "resolve": ("resolved_at", "started_at"),
         },
     )
     return Durations(time_to_detect=summaries["detect"], time_to_resolve=summaries["resolve"])
@@ -692,7 +823,7 @@ def duration_distributions(*, user, period: Period, filters: DashboardFilters) -
 
 def _by_month(queryset, when) -> dict[date, int]:
     rows = (
-        queryset.annotate(_month=TruncMonth(when))
+        queryset.annotate(_month=_MonthOf(when))
         .values("_month")
         .annotate(n=Count("pk"))
         .order_by("_month")
@@ -700,8 +831,11 @@ def _by_month(queryset, when) -> dict[date, int]:
     return {_as_date(row["_month"]): row["n"] for row in rows}
 
 
-def _as_date(value) -> date:
-    return value.date() if isinstance(value, datetime) else value
+def _as_date(month) -> date:
+    """A _MonthOf value as the month's first day, whatever the database returned."""
+    if isinstance(month, date):
+        return month.replace(day=1)
+    return date.fromisoformat(f"{str(month)[:7]}-01")
 
 
 def _trend(
@@ -712,6 +846,7 @@ def _trend(
     end: date | None,
     incidents_qs=None,
     near_misses_qs=None,
+    signal_months: dict[str, dict[date, int]] | None = None,
 ) -> MonthlyTrend:
     window = Period.months_ending(end or _today(), months)
     incidents_qs = incidents_qs if incidents_qs is not None else _incidents(user, filters)
@@ -722,13 +857,23 @@ def _trend(
             near_misses_qs.filter(_between("occurred_at", window)), "occurred_at"
         ),
     }
-    for name, model in (
-        ("surprises", Surprise),
-        ("difficulties", Difficulty),
-        ("ownership_gaps", OwnershipGap),
-    ):
-        signals = model.objects.filter(_signal_scope_q(user, filters), _signal_in(window))
-        series[name] = _by_month(signals, _signal_when())
+    if signal_months is None:
+        signal_months = {}
+        for name, model in (
+            ("surprises", Surprise),
+            ("difficulties", Difficulty),
+            ("ownership_gaps", OwnershipGap),
+        ):
+            grouped = _per_side(
+                model.objects.filter(_signal_scope_q(user, filters)),
+                windows={"trend": window},
+                month=True,
+            )
+            signal_months[name] = {}
+            for (month,), counts in grouped.items():
+                month = _as_date(month)
+                signal_months[name][month] = signal_months[name].get(month, 0) + counts["trend"]
+    series.update(signal_months)
     month_starts = tuple(window.month_starts())
     return MonthlyTrend(
         months=month_starts,
@@ -781,9 +926,7 @@ def system_rows(*, user, period: Period, filters: DashboardFilters) -> tuple[Sys
     }
     scope_without_system = DashboardFilters(team=filters.team, severity=filters.severity)
     signal_counts = {
-        name: _signal_counts_by_system(
-            model, _signal_scope_q(user, scope_without_system) & _signal_in(period)
-        )
+        name: _signal_counts_by_system(model, _signal_scope_q(user, scope_without_system), period)
         for name, model in (
             ("surprises", Surprise),
             ("difficulties", Difficulty),
@@ -829,29 +972,31 @@ def system_rows(*, user, period: Period, filters: DashboardFilters) -> tuple[Sys
     return tuple(rows)
 
 
-def _signal_counts_by_system(model, scope: Q) -> dict[int, int]:
-    """Signals per system, as the lists count them (2 queries): by the system a signal names,
+def _signal_counts_by_system(model, scope: Q, period: Period) -> dict[int, int]:
+    """Signals per system, as the lists count them (4 queries): by the system a signal names,
     and, for signals naming none, by every system their incident or near miss touched."""
     counts: dict[int, int] = {}
-    named = (
-        model.objects.filter(scope, system__isnull=False)
-        .values("system")
-        .annotate(n=Count("pk"))
-        .order_by()
+    named = _per_side(
+        model.objects.filter(scope, system__isnull=False),
+        windows={"current": period},
+        keys=("system",),
     )
-    for row in named:
-        counts[row["system"]] = row["n"]
-    # A signal has one subject, so at most one of the two joins fans out per signal.
-    inherited = (
-        model.objects.filter(scope, system__isnull=True)
-        .values("incident__system_roles__system", "near_miss__systems")
-        .annotate(n=Count("pk"))
-        .order_by()
-    )
-    for row in inherited:
-        system = row["incident__system_roles__system"] or row["near_miss__systems"]
-        if system is not None:
-            counts[system] = counts.get(system, 0) + row["n"]
+    for (system,), found in named.items():
+        counts[system] = counts.get(system, 0) + found["current"]
+    # A signal has one subject, so only that subject's systems fan it out.
+    unnamed = model.objects.filter(scope, system__isnull=True)
+    for side, systems in (
+        ("incident__started_at", "incident__system_roles__system"),
+        ("near_miss__occurred_at", "near_miss__systems"),
+    ):
+        rows = (
+            unnamed.filter(_between(side, period), **{f"{systems}__isnull": False})
+            .values(systems)
+            .annotate(n=Count("pk"))
+            .order_by()
+        )
+        for row in rows:
+            counts[row[systems]] = counts.get(row[systems], 0) + row["n"]
     return counts
 
 
@@ -938,10 +1083,13 @@ def theme_rows(*, user, period: Period, filters: DashboardFilters) -> tuple[Them
         ("surprises", Theme.surprises.through, "surprise"),
         ("difficulties", Theme.difficulties.through, "difficulty"),
     ):
-        rows = through.objects.filter(
-            _signal_scope_q(user, filters, path), _signal_window(period, previous, path)
+        grouped = _per_side(
+            through.objects.filter(_signal_scope_q(user, filters, path)),
+            windows={"current": period, "previous": previous},
+            keys=("theme",),
+            path=path,
         )
-        counts[name] = _theme_counts(rows, _signal_in(period, path), _signal_in(previous, path))
+        counts[name] = {theme: found for (theme,), found in grouped.items()}
     rows = []
     for theme in Theme.objects.order_by("name"):  # one row per codebook entry
         values = {}

@@ -7,6 +7,7 @@ Standard library only, so the dashboards need no scipy/numpy in the deployed ima
 
 from __future__ import annotations
 
+import functools
 import math
 from collections.abc import Sequence
 from dataclasses import dataclass
@@ -102,6 +103,7 @@ def _check_confidence(confidence: float) -> float:
     return 1 - confidence
 
 
+@functools.lru_cache(maxsize=4096)  # pure, and dashboards ask for the same small counts often
 def garwood_interval(k: int, confidence: float = 0.95) -> tuple[float, float]:
     """Exact (Garwood) Poisson interval for a count: conservative, and sane even for k = 0."""
     if k < 0:

@@ -94,11 +94,9 @@ def _duration_chart(summary, title: str) -> dict:
 def overview(request: HttpRequest) -> HttpResponse:
     form, period, filters = _filter_bar(request)
     user = request.user
-    summary = selectors.period_comparison(user=user, period=period, filters=filters)
-    loop = selectors.learning_loop(user=user, period=period, filters=filters)
-    durations = selectors.duration_distributions(user=user, period=period, filters=filters)
-    trend = selectors.monthly_trends(user=user, filters=filters, end=period.end_date)
-    systems = selectors.system_rows(user=user, period=period, filters=filters)
+    overview = selectors.dashboard_overview(user=user, period=period, filters=filters)
+    summary, loop, durations = overview.summary, overview.learning_loop, overview.durations
+    trend, systems = overview.trend, overview.systems
     act_here = sorted(
         (row for row in systems if row.act_here),
         key=lambda row: (-len(row.high_on), -row.incidents, row.name),
