@@ -37,3 +37,10 @@ demo-fixture: install
 	rm -f /tmp/irt-demo.sqlite3
 	DATABASE_URL=sqlite:////tmp/irt-demo.sqlite3 $(PY) manage.py migrate --no-input -v0
 	DATABASE_URL=sqlite:////tmp/irt-demo.sqlite3 $(PY) manage.py generate_demo
+
+# Dashboard benchmark (docs/benchmarks.md). It needs a dedicated, empty database and refuses
+# any other: createdb -h 127.0.0.1 -U postgres bench_dash
+BENCH_DATABASE_URL ?= postgres://postgres@127.0.0.1:5432/bench_dash
+BENCH_SIZES ?= 10000,100000
+bench: install
+	DATABASE_URL=$(BENCH_DATABASE_URL) $(PY) manage.py bench_dashboard --sizes $(BENCH_SIZES)
