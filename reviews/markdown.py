@@ -1,8 +1,9 @@
 """Markdown for review text: rendered, then sanitised, so no script in a review ever runs.
 
-Markdown passes raw HTML through, so its output is never trusted: nh3 (ammonia) keeps only
-the tags a review needs, only http/https/mailto links, and no attributes that could run code
-or restyle the page. Every place that shows review text as HTML goes through `render_markdown`.
+Raw HTML typed into a review is shown as text, not interpreted: the Markdown parser's HTML
+handling is switched off. The output is still never trusted: nh3 (ammonia) keeps only the tags
+a review needs, only http/https/mailto links, and no attributes that could run code or restyle
+the page. Every place that shows review text as HTML goes through `render_markdown`.
 """
 
 from __future__ import annotations
@@ -23,11 +24,20 @@ ALLOWED_URL_SCHEMES = frozenset({"http", "https", "mailto"})
 EXTENSIONS = ["extra", "sane_lists"]
 
 
+def _parser() -> markdown_lib.Markdown:
+    # A fresh parser per call: Markdown instances keep state and are not thread-safe.
+    parser = markdown_lib.Markdown(extensions=EXTENSIONS, output_format="html")
+    # Without these two, "<script>" would be passed on as HTML; now it is escaped as text.
+    parser.preprocessors.deregister("html_block")
+    parser.inlinePatterns.deregister("html")
+    return parser
+
+
 def render_markdown(text: str | None) -> SafeString:
     """Markdown to HTML that is safe to put in a page as it is."""
     if not text:
         return mark_safe("")
-    html = markdown_lib.markdown(text, extensions=EXTENSIONS, output_format="html")
+    html = _parser().convert(text)
     cleaned = nh3.clean(
         html,
         tags=set(ALLOWED_TAGS),

@@ -7,7 +7,7 @@ from __future__ import annotations
 
 from collections import defaultdict
 from dataclasses import dataclass, field
-from datetime import timedelta
+from datetime import datetime, timedelta
 from itertools import combinations
 
 from django.db.models import Count, Exists, OuterRef, Q
@@ -259,6 +259,8 @@ def _display(record, field_name: str) -> str:
         return str(dict(field_object.flatchoices).get(value, value))
     if field_object.is_relation:
         return f"#{value}"
+    if isinstance(value, datetime):
+        return f"{value:%Y-%m-%d %H:%M} UTC"
     return str(value)
 
 

@@ -350,7 +350,12 @@ def _add_initial(review: Review, kind: ItemKind, items: dict) -> dict:
 
 
 def _render_section(
-    request: HttpRequest, review: Review, anchor: str, bound: Bound | None = None
+    request: HttpRequest,
+    review: Review,
+    anchor: str,
+    bound: Bound | None = None,
+    *,
+    keep_adding: bool = False,
 ) -> HttpResponse:
     """htmx: the section's HTML to swap in; a plain POST: back to the workspace's section,
     or the whole workspace again when the form has something to show (errors, a conflict)."""
@@ -359,6 +364,8 @@ def _render_section(
     context = _workspace_context(request, review, bound)
     if not request.htmx:
         return render(request, "reviews/workspace.html", context)
+    if keep_adding and anchor in context["lists"]:
+        context["lists"][anchor]["add_open"] = True
     if anchor in TEXT_SECTIONS:
         context["entry"] = next(
             entry for entry in context["sections"] if entry["section"].name == anchor
@@ -473,7 +480,8 @@ def item_add(request: HttpRequest, pk: int, kind_slug: str) -> HttpResponse:
     item.save()
     if not request.htmx:
         messages.success(request, f"Added the {kind.singular}.")
-    return _render_section(request, review, kind.key)
+    # Keep the add form open: people usually add several entries in a row.
+    return _render_section(request, review, kind.key, keep_adding=True)
 
 
 @require_POST

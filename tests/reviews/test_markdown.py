@@ -98,3 +98,9 @@ def test_template_filter_renders_sanitised_markdown():
     html = template.render(Context({"text": "**bold** <script>alert(1)</script>"}))
     assert "<strong>bold</strong>" in html
     assert "<script" not in html
+
+
+def test_raw_html_is_shown_as_text_not_dropped():
+    html = str(render_markdown("Saw <script>alert(1)</script> in the log"))
+    assert "&lt;script&gt;alert(1)&lt;/script&gt;" in html
+    assert "<script" not in html

@@ -9,6 +9,7 @@ from django.db import close_old_connections, connection
 
 from reviews.models import Review
 from reviews.services import review_start, review_update_section
+from tests.browser.conftest import migration_data_snapshot, restore_migration_data
 from tests.factories import IncidentFactory, ReviewFactory, UserFactory
 
 
@@ -51,6 +52,15 @@ def test_unknown_section_is_a_programming_error():
         review_update_section(review=ReviewFactory(), section="status", text="x", version=1)
 
 
+@pytest.fixture(scope="module")
+def _migration_data_back_after_the_module(django_db_setup, django_db_blocker):
+    with django_db_blocker.unblock():
+        snapshot = migration_data_snapshot()
+    yield
+    restore_migration_data(django_db_blocker, snapshot)
+
+
+@pytest.mark.usefixtures("_migration_data_back_after_the_module")
 @pytest.mark.skipif(connection.vendor != "postgresql", reason="needs concurrent transactions")
 @pytest.mark.django_db(transaction=True, serialized_rollback=True)
 def test_simultaneous_saves_from_two_connections_cannot_both_win():
