@@ -98,6 +98,16 @@ def page(browser, live_server):
         dialog.dismiss()
 
     page.on("dialog", record)
+    # Anything the Content-Security-Policy blocked (an inline script or style) is a defect.
+    page.csp_violations = []
+    page.on(
+        "console",
+        lambda message: (
+            page.csp_violations.append(message.text)
+            if "Content Security Policy" in message.text
+            else None
+        ),
+    )
     yield page
     context.close()
 

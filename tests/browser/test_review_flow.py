@@ -185,6 +185,7 @@ def test_facilitator_runs_a_whole_review_to_a_published_report(
     assert "Make checkout fail open" in listed
     assert "Unowned" in listed
     assert page.dialogs == []
+    assert page.csp_violations == []
 
 
 def test_script_in_the_narrative_shows_as_text_and_never_runs(
@@ -219,3 +220,4 @@ def test_script_in_the_narrative_shows_as_text_and_never_runs(
     assert "<script>alert('script')</script>" in page.locator("#report-narrative").inner_text()
     page.wait_for_timeout(300)
     assert page.dialogs == []
+    assert page.csp_violations == []

@@ -64,3 +64,4 @@ def test_screenshots_of_the_main_pages(page, screenshot):
             page.evaluate("window.scrollBy(0, -16)")
         assert screenshot(name).stat().st_size > 10_000
     assert page.dialogs == []
+    assert page.csp_violations == []
