@@ -11,6 +11,7 @@ from __future__ import annotations
 
 from django.core.exceptions import RequestDataTooBig
 from django.core.exceptions import ValidationError as DjangoValidationError
+from django.db import DataError
 from django.db.models import ProtectedError, RestrictedError
 from django.http import JsonResponse
 from rest_framework import exceptions, status
@@ -51,6 +52,11 @@ def api_exception_handler(exc, context):
         exc = RequestTooLarge(str(exc) or None)
     elif isinstance(exc, DjangoValidationError):
         exc = exceptions.ValidationError(as_serializer_error(exc))
+    elif isinstance(exc, DataError):
+        # A value the database cannot store (out of range, NUL byte) that validation missed.
+        exc = exceptions.ValidationError(
+            {"non_field_errors": ["A value is out of range or malformed."]}
+        )
     elif isinstance(exc, ProtectedError | RestrictedError):
         exc = Conflict(
             f"Still in use by {len(exc.protected_objects if isinstance(exc, ProtectedError) else exc.restricted_objects)} "

@@ -9,6 +9,7 @@ slugs for teams and systems, `start`/`end` as the half-open UTC interval of the 
 from __future__ import annotations
 
 import django_filters
+from django import forms
 
 from incidents.filters import DATE_FORMAT, PeriodForm, utc_midnight
 from incidents.models import Incident, System, Team
@@ -84,15 +85,25 @@ class ReviewFilter(_IncidentPeriodFilterSet):
         model = Review
 
 
+class _TeamOrNoneField(forms.CharField):
+    """A team slug or `none`; checked when the filter runs, not when the schema is built."""
+
+    def validate(self, value):
+        super().validate(value)
+        if value and value != "none" and not Team.objects.filter(slug=value).exists():
+            raise forms.ValidationError(f"No team {value!r}; use a team slug or none.")
+
+
+class _TeamOrNoneFilter(django_filters.CharFilter):
+    field_class = _TeamOrNoneField
+
+
 class ActionItemFilter(_IncidentPeriodFilterSet):
     """Follow-ups: `team` is the owner team's slug, or `none` for the unowned (a gap)."""
 
     incident_path = "review__incident"
     review = django_filters.NumberFilter(field_name="review_id")
-    team = django_filters.ChoiceFilter(
-        choices=lambda: [("none", "No owner team"), *Team.objects.values_list("slug", "name")],
-        method="filter_team",
-    )
+    team = _TeamOrNoneFilter(method="filter_team", help_text="Owner team slug, or `none`.")
     status = django_filters.ChoiceFilter(choices=ActionItem.Status.choices)
     overdue = django_filters.ChoiceFilter(choices=[("true", "Overdue")], method="filter_overdue")
 

@@ -12,7 +12,6 @@ import copy
 
 from django.contrib.auth import get_user_model
 from django.core.exceptions import ValidationError as DjangoValidationError
-from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
@@ -31,14 +30,21 @@ from reviews.models import ActionItem, Review, Theme, TimelineEntry
 User = get_user_model()
 
 
+class SlugField(serializers.SlugRelatedField):
+    """A related object by slug; a NUL character is refused before PostgreSQL sees it."""
+
+    def to_internal_value(self, data):
+        if isinstance(data, str) and "\x00" in data:
+            self.fail("does_not_exist", slug_name=self.slug_field, value="(contains NUL)")
+        return super().to_internal_value(data)
+
+
 def _user_field(**kwargs) -> serializers.SlugRelatedField:
-    return serializers.SlugRelatedField(
-        slug_field="username", queryset=User.objects.filter(is_active=True), **kwargs
-    )
+    return SlugField(slug_field="username", queryset=User.objects.filter(is_active=True), **kwargs)
 
 
 def _slug_field(model, **kwargs) -> serializers.SlugRelatedField:
-    return serializers.SlugRelatedField(slug_field="slug", queryset=model.objects.all(), **kwargs)
+    return SlugField(slug_field="slug", queryset=model.objects.all(), **kwargs)
 
 
 def _request_user(serializer):
@@ -111,7 +117,7 @@ class ThemeSerializer(serializers.ModelSerializer):
 # --- signals and timeline --------------------------------------------------------------------
 
 
-class IncidentReferenceField(serializers.SlugRelatedField):
+class IncidentReferenceField(SlugField):
     """An incident by reference, limited to the incidents the requesting user may see."""
 
     def __init__(self, **kwargs):
@@ -206,7 +212,7 @@ class OwnershipGapSerializer(_SubjectSerializer):
 
 class TimelineEntrySerializer(ModelCleanMixin, serializers.ModelSerializer):
     incident = IncidentReferenceField()
-    author = serializers.SlugRelatedField(slug_field="username", read_only=True)
+    author = serializers.SlugRelatedField(slug_field="username", read_only=True, allow_null=True)
 
     class Meta:
         model = TimelineEntry
@@ -225,7 +231,7 @@ class IncidentSystemSerializer(serializers.ModelSerializer):
     system = _slug_field(System)
     name = serializers.CharField(source="system.name", read_only=True)
     owner_team = serializers.SlugRelatedField(
-        source="system.owner_team", slug_field="slug", read_only=True
+        source="system.owner_team", slug_field="slug", read_only=True, allow_null=True
     )
 
     class Meta:
@@ -299,7 +305,7 @@ class IncidentSerializer(ModelCleanMixin, serializers.ModelSerializer):
 
 
 class IncidentSurpriseSerializer(serializers.ModelSerializer):
-    system = serializers.SlugRelatedField(slug_field="slug", read_only=True)
+    system = serializers.SlugRelatedField(slug_field="slug", read_only=True, allow_null=True)
 
     class Meta:
         model = Surprise
@@ -307,7 +313,7 @@ class IncidentSurpriseSerializer(serializers.ModelSerializer):
 
 
 class IncidentDifficultySerializer(serializers.ModelSerializer):
-    system = serializers.SlugRelatedField(slug_field="slug", read_only=True)
+    system = serializers.SlugRelatedField(slug_field="slug", read_only=True, allow_null=True)
 
     class Meta:
         model = Difficulty
@@ -315,7 +321,7 @@ class IncidentDifficultySerializer(serializers.ModelSerializer):
 
 
 class IncidentOwnershipGapSerializer(serializers.ModelSerializer):
-    system = serializers.SlugRelatedField(slug_field="slug", read_only=True)
+    system = serializers.SlugRelatedField(slug_field="slug", read_only=True, allow_null=True)
 
     class Meta:
         model = OwnershipGap
@@ -323,7 +329,7 @@ class IncidentOwnershipGapSerializer(serializers.ModelSerializer):
 
 
 class IncidentTimelineSerializer(serializers.ModelSerializer):
-    author = serializers.SlugRelatedField(slug_field="username", read_only=True)
+    author = serializers.SlugRelatedField(slug_field="username", read_only=True, allow_null=True)
 
     class Meta:
         model = TimelineEntry
@@ -386,7 +392,7 @@ class NearMissSerializer(ModelCleanMixin, serializers.ModelSerializer):
             "updated_at",
         ]
 
-    @extend_schema_field(OpenApiTypes.STR)
+    @extend_schema_field({"type": "string", "nullable": True})
     def get_reporter(self, near_miss) -> str | None:
         """The reporter's username; null for an anonymous report."""
         if near_miss.is_anonymous:
@@ -656,7 +662,14 @@ class ImportResultSerializer(serializers.Serializer):
 class ImportErrorSerializer(serializers.Serializer):
     detail = serializers.CharField()
     errors = serializers.ListField(
-        child=serializers.DictField(), help_text='[{"row": 3, "field": "severity", "message": ...}]'
+        child=serializers.DictField(),
+        required=False,
+        help_text='Per row: [{"row": 3, "field": "severity", "message": ...}]',
+    )
+    fields = serializers.DictField(
+        child=serializers.JSONField(),
+        required=False,
+        help_text="When the request as a whole is wrong (not a list, a bad `dry_run`).",
     )
 
 
@@ -664,8 +677,8 @@ class ImportErrorSerializer(serializers.Serializer):
 
 
 class ReportActionItemSerializer(serializers.ModelSerializer):
-    owner_team = serializers.SlugRelatedField(slug_field="slug", read_only=True)
-    assignee = serializers.SlugRelatedField(slug_field="username", read_only=True)
+    owner_team = serializers.SlugRelatedField(slug_field="slug", read_only=True, allow_null=True)
+    assignee = serializers.SlugRelatedField(slug_field="username", read_only=True, allow_null=True)
 
     class Meta:
         model = ActionItem
@@ -686,7 +699,9 @@ class ReviewReportSerializer(serializers.ModelSerializer):
     """A published review as one document: the review, its incident and its follow-ups."""
 
     incident = IncidentDetailSerializer(read_only=True)
-    facilitator = serializers.SlugRelatedField(slug_field="username", read_only=True)
+    facilitator = serializers.SlugRelatedField(
+        slug_field="username", read_only=True, allow_null=True
+    )
     action_items = ReportActionItemSerializer(many=True, read_only=True)
     participants = serializers.SerializerMethodField()
 

@@ -28,7 +28,11 @@ def incident_save(*, incident: Incident, data: dict[str, Any]) -> Incident:
     if system_roles is not None:
         IncidentSystem.objects.filter(incident=incident).delete()
         IncidentSystem.objects.bulk_create(
-            IncidentSystem(incident=incident, system=item["system"], role=item["role"])
+            IncidentSystem(
+                incident=incident,
+                system=item["system"],
+                role=item.get("role", IncidentSystem.Role.IMPACTED),
+            )
             for item in system_roles
         )
     if teams is not None:

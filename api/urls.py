@@ -5,6 +5,7 @@ from __future__ import annotations
 from csp.decorators import csp_update
 from django.contrib.auth.decorators import login_not_required
 from django.urls import include, path, re_path
+from django.views.decorators.csrf import csrf_exempt
 from drf_spectacular.views import (
     SpectacularAPIView,
     SpectacularRedocView,
@@ -31,6 +32,8 @@ router.register("action-items", views.ActionItemViewSet, basename="action-item")
 router.register("themes", views.ThemeViewSet, basename="theme")
 
 
+# Exempt from CSRF and login: whatever the method, an unknown API path is a JSON 404.
+@csrf_exempt
 @login_not_required
 def not_found(request, rest=""):
     return json_error(404, f"No API endpoint at {request.path}. The schema is at /api/schema/.")

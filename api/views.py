@@ -43,6 +43,7 @@ from api.filters import ActionItemFilter, ReviewFilter, SystemFilter, TimelineEn
 from api.permissions import RoleRules, allow
 from api.renderers import CSVRenderer
 from api.review_export import MarkdownRenderer, review_markdown
+from api.schema import ErrorSerializer
 from api.services import MAX_IMPORT_ROWS, incident_create_or_get, incidents_import
 from incidents import roles
 from incidents.filters import (
@@ -187,7 +188,15 @@ INCIDENT_DUPLICATE = OpenApiResponse(
         description="Log an incident. With an `external_id`, posting the same "
         "(source, external_id) again returns the existing incident with 200 instead of a "
         "duplicate; 409 when it exists but is private and hidden from you.",
-        responses={201: s.IncidentDetailSerializer, 200: INCIDENT_DUPLICATE},
+        responses={
+            201: s.IncidentDetailSerializer,
+            200: INCIDENT_DUPLICATE,
+            409: OpenApiResponse(
+                ErrorSerializer,
+                description="The (source, external_id) exists on a private incident you may "
+                "not see.",
+            ),
+        },
     ),
 )
 class IncidentViewSet(ApiViewSet):
@@ -406,6 +415,9 @@ def _flatten_errors(errors, path: str = "") -> list[tuple[str, str]]:
     if isinstance(errors, dict):
         found = []
         for key, value in errors.items():
+            if isinstance(key, int):  # DRF keys the errors of list items by index
+                found += _flatten_errors(value, f"{path}[{key}]")
+                continue
             name = key if key != "non_field_errors" else ""
             found += _flatten_errors(value, f"{path}.{name}" if path and name else name or path)
         return found

@@ -36,7 +36,9 @@ class Command(BaseCommand):
             user=user, ttl=timedelta(days=ttl_days) if ttl_days else None
         )
         self.stdout.write(token)
-        expires = f"expires {instance.expiry:%Y-%m-%d %H:%M} UTC" if instance.expiry else "never expires"
+        expires = (
+            f"expires {instance.expiry:%Y-%m-%d %H:%M} UTC" if instance.expiry else "never expires"
+        )
         self.stderr.write(
             f"Token for {username}; {expires}. It is shown only now: send it as "
             "'Authorization: Token <token>'."
