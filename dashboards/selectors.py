@@ -325,8 +325,19 @@ def _between(field: str, period: Period) -> Q:
     return Q(**{f"{field}__gte": period.start, f"{field}__lt": period.end})
 
 
-def _either(field: str, current: Period, previous: Period) -> Q:
-    return _between(field, current) | _between(field, previous)
+def _within(field: str, *periods: Period) -> Q:
+    """field in any of the periods, as few ranges as possible: a cycle and the one before
+    are one contiguous range, which an index scans once (an OR of ranges it may not)."""
+    merged: list[list] = []
+    for period in sorted(periods, key=lambda period: period.start):
+        if merged and period.start <= merged[-1][1]:
+            merged[-1][1] = max(merged[-1][1], period.end)
+        else:
+            merged.append([period.start, period.end])
+    q = Q()
+    for start, end in merged:
+        q |= Q(**{f"{field}__gte": start, f"{field}__lt": end})
+    return q
 
 
 def _incident_filters_q(
@@ -441,10 +452,7 @@ def _per_side(
     result: dict[tuple, dict[str, int]] = {}
     for side in SIDES:
         when = f"{p}{side}"
-        within = Q()
-        for period in windows.values():
-            within |= _between(when, period)
-        rows = queryset.filter(within)
+        rows = queryset.filter(_within(when, *windows.values()))
         group = list(keys)
         if month:
             rows = rows.annotate(_month=_MonthOf(when))
@@ -605,15 +613,16 @@ def period_comparison(*, user, period: Period, filters: DashboardFilters) -> Sum
 
 def _summary(
     *, user, period: Period, filters: DashboardFilters, trend: Period | None = None
-) -> tuple[Summary, dict[str, dict[date, int]]]:
-    """The summary, and, when `trend` is given, each signal's monthly counts over it from the
-    same scans of the signal tables (the overview page needs both)."""
+) -> tuple[Summary, dict[str, dict[date, int]], dict[str, dict[int, int]]]:
+    """The summary, and, when `trend` is given, from the same scans of the signal tables:
+    each signal's monthly counts over `trend`, and this period's signals per system they
+    name (the overview page needs all three)."""
     previous = period.previous()
     cur, prev = _between("started_at", period), _between("started_at", previous)
     has_surprise = Q(Exists(Surprise.objects.filter(incident=OuterRef("pk"))))
     incidents = (
         _incidents(user, filters)
-        .filter(cur | prev)
+        .filter(_within("started_at", period, previous))
         .aggregate(
             current=Count("pk", filter=cur),
             previous=Count("pk", filter=prev),
@@ -624,27 +633,34 @@ def _summary(
     cur_nm, prev_nm = _between("occurred_at", period), _between("occurred_at", previous)
     near_misses = (
         _near_misses(filters)
-        .filter(cur_nm | prev_nm)
+        .filter(_within("occurred_at", period, previous))
         .aggregate(current=Count("pk", filter=cur_nm), previous=Count("pk", filter=prev_nm))
     )
     windows = {"current": period, "previous": previous}
     if trend is not None:
         windows["trend"] = trend
     months: dict[str, dict[date, int]] = {}
+    named_systems: dict[str, dict[int, int]] = {}
 
     def signal_counts(name, model, *group_by) -> list[dict]:
+        # For the overview, also by month (the trend) and by named system (the systems'
+        # rows): one scan of the signal table serves all three.
+        shared = trend is not None
         grouped = _per_side(
             model.objects.filter(_signal_scope_q(user, filters)),
             windows=windows,
-            keys=group_by,
-            month=trend is not None,
+            keys=(*group_by, "system") if shared else group_by,
+            month=shared,
         )
         merged: dict[tuple, dict] = {}
         by_month = months.setdefault(name, {})
+        by_system = named_systems.setdefault(name, {})
         for key, counts in grouped.items():
-            if trend is not None:
-                month, key = _as_date(key[-1]), key[:-1]
+            if shared:
+                month, system, key = _as_date(key[-1]), key[-2], key[:-2]
                 by_month[month] = by_month.get(month, 0) + counts["trend"]
+                if system is not None:
+                    by_system[system] = by_system.get(system, 0) + counts["current"]
             row = merged.setdefault(
                 key, {**dict(zip(group_by, key, strict=True)), "current": 0, "previous": 0}
             )
@@ -736,7 +752,7 @@ def _summary(
             for row in unowned
         ),
     )
-    return summary, months
+    return summary, months, named_systems
 
 
 def dashboard_overview(
@@ -745,7 +761,9 @@ def dashboard_overview(
     """The overview page in one call: the summary and the trends share their scans of the
     signal tables, so the same numbers cost fewer queries than calling each selector."""
     window = Period.months_ending(period.end_date, months)
-    summary, signal_months = _summary(user=user, period=period, filters=filters, trend=window)
+    summary, signal_months, named = _summary(
+        user=user, period=period, filters=filters, trend=window
+    )
     return Overview(
         summary=summary,
         learning_loop=learning_loop(user=user, period=period, filters=filters),
@@ -757,7 +775,11 @@ def dashboard_overview(
             end=period.end_date,
             signal_months=signal_months,
         ),
-        systems=system_rows(user=user, period=period, filters=filters),
+        # With a system filter the shared scan only saw that system, but "high" ranks a
+        # system among all of them: then the rows count for themselves.
+        systems=_system_rows(
+            user=user, period=period, filters=filters, named=None if filters.system else named
+        ),
     )
 
 
@@ -893,7 +915,18 @@ def monthly_trends(
 
 
 def system_rows(*, user, period: Period, filters: DashboardFilters) -> tuple[SystemRow, ...]:
-    """One row per system for the period, with the previous period's incidents (9 queries).
+    """One row per system for the period (see _system_rows)."""
+    return _system_rows(user=user, period=period, filters=filters)
+
+
+def _system_rows(
+    *,
+    user,
+    period: Period,
+    filters: DashboardFilters,
+    named: dict[str, dict[int, int]] | None = None,
+) -> tuple[SystemRow, ...]:
+    """One row per system for the period, with the previous period's incidents (15 queries).
 
     Rows: every system, or only the filtered system; with a team filter, the systems the team
     owns plus any system with records in the period.
@@ -909,7 +942,9 @@ def system_rows(*, user, period: Period, filters: DashboardFilters) -> tuple[Sys
     )
     incident_counts = {
         row["system"]: row
-        for row in IncidentSystem.objects.filter(incident_scope, cur_i | prev_i)
+        for row in IncidentSystem.objects.filter(
+            incident_scope, _within("incident__started_at", period, previous)
+        )
         .values("system")
         .annotate(current=Count("pk", filter=cur_i), previous=Count("pk", filter=prev_i))
         .order_by()
@@ -926,7 +961,12 @@ def system_rows(*, user, period: Period, filters: DashboardFilters) -> tuple[Sys
     }
     scope_without_system = DashboardFilters(team=filters.team, severity=filters.severity)
     signal_counts = {
-        name: _signal_counts_by_system(model, _signal_scope_q(user, scope_without_system), period)
+        name: _signal_counts_by_system(
+            model,
+            _signal_scope_q(user, scope_without_system),
+            period,
+            named=named.get(name) if named is not None else None,
+        )
         for name, model in (
             ("surprises", Surprise),
             ("difficulties", Difficulty),
@@ -972,17 +1012,20 @@ def system_rows(*, user, period: Period, filters: DashboardFilters) -> tuple[Sys
     return tuple(rows)
 
 
-def _signal_counts_by_system(model, scope: Q, period: Period) -> dict[int, int]:
-    """Signals per system, as the lists count them (4 queries): by the system a signal names,
-    and, for signals naming none, by every system their incident or near miss touched."""
-    counts: dict[int, int] = {}
-    named = _per_side(
-        model.objects.filter(scope, system__isnull=False),
-        windows={"current": period},
-        keys=("system",),
-    )
-    for (system,), found in named.items():
-        counts[system] = counts.get(system, 0) + found["current"]
+def _signal_counts_by_system(
+    model, scope: Q, period: Period, named: dict[int, int] | None = None
+) -> dict[int, int]:
+    """Signals per system, as the lists count them (4 queries, 2 when the counts by named
+    system come from the overview's shared scan): by the system a signal names, and, for
+    signals naming none, by every system their incident or near miss touched."""
+    if named is None:
+        grouped = _per_side(
+            model.objects.filter(scope, system__isnull=False),
+            windows={"current": period},
+            keys=("system",),
+        )
+        named = {system: found["current"] for (system,), found in grouped.items()}
+    counts = dict(named)
     # A signal has one subject, so only that subject's systems fan it out.
     unnamed = model.objects.filter(scope, system__isnull=True)
     for side, systems in (
@@ -1072,7 +1115,7 @@ def theme_rows(*, user, period: Period, filters: DashboardFilters) -> tuple[Them
         _incident_filters_q(
             "incident", team=filters.team, system=filters.system, severity=filters.severity
         ),
-        _either("incident__started_at", period, previous),
+        _within("incident__started_at", period, previous),
     )
     counts["incidents"] = _theme_counts(
         incident_through,

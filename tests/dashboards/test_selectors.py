@@ -403,3 +403,43 @@ def test_dashboard_counts_equal_the_list_filtersets_with_the_same_parameters(fil
     assert result.open_ownership_gaps == listed(
         OwnershipGapFilter, G.objects.visible_to(outsider), resolved="false"
     )
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize(
+    "filters",
+    [ALL, DashboardFilters(team="owners"), DashboardFilters(system="s1", severity="SEV3")],
+)
+def test_the_overview_bundle_agrees_with_each_selector_called_alone(filters, outsider):
+    owner = TeamFactory(name="Owners")
+    systems = [SystemFactory(name=f"s{i}", owner_team=owner if i else None) for i in range(4)]
+    for index in range(12):
+        incident = IncidentFactory(
+            started_at=at("2026-04-03") + timedelta(days=15 * index),
+            systems=systems[index % 3 : index % 3 + 2],
+            is_private=index == 5,
+        )
+        SurpriseFactory(incident=incident, system=systems[index % 4] if index % 3 else None)
+        DifficultyFactory(incident=incident, system=systems[(index + 1) % 4])
+        OwnershipGapFactory(incident=incident, system=systems[0], resolved=index % 2 == 0)
+        near_miss = NearMissFactory(
+            occurred_at=at("2026-05-01") + timedelta(days=9 * index), systems=[systems[1]]
+        )
+        SurpriseFactory(incident=None, near_miss=near_miss, system=None)
+    bundle = selectors.dashboard_overview(user=outsider, period=Q3, filters=filters)
+    assert bundle.summary == selectors.period_comparison(user=outsider, period=Q3, filters=filters)
+    assert bundle.systems == selectors.system_rows(user=outsider, period=Q3, filters=filters)
+    assert bundle.trend == selectors.monthly_trends(
+        user=outsider, filters=filters, end=date(2026, 10, 1)
+    )
+    assert bundle.summary.surprises.current > 0 or filters.system
+
+
+def test_within_merges_contiguous_periods_into_one_range():
+    from django.db.models import Q
+
+    from dashboards.selectors import _within
+
+    assert _within("at", Q3, Q3.previous()) == Q(at__gte=Q3.previous().start, at__lt=Q3.end)
+    apart = _within("at", Q3, Period.quarter(2026, 1))
+    assert len(apart.children) == 2
