@@ -56,10 +56,10 @@ class ApiMixin:
             filterset = getattr(self, "filterset_class", None)
             if filterset is not None:
                 allowed |= set(filterset.base_filters)
-            if getattr(self, "ordering_fields", None):
-                allowed.add("ordering")
-            if action == "list":
+            if action == "list":  # exports always go in primary-key order, unpaginated
                 allowed |= {"page", "page_size"}
+                if getattr(self, "ordering_fields", None):
+                    allowed.add("ordering")
         return allowed | self.extra_query_params.get(action, set())
 
     def check_query_params(self, request):

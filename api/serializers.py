@@ -12,6 +12,8 @@ import copy
 
 from django.contrib.auth import get_user_model
 from django.core.exceptions import ValidationError as DjangoValidationError
+from django.db import transaction
+from django.utils.text import slugify
 from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
@@ -80,7 +82,29 @@ class TeamSerializer(serializers.ModelSerializer):
         fields = ["id", "name", "slug", "contact"]
 
 
-class SystemSerializer(serializers.ModelSerializer):
+class _SluggedSerializer(serializers.ModelSerializer):
+    """A slug defaults to the slugified name (as the model's save() does); either way it must
+    be new and not empty, checked here so a clash is a 400 and not a database error."""
+
+    def validate(self, attrs):
+        attrs = super().validate(attrs)
+        name = attrs.get("name", getattr(self.instance, "name", ""))
+        slug = attrs.get("slug") or (
+            self.instance.slug if self.instance is not None else slugify(name)[:100]
+        )
+        field = "slug" if attrs.get("slug") else "name"
+        if not slug:
+            raise serializers.ValidationError({field: ["Use at least one letter or digit."]})
+        others = self.Meta.model.objects.filter(slug=slug)
+        if self.instance is not None:
+            others = others.exclude(pk=self.instance.pk)
+        if others.exists():
+            raise serializers.ValidationError({field: [f"The slug {slug!r} is already taken."]})
+        attrs["slug"] = slug
+        return attrs
+
+
+class SystemSerializer(_SluggedSerializer):
     owner_team = _slug_field(Team, allow_null=True, required=False)
     has_owner = serializers.BooleanField(read_only=True)
     slug = serializers.SlugField(max_length=100, required=False)
@@ -89,29 +113,13 @@ class SystemSerializer(serializers.ModelSerializer):
         model = System
         fields = ["id", "name", "slug", "description", "owner_team", "has_owner", "tier"]
 
-    def validate_slug(self, value):
-        others = System.objects.filter(slug=value)
-        if self.instance is not None:
-            others = others.exclude(pk=self.instance.pk)
-        if others.exists():
-            raise serializers.ValidationError("A system with this slug already exists.")
-        return value
 
-
-class ThemeSerializer(serializers.ModelSerializer):
+class ThemeSerializer(_SluggedSerializer):
     slug = serializers.SlugField(max_length=100, required=False)
 
     class Meta:
         model = Theme
         fields = ["id", "name", "slug", "description"]
-
-    def validate_slug(self, value):
-        others = Theme.objects.filter(slug=value)
-        if self.instance is not None:
-            others = others.exclude(pk=self.instance.pk)
-        if others.exists():
-            raise serializers.ValidationError("A theme with this slug already exists.")
-        return value
 
 
 # --- signals and timeline --------------------------------------------------------------------
@@ -406,25 +414,25 @@ class NearMissSerializer(ModelCleanMixin, serializers.ModelSerializer):
             )
         return value
 
-    def _save(self, instance, validated_data):
-        anonymous = validated_data.pop("is_anonymous", instance.pk is None and False)
-        systems = validated_data.pop("systems", None)
-        for name, value in validated_data.items():
-            setattr(instance, name, value)
-        if instance.pk is None:
-            instance.reported_by = None if anonymous else _request_user(self)
-        elif anonymous:
-            instance.reported_by = None
-        instance.save()
-        if systems is not None:
-            instance.systems.set(systems)
-        return instance
-
     def create(self, validated_data):
-        return self._save(NearMiss(), validated_data)
+        from incidents.services import near_miss_report
+
+        data = dict(validated_data)
+        anonymous = data.pop("is_anonymous", False)
+        return near_miss_report(reporter=_request_user(self), anonymous=anonymous, data=data)
 
     def update(self, instance, validated_data):
-        return self._save(instance, validated_data)
+        data = dict(validated_data)
+        if data.pop("is_anonymous", False):
+            instance.reported_by = None  # made anonymous: the name goes, for good
+        systems = data.pop("systems", None)
+        with transaction.atomic():
+            for name, value in data.items():
+                setattr(instance, name, value)
+            instance.save()
+            if systems is not None:
+                instance.systems.set(systems)
+        return instance
 
 
 # --- reviews ---------------------------------------------------------------------------------

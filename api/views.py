@@ -13,6 +13,7 @@ import json
 from django.db import transaction
 from django.db.models import Prefetch
 from django.http import StreamingHttpResponse
+from django_filters.rest_framework import DjangoFilterBackend
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import (
     OpenApiParameter,
@@ -288,7 +289,13 @@ class IncidentViewSet(ApiViewSet):
         ],
         responses={(200, "text/csv"): OpenApiResponse(OpenApiTypes.STR, description="CSV")},
     )
-    @action(detail=False, methods=["get"], url_path="export", pagination_class=None)
+    @action(
+        detail=False,
+        methods=["get"],
+        url_path="export",
+        pagination_class=None,
+        filter_backends=[DjangoFilterBackend],
+    )
     def export(self, request):
         queryset = self.filter_queryset(Incident.objects.visible_to(request.user))
         lines = stream_export(incident_export_queryset(queryset), INCIDENT_EXPORT_COLUMNS)
@@ -486,7 +493,8 @@ class NearMissViewSet(ApiViewSet):
         return super().get_renderers()
 
     def may_create(self, user):
-        return allow(roles.is_responder(user), "Only responders and facilitators report here.")
+        # As on the near-miss form: anyone logged in may report one (low friction, DOMAIN.md).
+        return allow(user.is_authenticated, "Log in to report a near miss.")
 
     def may_change(self, user, obj):
         return allow(roles.is_responder(user), "Only responders and facilitators edit near misses.")
@@ -502,7 +510,13 @@ class NearMissViewSet(ApiViewSet):
         parameters=[OpenApiParameter("format", OpenApiTypes.STR, enum=["csv"])],
         responses={(200, "text/csv"): OpenApiResponse(OpenApiTypes.STR, description="CSV")},
     )
-    @action(detail=False, methods=["get"], url_path="export", pagination_class=None)
+    @action(
+        detail=False,
+        methods=["get"],
+        url_path="export",
+        pagination_class=None,
+        filter_backends=[DjangoFilterBackend],
+    )
     def export(self, request):
         queryset = self.filter_queryset(NearMiss.objects.all())
         lines = stream_export(near_miss_export_queryset(queryset), NEAR_MISS_EXPORT_COLUMNS)

@@ -64,3 +64,15 @@ def test_teams_list_and_csv(reader):
         "id,name,slug,contact",
         f"{body.splitlines()[1].split(',')[0]},Edge,edge,#edge",
     ]
+
+
+def test_a_name_whose_slug_is_taken_is_a_400(superuser, facilitator):
+    SystemFactory(name="Queue", slug="queue")
+    response = client_for(superuser).post("/api/v1/systems/", {"name": "queue"})
+    assert response.status_code == 400
+    assert "already taken" in response.json()["fields"]["name"][0]
+    client_for(facilitator).post("/api/v1/themes/", {"name": "Capacity"})
+    clash = client_for(facilitator).post("/api/v1/themes/", {"name": "capacity"})
+    assert clash.status_code == 400
+    empty = client_for(facilitator).post("/api/v1/themes/", {"name": "!!!"})
+    assert "letter or digit" in empty.json()["fields"]["name"][0]

@@ -68,10 +68,21 @@ def test_a_named_report_can_be_made_anonymous(responder):
 
 
 @pytest.mark.parametrize(
-    ("person", "expected"), [("reader", 403), ("responder", 201), ("facilitator", 201)]
+    ("person", "expected"), [("reader", 201), ("responder", 201), ("facilitator", 201)]
 )
-def test_who_may_report_a_near_miss(db, request, person, expected):
+def test_anyone_logged_in_may_report_a_near_miss(db, request, person, expected):
     response = client_for(request.getfixturevalue(person)).post("/api/v1/near-misses/", NEW)
+    assert response.status_code == expected
+
+
+@pytest.mark.parametrize(
+    ("person", "expected"), [("reader", 403), ("responder", 200), ("facilitator", 200)]
+)
+def test_only_responders_edit_a_near_miss(db, request, person, expected):
+    near_miss = NearMissFactory()
+    response = client_for(request.getfixturevalue(person)).patch(
+        f"/api/v1/near-misses/{near_miss.pk}/", {"title": "Renamed"}
+    )
     assert response.status_code == expected
 
 
