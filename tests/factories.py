@@ -37,6 +37,12 @@ class BaseFactory(factory.django.DjangoModelFactory):
         skip_postgeneration_save = True
 
 
+def _role_group(name: str) -> Group:
+    # A migration creates the role groups, but a transactional test's flush empties the
+    # table for the tests after it in the same process; roles are checked by group name.
+    return Group.objects.get_or_create(name=name)[0]
+
+
 class UserFactory(BaseFactory):
     class Meta:
         model = get_user_model()
@@ -53,13 +59,13 @@ class UserFactory(BaseFactory):
     def roles(self, create, extracted, **kwargs):
         """UserFactory(roles=["Facilitators"]) puts the user in those groups."""
         if create and extracted:
-            self.groups.add(*[Group.objects.get(name=name) for name in extracted])
+            self.groups.add(*[_role_group(name) for name in extracted])
 
 
 class FacilitatorFactory(UserFactory):
     roles = factory.PostGeneration(
         lambda user, create, extracted, **kw: (
-            create and user.groups.add(Group.objects.get(name=FACILITATORS))
+            create and user.groups.add(_role_group(FACILITATORS))
         )
     )
 
@@ -67,7 +73,7 @@ class FacilitatorFactory(UserFactory):
 class ResponderFactory(UserFactory):
     roles = factory.PostGeneration(
         lambda user, create, extracted, **kw: (
-            create and user.groups.add(Group.objects.get(name=RESPONDERS))
+            create and user.groups.add(_role_group(RESPONDERS))
         )
     )
 

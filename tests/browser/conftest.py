@@ -79,10 +79,15 @@ def browser():
         pytest.skip(message)
     from playwright.sync_api import sync_playwright
 
+    from django.db import connections
+
     with sync_playwright() as playwright:
         chromium = playwright.chromium.launch(executable_path=str(CHROMIUM), args=CHROMIUM_ARGS)
         yield chromium
         chromium.close()
+        # Connections opened inside Playwright's context: close them, or PostgreSQL refuses
+        # to drop the test database at the end of the session.
+        connections.close_all()
 
 
 @pytest.fixture
