@@ -77,18 +77,19 @@ SIGNAL_LABELS = {
     "ownership_gaps": "Ownership gaps",
 }
 
-# "Act here next cycle": a system is HIGH on a signal when it is among the top quarter of
-# systems for that count this period (at least the top 3) AND has at least HIGH_MIN_COUNT
-# records of it; it is flagged when it is high on at least ACT_HERE_MIN_SIGNALS of the five
-# signals. Plain ranks, not a statistical claim: a shortlist for the next cycle's actions.
-HIGH_MIN_COUNT = 2
+# "Act here next cycle": a system is HIGH on a signal when its count this period reaches the
+# top quarter of all systems in the catalog (at least the top 3; ties included) AND is at
+# least HIGH_MIN_COUNT; it is flagged when it is high on at least ACT_HERE_MIN_SIGNALS of the
+# five signals. Plain ranks, not a statistical claim: a shortlist for the next cycle.
+HIGH_MIN_COUNT = 3
 HIGH_TOP_SHARE = 0.25
 HIGH_TOP_AT_LEAST = 3
 ACT_HERE_MIN_SIGNALS = 3
 HIGH_RULE = (
-    f"A system is high on a signal when it is in the top quarter of systems for that count "
-    f"this period (at least the top {HIGH_TOP_AT_LEAST}) with {HIGH_MIN_COUNT} or more records; "
-    f"it is flagged when it is high on {ACT_HERE_MIN_SIGNALS} or more of the five signals."
+    "A system is high on a signal when its count this period reaches the top quarter of all "
+    f"systems (at least the top {HIGH_TOP_AT_LEAST}, ties included) and is {HIGH_MIN_COUNT} "
+    f"or more; it is flagged when it is high on {ACT_HERE_MIN_SIGNALS} or more of the five "
+    "signals."
 )
 
 
@@ -973,16 +974,16 @@ def _system_rows(
             ("ownership_gaps", OwnershipGap),
         )
     }
-    systems = System.objects.select_related("owner_team").order_by("name")
-    if filters.system:
-        systems = systems.filter(slug=filters.system)
+    # All systems (one query): "high" ranks a system among the whole catalog, filtered or not.
+    catalog = list(System.objects.select_related("owner_team").order_by("name"))
+    systems = [system for system in catalog if system.slug == filters.system or not filters.system]
 
     counted = {
         "incidents": {key: row["current"] for key, row in incident_counts.items()},
         "near_misses": near_miss_counts,
         **signal_counts,
     }
-    high = {name: _high_ids(values) for name, values in counted.items()}
+    high = {name: _high_ids(values, len(catalog)) for name, values in counted.items()}
     active = set().union(*(ids for ids in counted.values()))
     rows = []
     for system in systems:  # one row per system: aggregated data, not records
@@ -1043,12 +1044,12 @@ def _signal_counts_by_system(
     return counts
 
 
-def _high_ids(counts: dict[int, int]) -> set[int]:
-    """Systems "high" on one signal, by HIGH_RULE."""
+def _high_ids(counts: dict[int, int], population: int) -> set[int]:
+    """Systems "high" on one signal, by HIGH_RULE, among `population` systems."""
     ranked = sorted((n for n in counts.values() if n >= HIGH_MIN_COUNT), reverse=True)
     if not ranked:
         return set()
-    top = max(HIGH_TOP_AT_LEAST, round(len(counts) * HIGH_TOP_SHARE))
+    top = max(HIGH_TOP_AT_LEAST, round(population * HIGH_TOP_SHARE))
     threshold = ranked[min(top, len(ranked)) - 1]
     return {key for key, n in counts.items() if n >= max(threshold, HIGH_MIN_COUNT)}
 
