@@ -123,3 +123,10 @@ def test_errors_are_json_even_when_csv_was_asked_for(reader, accept):
     assert response.status_code == 400
     assert response["Content-Type"] == "application/json"
     assert "bogus" in response.json()["fields"]
+
+
+def test_an_unsupported_accept_header_is_406_json(reader):
+    response = client_for(reader).get("/api/v1/incidents/", HTTP_ACCEPT="application/xml")
+    assert response.status_code == 406
+    assert response["Content-Type"] == "application/json"
+    assert "Accept" in response.json()["detail"]
