@@ -503,3 +503,22 @@ def test_workspace_query_count_does_not_grow_with_items(
         SurpriseFactory(incident=review.incident)
     with django_assert_max_num_queries(len(few.captured_queries)):
         client.get(_url(review))
+
+
+def test_preview_without_javascript_shows_the_whole_page_and_saves_nothing(as_user, review):
+    response = as_user("facilitator").post(
+        _section(review, "narrative"), {"text": "# Draft", "version": 1, "action": "preview"}
+    )
+    assert response.status_code == 200
+    assert "<html" in response.text
+    assert "Preview (not saved yet)" in response.text
+    review.refresh_from_db()
+    assert review.narrative == ""
+
+
+def test_htmx_saves_also_refresh_the_publish_checklist(as_user, review):
+    response = as_user("facilitator").post(
+        _section(review, "narrative"), {"text": "Story", "version": 1}, **HTMX
+    )
+    assert 'id="publish-box" hx-swap-oob="true"' in response.text
+    assert "✓ Narrative" in response.text
