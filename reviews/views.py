@@ -503,7 +503,10 @@ def item_edit(request: HttpRequest, pk: int, kind_slug: str, item_pk: int) -> Ht
 def item_delete(request: HttpRequest, pk: int, kind_slug: str, item_pk: int) -> HttpResponse:
     review = _get_review(request, pk)
     kind = _item_kind(kind_slug)
-    _check_item_permission(request, review, kind)
+    # Responders add and correct what they saw; removing it is the facilitator's call
+    # (history keeps a copy either way).
+    if not can_run_review(request.user, review):
+        raise PermissionDenied(f"Only facilitators delete {kind.title.lower()}.")
     item = get_object_or_404(_item_queryset(review, kind), pk=item_pk)
     item.delete()
     if not request.htmx:

@@ -264,7 +264,9 @@ def test_timeline_entry_is_edited_and_deleted_in_place(as_user, review):
     entry.refresh_from_db()
     assert entry.text == "New"
     delete = reverse("reviews:item_delete", args=[review.pk, "timeline", entry.pk])
-    assert client.post(delete).status_code == 302
+    assert client.post(delete).status_code == 403  # responders add and correct, not remove
+    assert delete not in client.get(_url(review)).text
+    assert as_user("facilitator").post(delete).status_code == 302
     assert not TimelineEntry.objects.filter(pk=entry.pk).exists()
     assert [h.history_type for h in TimelineEntry.history.filter(id=entry.pk)] == ["-", "~", "+"]
 
