@@ -122,6 +122,54 @@ def _conflict(current: Review, section: str) -> SectionSave:
     )
 
 
+@dataclass(frozen=True)
+class ItemSave:
+    """The outcome of saving an edited item: saved, or refused because it changed meanwhile."""
+
+    saved: bool
+    item: object
+    latest_change: int | None = None
+    changed_by: str = ""
+    changed_at: datetime | None = None
+
+
+def latest_changes(model, pks) -> dict[int, int]:
+    """The newest history id of each item: what an edit form was loaded at."""
+    from django.db.models import Max
+
+    rows = model.history.filter(id__in=list(pks)).values("id").annotate(latest=Max("history_id"))
+    return {row["id"]: row["latest"] for row in rows}
+
+
+def item_save_unless_changed(*, form, seen_change: int | None) -> ItemSave:
+    """Save an edited timeline entry, signal, participant or follow-up, unless someone else
+    saved it after the form was loaded (its newest history record is not the one seen).
+
+    The row is locked while checking, so of two saves from the same version one is refused.
+    """
+    item = form.instance
+    model = type(item)
+    with transaction.atomic():
+        model.objects.select_for_update().filter(pk=item.pk).first()
+        latest = (
+            model.history.filter(id=item.pk)
+            .select_related("history_user")
+            .order_by("-history_id")
+            .first()
+        )
+        if seen_change is not None and latest is not None and latest.history_id != seen_change:
+            user = latest.history_user
+            return ItemSave(
+                saved=False,
+                item=model.objects.get(pk=item.pk),
+                latest_change=latest.history_id,
+                changed_by=(user.get_full_name() or user.get_username()) if user else "",
+                changed_at=latest.history_date,
+            )
+        form.save()
+    return ItemSave(saved=True, item=item)
+
+
 @transaction.atomic
 def review_publish(*, review: Review, user) -> Review:
     """Publish: the review becomes a read-only report. Needs a narrative and a timeline."""

@@ -247,7 +247,16 @@ class Bound:
     form: object
     item_pk: int | None = None
     preview: str = ""
-    conflict: services.SectionSave | None = None
+    conflict: services.SectionSave | services.ItemSave | None = None
+    seen_change: int | None = None
+
+
+def _seen_change(request: HttpRequest) -> int | None:
+    """The item's newest history id when its edit form was loaded (None: not sent)."""
+    try:
+        return int(request.POST["seen_change"])
+    except (KeyError, ValueError):
+        return None
 
 
 def _workspace_context(request: HttpRequest, review: Review, bound: Bound | None = None) -> dict:
@@ -278,12 +287,28 @@ def _workspace_context(request: HttpRequest, review: Review, bound: Bound | None
         editable = _may_edit(user, review, kind.permission)
         mine = bound if bound and bound.target == kind.slug else None
         rows = []
+        model = kind.form_class._meta.model
+        seen = (
+            services.latest_changes(model, [item.pk for item in items[kind.key]])
+            if editable and items[kind.key]
+            else {}
+        )
         for item in items[kind.key]:
             if mine and mine.item_pk == item.pk:
-                rows.append({"item": item, "form": mine.form, "open": True})
+                rows.append(
+                    {
+                        "item": item,
+                        "form": mine.form,
+                        "open": True,
+                        "seen_change": mine.seen_change,
+                        "conflict": mine.conflict,
+                    }
+                )
             else:
                 form = _item_form(kind, instance=item, choices=choices) if editable else None
-                rows.append({"item": item, "form": form, "open": False})
+                rows.append(
+                    {"item": item, "form": form, "open": False, "seen_change": seen.get(item.pk)}
+                )
         if mine and mine.item_pk is None:
             add_form, add_open = mine.form, True
         elif editable:
@@ -491,9 +516,18 @@ def item_edit(request: HttpRequest, pk: int, kind_slug: str, item_pk: int) -> Ht
     _check_item_permission(request, review, kind)
     item = get_object_or_404(_item_queryset(review, kind), pk=item_pk)
     form = _item_form(kind, instance=item, data=request.POST)
+    seen = _seen_change(request)
     if not form.is_valid():
-        return _render_section(request, review, kind.key, Bound(kind.slug, form, item_pk=item.pk))
-    form.save()
+        bound = Bound(kind.slug, form, item_pk=item.pk, seen_change=seen)
+        return _render_section(request, review, kind.key, bound)
+    result = services.item_save_unless_changed(form=form, seen_change=seen)
+    if not result.saved:
+        # Their version is shown in the list; the person's edits stay in the open form,
+        # which now carries the newest change, so saving again is a deliberate overwrite.
+        bound = Bound(
+            kind.slug, form, item_pk=item.pk, conflict=result, seen_change=result.latest_change
+        )
+        return _render_section(request, review, kind.key, bound)
     if not request.htmx:
         messages.success(request, f"Saved the {kind.singular}.")
     return _render_section(request, review, kind.key)

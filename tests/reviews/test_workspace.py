@@ -524,3 +524,32 @@ def test_htmx_saves_also_refresh_the_publish_checklist(as_user, review):
     )
     assert 'id="publish-box" hx-swap-oob="true"' in response.text
     assert "✓ Narrative" in response.text
+
+
+def _seen_change(page_html: str, entry) -> str:
+    marker = f'action="{reverse("reviews:item_edit", args=[entry.incident.review.pk, "timeline", entry.pk])}"'
+    form = page_html.split(marker, 1)[1]
+    return form.split('name="seen_change" value="', 1)[1].split('"', 1)[0]
+
+
+def test_two_edits_of_the_same_item_from_one_version_the_second_conflicts(as_user, review):
+    entry = TimelineEntryFactory(incident=review.incident, text="Original")
+    edit = reverse("reviews:item_edit", args=[review.pk, "timeline", entry.pk])
+    alice, bob = as_user("facilitator"), as_user("responder")
+    seen = _seen_change(alice.get(_url(review)).text, entry)
+    assert seen == _seen_change(bob.get(_url(review)).text, entry)
+
+    first = alice.post(edit, _timeline_data(review, text="Alice's words", seen_change=seen))
+    assert first.status_code == 302
+    second = bob.post(edit, _timeline_data(review, text="Bob's words", seen_change=seen), **HTMX)
+    assert "someone else changed this timeline entry" in second.text
+    assert "Alice&#x27;s words" in second.text  # theirs, in the list
+    assert "Bob&#x27;s words" in second.text  # yours, still in the form
+    entry.refresh_from_db()
+    assert entry.text == "Alice's words"
+
+    newest = second.text.split('name="seen_change" value="', 1)[1].split('"', 1)[0]
+    assert newest != seen
+    bob.post(edit, _timeline_data(review, text="Bob's words", seen_change=newest))
+    entry.refresh_from_db()
+    assert entry.text == "Bob's words"
