@@ -221,3 +221,38 @@ def test_script_in_the_narrative_shows_as_text_and_never_runs(
     page.wait_for_timeout(300)
     assert page.dialogs == []
     assert page.csp_violations == []
+
+
+def test_the_workspace_works_with_javascript_switched_off(
+    browser, live_server, facilitator_user, incident
+):
+    review = ReviewFactory(
+        incident=incident, facilitator=facilitator_user, status=Review.Status.IN_PROGRESS
+    )
+    context = browser.new_context(
+        viewport={"width": 1280, "height": 800}, base_url=live_server.url, java_script_enabled=False
+    )
+    page = context.new_page()
+    try:
+        page.goto("/accounts/login/")
+        page.fill("#id_username", facilitator_user.get_username())
+        page.fill("#id_password", "correct-horse-battery")
+        page.click("form button[type=submit]")
+        page.goto(f"/reviews/{review.pk}/")
+        narrative = _open(page, "narrative", "Write narrative")
+        narrative.locator("textarea").fill("Told **without** JavaScript.")
+        narrative.get_by_role("button", name="Save").click()
+        page.wait_for_url(f"**/reviews/{review.pk}/#section-narrative")
+        assert "Narrative saved." in page.locator(".messages").inner_text()
+        assert page.locator("#section-narrative .prose strong").inner_text() == "without"
+
+        details = _open(page, "timeline", "Add a timeline entry")
+        details.locator("[name=text]").fill("Pager went off")
+        details.locator("button[type=submit]").click()
+        page.wait_for_url(f"**/reviews/{review.pk}/#section-timeline")
+        assert "Pager went off" in page.locator("#section-timeline").inner_text()
+    finally:
+        context.close()
+    review.refresh_from_db()
+    assert review.narrative == "Told **without** JavaScript."
+    assert review.incident.timeline.get().text == "Pager went off"
