@@ -161,6 +161,8 @@ SPECTACULAR_SETTINGS = {
     "SWAGGER_UI_FAVICON_HREF": "SIDECAR",
     "REDOC_DIST": "SIDECAR",
     "COMPONENT_SPLIT_REQUEST": True,
+    # Group operations by resource (incidents, reports, ...) rather than all under "v1".
+    "SCHEMA_PATH_PREFIX": r"/api/v1",
     # Several models have a `status`, `kind` or `source`: name each choice set after its model.
     "ENUM_NAME_OVERRIDES": {
         "SeverityEnum": "incidents.models.Severity",
