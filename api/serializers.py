@@ -17,6 +17,7 @@ from django.utils.text import slugify
 from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
+from api.services import incident_save
 from incidents.models import (
     Difficulty,
     Incident,
@@ -27,6 +28,7 @@ from incidents.models import (
     System,
     Team,
 )
+from incidents.services import near_miss_report
 from reviews.models import ActionItem, Review, Theme, TimelineEntry
 
 User = get_user_model()
@@ -302,13 +304,9 @@ class IncidentSerializer(ModelCleanMixin, serializers.ModelSerializer):
         return value
 
     def create(self, validated_data):
-        from api.services import incident_save
-
         return incident_save(incident=Incident(), data=validated_data)
 
     def update(self, instance, validated_data):
-        from api.services import incident_save
-
         return incident_save(incident=instance, data=validated_data)
 
 
@@ -415,8 +413,6 @@ class NearMissSerializer(ModelCleanMixin, serializers.ModelSerializer):
         return value
 
     def create(self, validated_data):
-        from incidents.services import near_miss_report
-
         data = dict(validated_data)
         anonymous = data.pop("is_anonymous", False)
         return near_miss_report(reporter=_request_user(self), anonymous=anonymous, data=data)

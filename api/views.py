@@ -6,10 +6,6 @@ user may see comes from the `visible_to` querysets, so a hidden incident is a 40
 
 from __future__ import annotations
 
-import csv
-import io
-import json
-
 from django.db import transaction
 from django.db.models import Prefetch
 from django.http import StreamingHttpResponse
@@ -23,7 +19,7 @@ from drf_spectacular.utils import (
 )
 from rest_framework import status, viewsets
 from rest_framework.decorators import action
-from rest_framework.exceptions import PermissionDenied, ValidationError
+from rest_framework.exceptions import PermissionDenied
 from rest_framework.parsers import FormParser, JSONParser, MultiPartParser
 from rest_framework.permissions import IsAuthenticated
 from rest_framework.renderers import JSONRenderer
@@ -41,11 +37,12 @@ from api.exports import (
     stream_serialized_csv,
 )
 from api.filters import ActionItemFilter, ReviewFilter, SystemFilter, TimelineEntryFilter
+from api.importing import duplicate_rows, parse_bool, request_rows, row_errors
 from api.permissions import RoleRules, allow
 from api.renderers import CSVRenderer
 from api.review_export import MarkdownRenderer, review_markdown
 from api.schema import ErrorSerializer
-from api.services import MAX_IMPORT_ROWS, incident_create_or_get, incidents_import
+from api.services import incident_create_or_get, incidents_import
 from incidents import roles
 from incidents.filters import (
     DifficultyFilter,
@@ -338,18 +335,18 @@ class IncidentViewSet(ApiViewSet):
         max_body_bytes=IMPORT_MAX_BYTES,
     )
     def import_incidents(self, request):
-        dry_run = _parse_bool(request.query_params.get("dry_run", "false"), "dry_run")
-        rows = _import_rows(request)
+        dry_run = parse_bool(request.query_params.get("dry_run", "false"), "dry_run")
+        rows = request_rows(request)
         serializer = s.ImportRowSerializer(
             data=rows, many=True, context=self.get_serializer_context()
         )
         if not serializer.is_valid():
-            errors = _row_errors(serializer.errors)
+            errors = row_errors(serializer.errors)
             return Response(
                 {"detail": f"Nothing was imported: {len(errors)} error(s).", "errors": errors},
                 status=status.HTTP_400_BAD_REQUEST,
             )
-        duplicates = _duplicate_rows(serializer.validated_data)
+        duplicates = duplicate_rows(serializer.validated_data)
         if duplicates:
             return Response(
                 {"detail": "Nothing was imported: repeated external ids.", "errors": duplicates},
@@ -358,119 +355,6 @@ class IncidentViewSet(ApiViewSet):
         result = incidents_import(rows=serializer.validated_data, dry_run=dry_run)
         code = status.HTTP_200_OK if dry_run else status.HTTP_201_CREATED
         return Response(s.ImportResultSerializer(result).data, status=code)
-
-
-def _parse_bool(value: str, name: str) -> bool:
-    lowered = value.strip().lower()
-    if lowered in {"true", "1", "yes"}:
-        return True
-    if lowered in {"false", "0", "no", ""}:
-        return False
-    raise ValidationError({name: [f"{value!r} is not a boolean; use true or false."]})
-
-
-_CSV_LIST_COLUMNS = {"teams"}
-_CSV_JSON_COLUMNS = {"surprises", "difficulties", "ownership_gaps"}
-
-
-def _import_rows(request) -> list:
-    upload = request.FILES.get("file") if hasattr(request, "FILES") else None
-    if upload is None:
-        data = request.data
-        if not isinstance(data, list):
-            raise ValidationError(
-                {"non_field_errors": ["Send a JSON array of incidents, or a CSV file as `file`."]}
-            )
-        if len(data) > MAX_IMPORT_ROWS:
-            raise ValidationError({"non_field_errors": [f"At most {MAX_IMPORT_ROWS} rows."]})
-        return data
-    try:
-        text = upload.read().decode("utf-8-sig")
-    except UnicodeDecodeError as error:
-        raise ValidationError({"file": ["The file is not UTF-8 text."]}) from error
-    rows = []
-    for number, record in enumerate(csv.DictReader(io.StringIO(text)), start=1):
-        if number > MAX_IMPORT_ROWS:
-            raise ValidationError({"file": [f"At most {MAX_IMPORT_ROWS} rows."]})
-        row = {key: value for key, value in record.items() if key and value not in (None, "")}
-        if "systems" in row:
-            row["systems"] = [
-                dict(
-                    zip(
-                        ("name", "role"),
-                        (part.strip() for part in item.split(":", 1)),
-                        strict=False,
-                    )
-                )
-                for item in row["systems"].split(";")
-                if item.strip()
-            ]
-        for column in _CSV_LIST_COLUMNS & set(row):
-            row[column] = [item.strip() for item in row[column].split(";") if item.strip()]
-        for column in _CSV_JSON_COLUMNS & set(row):
-            try:
-                row[column] = json.loads(row[column])
-            except ValueError:
-                row[column] = {"__invalid__": "not JSON"}
-        rows.append(row)
-    if not rows:
-        raise ValidationError({"file": ["The file holds no rows."]})
-    return rows
-
-
-def _flatten_errors(errors, path: str = "") -> list[tuple[str, str]]:
-    if isinstance(errors, dict):
-        found = []
-        for key, value in errors.items():
-            if isinstance(key, int):  # DRF keys the errors of list items by index
-                found += _flatten_errors(value, f"{path}[{key}]")
-                continue
-            name = key if key != "non_field_errors" else ""
-            found += _flatten_errors(value, f"{path}.{name}" if path and name else name or path)
-        return found
-    if isinstance(errors, list):
-        if all(not isinstance(item, dict | list) for item in errors):
-            return [(path, str(item)) for item in errors]
-        found = []
-        for index, item in enumerate(errors):
-            found += _flatten_errors(item, f"{path}[{index}]")
-        return found
-    return [(path, str(errors))]
-
-
-def _row_errors(errors) -> list[dict]:
-    """[{"row": 3, "field": "systems[0].role", "message": ...}], rows counted from 1."""
-    if isinstance(errors, dict) and not all(isinstance(key, int) for key in errors):
-        return [
-            {"row": None, "field": field or None, "message": message}
-            for field, message in _flatten_errors(errors)
-        ]
-    by_index = errors.items() if isinstance(errors, dict) else enumerate(errors)
-    found = []
-    for index, row_errors in sorted(by_index):
-        for field, message in _flatten_errors(row_errors):
-            found.append({"row": index + 1, "field": field or None, "message": message})
-    return found
-
-
-def _duplicate_rows(rows) -> list[dict]:
-    seen: dict[tuple[str, str], int] = {}
-    errors = []
-    for number, row in enumerate(rows, start=1):
-        external_id = row.get("external_id", "")
-        if not external_id:
-            continue
-        key = (row["source"], external_id)
-        if key in seen:
-            errors.append(
-                {
-                    "row": number,
-                    "field": "external_id",
-                    "message": f"Same source and external id as row {seen[key]}.",
-                }
-            )
-        seen.setdefault(key, number)
-    return errors
 
 
 # --- near misses -----------------------------------------------------------------------------
