@@ -135,6 +135,7 @@ def overview(request: HttpRequest) -> HttpResponse:
         "act_here": act_here,
         "changes": changes,
         "high_rule": selectors.HIGH_RULE,
+        "act_here_min": selectors.ACT_HERE_MIN_SIGNALS,
         "follow_ups_traceable": not (filters.system or filters.severity),
     }
     return render(request, "dashboards/overview.html", context)
