@@ -4,7 +4,7 @@ VENV := .venv
 PY := $(VENV)/bin/python
 HOST ?= 127.0.0.1:8000
 
-.PHONY: install run test lint lock demo-fixture bench
+.PHONY: install run test lint lock demo-fixture bench screenshots
 
 install: $(VENV)/.installed
 
@@ -44,3 +44,7 @@ BENCH_DATABASE_URL ?= postgres://postgres@127.0.0.1:5432/bench_dash
 BENCH_SIZES ?= 10000,100000
 bench: install
 	DATABASE_URL=$(BENCH_DATABASE_URL) $(PY) manage.py bench_dashboard --sizes $(BENCH_SIZES)
+
+# Refresh the README's screenshots (docs/screenshots/) from the browser tests.
+screenshots: install
+	SCREENSHOTS_DIR=docs/screenshots $(PY) -m pytest tests/browser/test_screenshots.py -p no:xdist
