@@ -104,14 +104,15 @@ def review_queue(*, user, published_limit: int = 20) -> ReviewQueue:
         incident.team_count = len(teams.get(incident.pk, ()))
     firsts = first_collaborations({incident.pk for incident in waiting})
     due_before = now - REVIEW_DUE_AFTER
-    entries = [
-        QueueEntry(
-            incident=incident,
-            cues=_cues(incident, firsts),
-            overdue=incident.resolved_at is not None and incident.resolved_at <= due_before,
+    entries = []
+    for incident in waiting:
+        cues = _cues(incident, firsts)
+        # Only an incident worth a deep review can be late for one: a quiet SEV4 that nobody
+        # reviews is a choice, not a backlog.
+        overdue = (
+            bool(cues) and incident.resolved_at is not None and incident.resolved_at <= due_before
         )
-        for incident in waiting
-    ]
+        entries.append(QueueEntry(incident=incident, cues=cues, overdue=overdue))
     entries.sort(
         key=lambda entry: (
             -len(entry.cues),

@@ -94,14 +94,16 @@ def test_first_collaboration_is_a_pair_of_teams_never_seen_together_before():
 
 def test_overdue_incidents_and_reviews_are_flagged(as_user, reader):
     old = timezone.now() - timedelta(days=30)
-    IncidentFactory(title="Old and forgotten", started_at=old)
-    IncidentFactory(title="Fresh")
+    IncidentFactory(title="Old and forgotten", started_at=old, severity="SEV2")
+    IncidentFactory(title="Old but quiet", started_at=old, severity="SEV4")
+    IncidentFactory(title="Fresh", severity="SEV1")
     late = ReviewFactory(
         status=Review.Status.SCHEDULED, scheduled_for=timezone.now() - timedelta(days=1)
     )
     queue = review_queue(user=reader)
     assert {entry.incident.title: entry.overdue for entry in queue.needs_review} == {
         "Old and forgotten": True,
+        "Old but quiet": False,
         "Fresh": False,
     }
     assert queue.scheduled == [late]
