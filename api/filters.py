@@ -13,7 +13,7 @@ from django import forms
 
 from incidents.filters import DATE_FORMAT, PeriodForm, utc_midnight
 from incidents.models import Incident, System, Team
-from reviews.models import ActionItem, Review, TimelineEntry
+from reviews.models import ActionItem, Participant, Review, TimelineEntry
 
 
 def _date(label: str) -> django_filters.DateFilter:
@@ -50,6 +50,15 @@ class _IncidentPeriodFilterSet(django_filters.FilterSet):
         return queryset.filter(
             **{f"{self.incident_path}__started_at__{lookup}": utc_midnight(value)}
         )
+
+
+class _IdFilter(django_filters.NumberFilter):
+    """A primary key: a whole number within the database's range (else a 400, not a 500)."""
+
+    field_class = forms.IntegerField
+
+    def __init__(self, **kwargs):
+        super().__init__(min_value=1, max_value=2**63 - 1, **kwargs)
 
 
 class SystemFilter(django_filters.FilterSet):
@@ -102,7 +111,7 @@ class ActionItemFilter(_IncidentPeriodFilterSet):
     """Follow-ups: `team` is the owner team's slug, or `none` for the unowned (a gap)."""
 
     incident_path = "review__incident"
-    review = django_filters.NumberFilter(field_name="review_id")
+    review = _IdFilter(field_name="review_id")
     team = _TeamOrNoneFilter(method="filter_team", help_text="Owner team slug, or `none`.")
     status = django_filters.ChoiceFilter(choices=ActionItem.Status.choices)
     overdue = django_filters.ChoiceFilter(choices=[("true", "Overdue")], method="filter_overdue")
@@ -117,3 +126,17 @@ class ActionItemFilter(_IncidentPeriodFilterSet):
 
     def filter_overdue(self, queryset, name, value):
         return queryset.overdue()
+
+
+class ParticipantFilter(django_filters.FilterSet):
+    review = _IdFilter(field_name="review_id")
+    interviewed = django_filters.ChoiceFilter(
+        choices=[("true", "Interviewed"), ("false", "Not interviewed")], method="filter_interviewed"
+    )
+
+    class Meta:
+        model = Participant
+        fields: list[str] = []
+
+    def filter_interviewed(self, queryset, name, value):
+        return queryset.filter(interviewed_at__isnull=value != "true")

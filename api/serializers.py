@@ -29,7 +29,7 @@ from incidents.models import (
     Team,
 )
 from incidents.services import near_miss_report
-from reviews.models import ActionItem, Review, Theme, TimelineEntry
+from reviews.models import ActionItem, Participant, Review, SurveyResponse, Theme, TimelineEntry
 
 User = get_user_model()
 
@@ -750,3 +750,58 @@ class ReviewReportSerializer(serializers.ModelSerializer):
             }
             for participant in review.participants.select_related("user")
         ]
+
+
+# --- participants and survey -----------------------------------------------------------------
+
+
+class ParticipantSerializer(serializers.ModelSerializer):
+    review = serializers.PrimaryKeyRelatedField(queryset=Review.objects.all())
+    user = _user_field(allow_null=True, required=False)
+    team = _slug_field(Team, allow_null=True, required=False)
+    was_interviewed = serializers.BooleanField(read_only=True)
+
+    class Meta:
+        model = Participant
+        fields = [
+            "id",
+            "review",
+            "user",
+            "name",
+            "role",
+            "team",
+            "interviewed_at",
+            "interview_notes",
+            "was_interviewed",
+        ]
+
+    def validate_review(self, value):
+        user = _request_user(self)
+        if not Incident.objects.visible_to(user).filter(pk=value.incident_id).exists():
+            raise serializers.ValidationError(f'Invalid pk "{value.pk}" - object does not exist.')
+        if self.instance is not None and value != self.instance.review:
+            raise serializers.ValidationError("A participant stays with their review.")
+        return value
+
+    def validate(self, attrs):
+        attrs = super().validate(attrs)
+        user = attrs.get("user", getattr(self.instance, "user", None))
+        name = attrs.get("name", getattr(self.instance, "name", ""))
+        if user is None and not name:
+            raise serializers.ValidationError({"name": ["Choose a user or type a name."]})
+        return attrs
+
+
+class SurveyAnswerSerializer(serializers.ModelSerializer):
+    respondent = serializers.SlugRelatedField(slug_field="username", read_only=True)
+
+    class Meta:
+        model = SurveyResponse
+        fields = [
+            "learned_something",
+            "would_attend_again",
+            "still_unclear",
+            "respondent",
+            "submitted_at",
+        ]
+        read_only_fields = ["submitted_at"]

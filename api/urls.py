@@ -30,6 +30,7 @@ router.register("reviews", views.ReviewViewSet, basename="review")
 router.register("timeline-entries", views.TimelineEntryViewSet, basename="timeline-entry")
 router.register("action-items", views.ActionItemViewSet, basename="action-item")
 router.register("themes", views.ThemeViewSet, basename="theme")
+router.register("participants", views.ParticipantViewSet, basename="participant")
 
 
 # Exempt from CSRF and login: whatever the method, an unknown API path is a JSON 404.

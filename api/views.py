@@ -36,7 +36,13 @@ from api.exports import (
     stream_export,
     stream_serialized_csv,
 )
-from api.filters import ActionItemFilter, ReviewFilter, SystemFilter, TimelineEntryFilter
+from api.filters import (
+    ActionItemFilter,
+    ParticipantFilter,
+    ReviewFilter,
+    SystemFilter,
+    TimelineEntryFilter,
+)
 from api.importing import duplicate_rows, parse_bool, request_rows, row_errors
 from api.permissions import RoleRules, allow
 from api.renderers import CSVRenderer
@@ -62,7 +68,7 @@ from incidents.models import (
     Team,
 )
 from reviews import services as review_services
-from reviews.models import ActionItem, Review, Theme, TimelineEntry
+from reviews.models import ActionItem, Participant, Review, Theme, TimelineEntry
 
 FORMAT_PARAMETER = OpenApiParameter(
     "format",
@@ -551,6 +557,8 @@ class ReviewViewSet(ApiViewSet):
         )
 
     def may_change(self, user, obj):
+        if self.action == "survey":
+            return True  # the survey has its own rule (can_answer_survey), checked in the action
         if obj.is_published:
             return allow(False, "A published review is read-only.")
         return allow(roles.can_run_review(user, obj), "Only facilitators run reviews.")
@@ -625,6 +633,26 @@ class ReviewViewSet(ApiViewSet):
         if getattr(self, "action", None) == "export":
             return [JSONRenderer(), MarkdownRenderer()]
         return super().get_renderers()
+
+    @extend_schema(
+        summary="Answer the learning survey of a published review (participants)",
+        description="One answer per person; answering again replaces the earlier answer.",
+        request=s.SurveyAnswerSerializer,
+        responses={200: s.SurveyAnswerSerializer},
+    )
+    @action(detail=True, methods=["post"])
+    def survey(self, request, pk=None):
+        review = self.get_object()
+        if not roles.can_answer_survey(request.user, review):
+            raise PermissionDenied(
+                "The survey is for the review's participants, once it is published."
+            )
+        serializer = s.SurveyAnswerSerializer(data=request.data)
+        serializer.is_valid(raise_exception=True)
+        answer = review_services.survey_response_submit(
+            review=review, respondent=request.user, **serializer.validated_data
+        )
+        return Response(s.SurveyAnswerSerializer(answer).data)
 
 
 def _review_apply(*, review: Review, data: dict, version: int) -> None:
@@ -718,3 +746,35 @@ class ActionItemViewSet(ApiViewSet):
                 )
             return
         serializer.save()
+
+
+@extend_schema_view(list=extend_schema(parameters=[FORMAT_PARAMETER]))
+class ParticipantViewSet(ApiViewSet):
+    """Who took part in the incident or the review, and whether they were interviewed."""
+
+    serializer_class = s.ParticipantSerializer
+    filterset_class = ParticipantFilter
+    ordering_fields = ["id", "interviewed_at"]
+    ordering = ["id"]
+    csv_name = "participants"
+
+    def get_queryset(self):
+        visible = Incident.objects.visible_to(self.request.user)
+        return Participant.objects.filter(review__incident__in=visible).select_related(
+            "review", "user", "team"
+        )
+
+    def may_create(self, user):
+        return allow(roles.is_facilitator(user), "Only facilitators list participants.")
+
+    def check_create(self, user, validated_data):
+        return allow(
+            roles.can_run_review(user, validated_data["review"]),
+            "Only facilitators list participants, and not once the review is published.",
+        )
+
+    def may_change(self, user, obj):
+        return allow(
+            roles.can_run_review(user, obj.review),
+            "Only facilitators edit participants, and not once the review is published.",
+        )

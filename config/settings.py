@@ -175,6 +175,8 @@ SPECTACULAR_SETTINGS = {
         "TimelineEntryKindEnum": "reviews.models.TimelineEntry.Kind",
         "ActionItemStatusEnum": "reviews.models.ActionItem.Status",
         "ActionItemKindEnum": "reviews.models.ActionItem.Kind",
+        "IncidentSystemRoleEnum": "incidents.models.IncidentSystem.Role",
+        "ParticipantRoleEnum": "reviews.models.Participant.Role",
     },
 }
 

@@ -130,3 +130,10 @@ def test_an_unsupported_accept_header_is_406_json(reader):
     assert response.status_code == 406
     assert response["Content-Type"] == "application/json"
     assert "Accept" in response.json()["detail"]
+
+
+def test_ids_out_of_the_database_range_are_not_500(reader):
+    client = client_for(reader)
+    assert client.get("/api/v1/action-items/?review=1e200").status_code == 400
+    assert client.get(f"/api/v1/surprises/{10**20}/").status_code == 404
+    assert client.get("/api/v1/surprises/-1/").status_code == 404
