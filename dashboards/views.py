@@ -40,7 +40,10 @@ TREND_LIST_VIEWS = {
 
 
 def _filter_bar(request: HttpRequest) -> tuple[DashboardForm, Period, DashboardFilters]:
-    form = DashboardForm(request.GET)
+    data = request.GET.copy()
+    if (data.get("start") or data.get("end")) and not data.get("period"):
+        data["period"] = "custom"  # dates alone (as in links) mean a custom range: say so
+    form = DashboardForm(data)
     return form, form.period_value(), form.filters_value()
 
 

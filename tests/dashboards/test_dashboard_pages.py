@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import re
-from datetime import UTC, datetime
+from datetime import UTC, date, datetime
 from html import unescape
 from urllib.parse import parse_qs, urlsplit
 
@@ -194,3 +194,12 @@ def test_private_incident_is_counted_for_its_lead_only(client, outsider, respond
         client.force_login(user)
         response = client.get(f"{reverse('dashboards:overview')}?{Q3}")
         assert response.context["summary"].incidents.current == expected
+
+
+def test_dates_alone_select_the_custom_range_in_the_filter_bar(client, reader, db):
+    client.force_login(reader)
+    response = client.get(
+        reverse("dashboards:overview"), {"start": "2026-01-05", "end": "2026-02-05"}
+    )
+    assert b'<option value="custom" selected>' in response.content
+    assert response.context["period"] == Period.custom(date(2026, 1, 5), date(2026, 2, 5))
