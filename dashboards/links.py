@@ -9,6 +9,7 @@ from __future__ import annotations
 import functools
 from urllib.parse import urlencode
 
+from django.conf import settings
 from django.urls import NoReverseMatch, get_script_prefix, get_urlconf, reverse
 
 from dashboards.periods import DashboardFilters, Period
@@ -25,7 +26,7 @@ def list_url(
 
     A param given as "" or None removes that parameter. None when the page does not exist.
     """
-    base = _path(view_name, get_urlconf(), get_script_prefix())
+    base = _path(view_name, get_urlconf() or settings.ROOT_URLCONF, get_script_prefix())
     if base is None:
         return None
     query: dict[str, str] = {}
