@@ -259,10 +259,20 @@ class SystemRow:
     failure_rate: stats.RateEstimate  # incidents per 30 days, Garwood 95%
     change: stats.Comparison  # incidents, this period against the previous
     high_on: tuple[str, ...]  # the signals this system is "high" on (see HIGH_RULE)
+    near_misses_previous: int = 0
+    surprises_previous: int = 0
+    difficulties_previous: int = 0
+    ownership_gaps_previous: int = 0
+    high_on_previous: tuple[str, ...] = ()  # ... in the previous period
 
     @property
     def act_here(self) -> bool:
         return len(self.high_on) >= ACT_HERE_MIN_SIGNALS
+
+    @property
+    def flagged_previously(self) -> bool:
+        """Flagged last cycle: did acting on it help? (compare the *_previous counts)"""
+        return len(self.high_on_previous) >= ACT_HERE_MIN_SIGNALS
 
     @property
     def has_owner(self) -> bool:
@@ -614,7 +624,7 @@ def period_comparison(*, user, period: Period, filters: DashboardFilters) -> Sum
 
 def _summary(
     *, user, period: Period, filters: DashboardFilters, trend: Period | None = None
-) -> tuple[Summary, dict[str, dict[date, int]], dict[str, dict[int, int]]]:
+) -> tuple[Summary, dict[str, dict[date, int]], dict[str, dict[int, dict[str, int]]]]:
     """The summary, and, when `trend` is given, from the same scans of the signal tables:
     each signal's monthly counts over `trend`, and this period's signals per system they
     name (the overview page needs all three)."""
@@ -641,7 +651,7 @@ def _summary(
     if trend is not None:
         windows["trend"] = trend
     months: dict[str, dict[date, int]] = {}
-    named_systems: dict[str, dict[int, int]] = {}
+    named_systems: dict[str, dict[int, dict[str, int]]] = {}
 
     def signal_counts(name, model, *group_by) -> list[dict]:
         # For the overview, also by month (the trend) and by named system (the systems'
@@ -661,7 +671,9 @@ def _summary(
                 month, system, key = _as_date(key[-1]), key[-2], key[:-2]
                 by_month[month] = by_month.get(month, 0) + counts["trend"]
                 if system is not None:
-                    by_system[system] = by_system.get(system, 0) + counts["current"]
+                    found = by_system.setdefault(system, {"current": 0, "previous": 0})
+                    found["current"] += counts["current"]
+                    found["previous"] += counts["previous"]
             row = merged.setdefault(
                 key, {**dict(zip(group_by, key, strict=True)), "current": 0, "previous": 0}
             )
@@ -925,7 +937,7 @@ def _system_rows(
     user,
     period: Period,
     filters: DashboardFilters,
-    named: dict[str, dict[int, int]] | None = None,
+    named: dict[str, dict[int, dict[str, int]]] | None = None,
 ) -> tuple[SystemRow, ...]:
     """One row per system for the period, with the previous period's incidents (15 queries).
 
@@ -950,48 +962,62 @@ def _system_rows(
         .annotate(current=Count("pk", filter=cur_i), previous=Count("pk", filter=prev_i))
         .order_by()
     }
-    near_miss_counts = {
-        row["system"]: row["n"]
-        for row in NearMiss.systems.through.objects.filter(
+    cur_n, prev_n = (
+        _between("nearmiss__occurred_at", period),
+        _between("nearmiss__occurred_at", previous),
+    )
+    near_miss_rows = (
+        NearMiss.systems.through.objects.filter(
             _near_miss_filters_q("nearmiss", team=filters.team, severity=filters.severity),
-            _between("nearmiss__occurred_at", period),
+            _within("nearmiss__occurred_at", period, previous),
         )
         .values("system")
-        .annotate(n=Count("pk"))
+        .annotate(current=Count("pk", filter=cur_n), previous=Count("pk", filter=prev_n))
         .order_by()
-    }
+    )
     scope_without_system = DashboardFilters(team=filters.team, severity=filters.severity)
-    signal_counts = {
-        name: _signal_counts_by_system(
+    # {signal: {"current" | "previous": {system id: count}}}
+    counts = {
+        "incidents": {
+            when: {key: row[when] for key, row in incident_counts.items()}
+            for when in ("current", "previous")
+        },
+        "near_misses": {
+            when: {row["system"]: row[when] for row in near_miss_rows}
+            for when in ("current", "previous")
+        },
+    }
+    for name, model in (
+        ("surprises", Surprise),
+        ("difficulties", Difficulty),
+        ("ownership_gaps", OwnershipGap),
+    ):
+        counts[name] = _signal_counts_by_system(
             model,
             _signal_scope_q(user, scope_without_system),
             period,
+            previous,
             named=named.get(name) if named is not None else None,
         )
-        for name, model in (
-            ("surprises", Surprise),
-            ("difficulties", Difficulty),
-            ("ownership_gaps", OwnershipGap),
-        )
-    }
     # All systems (one query): "high" ranks a system among the whole catalog, filtered or not.
     catalog = list(System.objects.select_related("owner_team").order_by("name"))
     systems = [system for system in catalog if system.slug == filters.system or not filters.system]
-
-    counted = {
-        "incidents": {key: row["current"] for key, row in incident_counts.items()},
-        "near_misses": near_miss_counts,
-        **signal_counts,
+    high = {
+        when: {name: _high_ids(counts[name][when], len(catalog)) for name in SIGNALS}
+        for when in ("current", "previous")
     }
-    high = {name: _high_ids(values, len(catalog)) for name, values in counted.items()}
-    active = set().union(*(ids for ids in counted.values()))
+    active = {key for name in SIGNALS for key, n in counts[name]["current"].items() if n}
+
+    def count(name, when, system):
+        return counts[name][when].get(system.pk, 0)
+
     rows = []
     for system in systems:  # one row per system: aggregated data, not records
         owned_by_team = system.owner_team is not None and system.owner_team.slug == filters.team
         if filters.team and system.pk not in active and not owned_by_team:
             continue
-        current = incident_counts.get(system.pk, {}).get("current", 0)
-        previous_count = incident_counts.get(system.pk, {}).get("previous", 0)
+        current = count("incidents", "current", system)
+        previous_count = count("incidents", "previous", system)
         rows.append(
             SystemRow(
                 slug=system.slug,
@@ -1001,32 +1027,46 @@ def _system_rows(
                 tier=system.tier,
                 incidents=current,
                 incidents_previous=previous_count,
-                near_misses=near_miss_counts.get(system.pk, 0),
-                surprises=signal_counts["surprises"].get(system.pk, 0),
-                difficulties=signal_counts["difficulties"].get(system.pk, 0),
-                ownership_gaps=signal_counts["ownership_gaps"].get(system.pk, 0),
+                near_misses=count("near_misses", "current", system),
+                surprises=count("surprises", "current", system),
+                difficulties=count("difficulties", "current", system),
+                ownership_gaps=count("ownership_gaps", "current", system),
                 failure_rate=stats.poisson_rate(current, period.days, per=PER_DAYS),
                 change=stats.rate_ratio_test(current, previous_count, period.days, previous.days),
-                high_on=tuple(name for name in SIGNALS if system.pk in high[name]),
+                high_on=tuple(name for name in SIGNALS if system.pk in high["current"][name]),
+                near_misses_previous=count("near_misses", "previous", system),
+                surprises_previous=count("surprises", "previous", system),
+                difficulties_previous=count("difficulties", "previous", system),
+                ownership_gaps_previous=count("ownership_gaps", "previous", system),
+                high_on_previous=tuple(
+                    name for name in SIGNALS if system.pk in high["previous"][name]
+                ),
             )
         )
     return tuple(rows)
 
 
 def _signal_counts_by_system(
-    model, scope: Q, period: Period, named: dict[int, int] | None = None
-) -> dict[int, int]:
-    """Signals per system, as the lists count them (4 queries, 2 when the counts by named
-    system come from the overview's shared scan): by the system a signal names, and, for
-    signals naming none, by every system their incident or near miss touched."""
+    model,
+    scope: Q,
+    period: Period,
+    previous: Period,
+    named: dict[int, dict[str, int]] | None = None,
+) -> dict[str, dict[int, int]]:
+    """Signals per system this period and the previous one, as the lists count them (4
+    queries, 2 when the counts by named system come from the overview's shared scan): by the
+    system a signal names, and, for signals naming none, by every system their incident or
+    near miss touched. Returns {"current": {system: n}, "previous": {system: n}}."""
+    windows = {"current": period, "previous": previous}
     if named is None:
         grouped = _per_side(
-            model.objects.filter(scope, system__isnull=False),
-            windows={"current": period},
-            keys=("system",),
+            model.objects.filter(scope, system__isnull=False), windows=windows, keys=("system",)
         )
-        named = {system: found["current"] for (system,), found in grouped.items()}
-    counts = dict(named)
+        named = {system: found for (system,), found in grouped.items()}
+    counts: dict[str, dict[int, int]] = {name: {} for name in windows}
+    for system, found in named.items():
+        for name in windows:
+            counts[name][system] = found[name]
     # A signal has one subject, so only that subject's systems fan it out.
     unnamed = model.objects.filter(scope, system__isnull=True)
     for side, systems in (
@@ -1034,13 +1074,17 @@ def _signal_counts_by_system(
         ("near_miss__occurred_at", "near_miss__systems"),
     ):
         rows = (
-            unnamed.filter(_between(side, period), **{f"{systems}__isnull": False})
+            unnamed.filter(_within(side, period, previous), **{f"{systems}__isnull": False})
             .values(systems)
-            .annotate(n=Count("pk"))
+            .annotate(
+                **{name: Count("pk", filter=_between(side, w)) for name, w in windows.items()}
+            )
             .order_by()
         )
         for row in rows:
-            counts[row[systems]] = counts.get(row[systems], 0) + row["n"]
+            for name in windows:
+                found = counts[name]
+                found[row[systems]] = found.get(row[systems], 0) + row[name]
     return counts
 
 

@@ -104,6 +104,11 @@ def overview(request: HttpRequest) -> HttpResponse:
         (row for row in systems if row.act_here),
         key=lambda row: (-len(row.high_on), -row.incidents, row.name),
     )
+    # "Did the systems we meant to act on last cycle surprise us less?"
+    flagged_before = sorted(
+        (row for row in systems if row.flagged_previously),
+        key=lambda row: (-len(row.high_on_previous), row.name),
+    )
     changes = [
         (name, getattr(summary, name))
         for name in selectors.SIGNALS
@@ -136,6 +141,7 @@ def overview(request: HttpRequest) -> HttpResponse:
         "sparklines": {item["name"]: item["sparkline"] for item in trends},
         "category_chart": category_chart,
         "act_here": act_here,
+        "flagged_before": flagged_before,
         "changes": changes,
         "high_rule": selectors.HIGH_RULE,
         "act_here_min": selectors.ACT_HERE_MIN_SIGNALS,

@@ -443,3 +443,23 @@ def test_within_merges_contiguous_periods_into_one_range():
     assert _within("at", Q3, Q3.previous()) == Q(at__gte=Q3.previous().start, at__lt=Q3.end)
     apart = _within("at", Q3, Period.quarter(2026, 1))
     assert len(apart.children) == 2
+
+
+@pytest.mark.django_db
+def test_system_rows_remember_which_systems_were_flagged_last_cycle(superuser):
+    owner = TeamFactory(name="Owners")
+    SystemFactory.create_batch(7, owner_team=owner)
+    calmer = SystemFactory(name="calmer", owner_team=owner)
+    for _ in range(4):  # busy in Q2 on three signals, quiet in Q3
+        incident = IncidentFactory(started_at=at("2026-05-01"), systems=[calmer])
+        SurpriseFactory(incident=incident, system=calmer)
+        DifficultyFactory(incident=incident, system=None)  # inherited from the incident
+    IncidentFactory(started_at=at("2026-08-01"), systems=[calmer])
+    row = {r.slug: r for r in selectors.system_rows(user=superuser, period=Q3, filters=ALL)}[
+        "calmer"
+    ]
+    assert row.high_on_previous == ("incidents", "surprises", "difficulties")
+    assert row.flagged_previously
+    assert not row.act_here
+    assert (row.surprises_previous, row.surprises) == (4, 0)
+    assert (row.difficulties_previous, row.incidents_previous, row.incidents) == (4, 4, 1)
