@@ -614,27 +614,32 @@ class _RawSql:
         )
 
     def _signals_by_system(self, table: str) -> None:
+        """This period's and the previous one's signals per system (named, then inherited)."""
         p = self.p
+        both = (
+            "COUNT(*) FILTER (WHERE {t} >= %s AND {t} < %s),"
+            " COUNT(*) FILTER (WHERE {t} >= %s AND {t} < %s)"
+        )
         self._sides(
-            "s.system_id, COUNT(*)",
+            "s.system_id, " + both,
             f"{table} s",
             "s.system_id IS NOT NULL AND {t} >= %s AND {t} < %s",
             "s.system_id",
-            [p["cs"], p["ce"]],
+            [p["cs"], p["ce"], p["ps"], p["pe"], p["ps"], p["ce"]],
         )
         self._run(
-            f"""SELECT r.system_id, COUNT(*) FROM {table} s
+            f"""SELECT r.system_id, {both.format(t="i.started_at")} FROM {table} s
             JOIN incidents_incident i ON i.id = s.incident_id
             JOIN incidents_incidentsystem r ON r.incident_id = i.id
             WHERE s.system_id IS NULL AND i.started_at >= %s AND i.started_at < %s
             GROUP BY r.system_id
             UNION ALL
-            SELECT ns.system_id, COUNT(*) FROM {table} s
+            SELECT ns.system_id, {both.format(t="n.occurred_at")} FROM {table} s
             JOIN incidents_nearmiss n ON n.id = s.near_miss_id
             JOIN incidents_nearmiss_systems ns ON ns.nearmiss_id = n.id
             WHERE s.system_id IS NULL AND n.occurred_at >= %s AND n.occurred_at < %s
             GROUP BY ns.system_id""",
-            [p["cs"], p["ce"], p["cs"], p["ce"]],
+            [p["cs"], p["ce"], p["ps"], p["pe"], p["ps"], p["ce"]] * 2,
         )
 
     def systems(self) -> None:
@@ -652,10 +657,12 @@ class _RawSql:
             [p["cs"], p["ce"], p["ps"], p["pe"], p["ps"], p["ce"]],
         )
         self._run(
-            """SELECT ns.system_id, COUNT(*) FROM incidents_nearmiss_systems ns
-            JOIN incidents_nearmiss n ON n.id = ns.nearmiss_id
+            """SELECT ns.system_id,
+                COUNT(*) FILTER (WHERE n.occurred_at >= %s AND n.occurred_at < %s),
+                COUNT(*) FILTER (WHERE n.occurred_at >= %s AND n.occurred_at < %s)
+            FROM incidents_nearmiss_systems ns JOIN incidents_nearmiss n ON n.id = ns.nearmiss_id
             WHERE n.occurred_at >= %s AND n.occurred_at < %s GROUP BY ns.system_id""",
-            [p["cs"], p["ce"]],
+            [p["cs"], p["ce"], p["ps"], p["pe"], p["ps"], p["ce"]],
         )
         for table in ("incidents_surprise", "incidents_difficulty", "incidents_ownershipgap"):
             self._signals_by_system(table)
