@@ -1,8 +1,8 @@
 """Who may do what: the two roles (Django groups) and every permission rule, in one place.
 
 Facilitators create, run and publish reviews. Responders log incidents and add what they saw
-(timeline entries, surprises, difficulties, ownership gaps, near misses). Every other
-logged-in user reads. Private incidents are visible only to the people involved
+(timeline entries, surprises, difficulties, ownership gaps). Every other logged-in user reads,
+and anyone logged in may report a near miss: reporting must cost nothing. Private incidents are visible only to the people involved
 (`Incident.objects.visible_to`). Pages, admin and API all ask these functions.
 """
 
