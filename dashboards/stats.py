@@ -215,6 +215,7 @@ def _binom_logpmf(i: int, n: int, log_p: float, log_q: float) -> float:
     )
 
 
+@functools.lru_cache(maxsize=8192)  # pure; a systems table repeats the same small counts
 def _binom_two_sided(k: int, n: int, p: float) -> float:
     """Exact two-sided binomial p-value by the method of small p-values (as scipy binomtest).
 
