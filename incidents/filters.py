@@ -38,7 +38,7 @@ from incidents.models import (
     System,
     Team,
 )
-from reviews.models import Review
+from reviews.models import Review, Theme
 
 DATE_FORMAT = "%Y-%m-%d"
 
@@ -98,7 +98,7 @@ class PeriodForm(forms.Form):
         return cleaned
 
 
-def _date_filter(label: str) -> django_filters.DateFilter:
+def date_filter(label: str) -> django_filters.DateFilter:
     return django_filters.DateFilter(
         label=label,
         method="filter_period",
@@ -108,14 +108,25 @@ def _date_filter(label: str) -> django_filters.DateFilter:
     )
 
 
+def theme_filter() -> django_filters.ModelChoiceFilter:
+    """Records carrying a theme of the codebook (`?theme=<slug>`), as the themes dashboard counts."""
+    return django_filters.ModelChoiceFilter(
+        label="Theme",
+        queryset=Theme.objects.all(),
+        to_field_name="slug",
+        field_name="themes",
+        empty_label="Any theme",
+    )
+
+
 class SharedFilterSet(django_filters.FilterSet):
     """start, end, system, team and severity, written once.
 
     Subclasses say what each means for their model by overriding the four `*_q` methods.
     """
 
-    start = _date_filter("From")
-    end = _date_filter("Until (excluded)")
+    start = date_filter("From")
+    end = date_filter("Until (excluded)")
     system = django_filters.ModelChoiceFilter(
         label="System",
         queryset=System.objects.all(),
@@ -199,6 +210,7 @@ class IncidentFilter(SharedFilterSet):
     has = django_filters.ChoiceFilter(
         label="Signals", choices=HAS_CHOICES, method="filter_has", empty_label="Any signals"
     )
+    theme = theme_filter()
     q = django_filters.CharFilter(
         label="Search",
         method="filter_search",
@@ -298,6 +310,8 @@ class SignalFilterSet(SharedFilterSet):
 
 
 class SurpriseFilter(SignalFilterSet):
+    theme = theme_filter()
+
     class Meta(SharedFilterSet.Meta):
         model = Surprise
 
@@ -306,6 +320,7 @@ class DifficultyFilter(SignalFilterSet):
     category = django_filters.ChoiceFilter(
         choices=Difficulty.Category.choices, empty_label="Any category"
     )
+    theme = theme_filter()
 
     class Meta(SharedFilterSet.Meta):
         model = Difficulty

@@ -16,7 +16,7 @@ from django.db.models import Q
 from django.utils import timezone
 from django.utils.text import slugify
 
-from incidents.filters import PeriodForm, _date_filter, utc_midnight
+from incidents.filters import PeriodForm, date_filter, utc_midnight
 from incidents.models import Difficulty, OwnershipGap, Surprise, System, Team
 from reviews.models import ActionItem, Participant, Theme, TimelineEntry
 
@@ -227,8 +227,8 @@ class FollowUpFilter(django_filters.FilterSet):
 
     NO_TEAM = "none"
 
-    start = _date_filter("From")
-    end = _date_filter("Until (excluded)")
+    start = date_filter("From")
+    end = date_filter("Until (excluded)")
     team = django_filters.ChoiceFilter(
         label="Owner team", method="filter_team", empty_label="Any team", choices=[]
     )

@@ -203,3 +203,16 @@ def test_dates_alone_select_the_custom_range_in_the_filter_bar(client, reader, d
     )
     assert b'<option value="custom" selected>' in response.content
     assert response.context["period"] == Period.custom(date(2026, 1, 5), date(2026, 2, 5))
+
+
+def test_theme_counts_link_to_lists_that_count_the_same_records(client, reader, data):
+    SurpriseFactory(incident=data["incident"]).themes.add(data["incident"].themes.get())
+    IncidentFactory(started_at=at("2026-08-03"))  # carries no theme: must not be listed
+    client.force_login(reader)
+    response = client.get(f"{reverse('dashboards:themes')}?{Q3}")
+    row = next(row for row in response.context["rows"] if row.slug == "retry-storm")
+    assert (row.incidents, row.surprises) == (1, 1)
+    for view, count in (("incidents:list", 1), ("incidents:surprise_list", 1)):
+        url = f"{reverse(view)}?start=2026-07-01&end=2026-10-01&theme=retry-storm"
+        assert url in hrefs(response)
+        assert client.get(url).context["page"].paginator.count == count
