@@ -182,6 +182,18 @@ class ReportView(ApiMixin, APIView):
             raise ValidationError(form.errors)
         return form.period_value(), form.filters_value()
 
+    def respond_rows(self, request, selector):
+        """A report that is one row per system or theme: the selector's rows, JSON or CSV."""
+        period, filters = self.filter_bar(request)
+        rows = as_data(selector(user=request.user, period=period, filters=filters))
+        data = {
+            "period": _period(period),
+            "previous_period": _period(period.previous()),
+            "filters": as_data(filters),
+            "rows": rows,
+        }
+        return self.respond(request, data, rows)
+
     def respond(self, request, data: dict[str, Any], csv_rows: list[dict[str, Any]]):
         response = Response(
             {"rows": csv_rows} if request.accepted_renderer.format == "csv" else data
@@ -255,15 +267,7 @@ class SystemsReport(ReportView):
         ),
     )
     def get(self, request):
-        period, filters = self.filter_bar(request)
-        rows = as_data(selectors.system_rows(user=request.user, period=period, filters=filters))
-        data = {
-            "period": _period(period),
-            "previous_period": _period(period.previous()),
-            "filters": as_data(filters),
-            "rows": rows,
-        }
-        return self.respond(request, data, rows)
+        return self.respond_rows(request, selectors.system_rows)
 
 
 class ThemesReport(ReportView):
@@ -277,15 +281,7 @@ class ThemesReport(ReportView):
         ),
     )
     def get(self, request):
-        period, filters = self.filter_bar(request)
-        rows = as_data(selectors.theme_rows(user=request.user, period=period, filters=filters))
-        data = {
-            "period": _period(period),
-            "previous_period": _period(period.previous()),
-            "filters": as_data(filters),
-            "rows": rows,
-        }
-        return self.respond(request, data, rows)
+        return self.respond_rows(request, selectors.theme_rows)
 
 
 class LearningLoopReport(ReportView):
