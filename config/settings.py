@@ -122,6 +122,9 @@ CONTENT_SECURITY_POLICY = {
     },
 }
 
+# History is for reading who changed what; reverting from it would bypass the publish freeze.
+SIMPLE_HISTORY_REVERT_DISABLED = True
+
 REST_FRAMEWORK = {
     # Knox first: an unauthenticated API call then gets 401 with `WWW-Authenticate: Token`
     # (DRF answers 403 when the first class has no authenticate header, as sessions do not).

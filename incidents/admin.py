@@ -5,6 +5,7 @@ from __future__ import annotations
 from django.contrib import admin
 from django.db.models import Count
 
+from incidents.admin_scoping import FrozenWithParentInlineMixin, PrivateIncidentAdmin
 from incidents.models import (
     Difficulty,
     Incident,
@@ -16,13 +17,6 @@ from incidents.models import (
     Team,
 )
 from reviews.models import TimelineEntry
-
-
-class VisibleToUserAdmin(admin.ModelAdmin):
-    """Private incidents stay private in the admin too."""
-
-    def get_queryset(self, request):
-        return super().get_queryset(request).visible_to(request.user)
 
 
 @admin.register(Team)
@@ -68,13 +62,13 @@ class SystemAdmin(admin.ModelAdmin):
         return system.owner_team or "⚠ no owner"
 
 
-class IncidentSystemInline(admin.TabularInline):
+class IncidentSystemInline(FrozenWithParentInlineMixin, admin.TabularInline):
     model = IncidentSystem
     extra = 1
     autocomplete_fields = ["system"]
 
 
-class SignalInline(admin.StackedInline):
+class SignalInline(FrozenWithParentInlineMixin, admin.StackedInline):
     extra = 0
     autocomplete_fields = ["system"]
     exclude = ["near_miss"]
@@ -101,7 +95,7 @@ class OwnershipGapInline(SignalInline):
     autocomplete_fields = ["system", "resolved_by_team"]
 
 
-class TimelineEntryInline(admin.TabularInline):
+class TimelineEntryInline(FrozenWithParentInlineMixin, admin.TabularInline):
     model = TimelineEntry
     extra = 0
     fields = ["at", "kind", "text", "evidence_url", "author"]
@@ -109,7 +103,7 @@ class TimelineEntryInline(admin.TabularInline):
 
 
 @admin.register(Incident)
-class IncidentAdmin(VisibleToUserAdmin):
+class IncidentAdmin(PrivateIncidentAdmin):
     list_display = ["reference", "title", "severity", "status", "started_at", "system_names"]
     list_filter = [
         "severity",
@@ -227,11 +221,23 @@ class NearMissAdmin(admin.ModelAdmin):
     def reporter(self, near_miss):
         return near_miss.reporter_display
 
+    # The admin's change log would name whoever typed an anonymous report in: keep no log
+    # of adding or changing one, so anonymity holds in the history page too.
+    def log_addition(self, request, obj, message):
+        if not obj.is_anonymous:
+            return super().log_addition(request, obj, message)
+        return None
+
+    def log_change(self, request, obj, message):
+        if not obj.is_anonymous:
+            return super().log_change(request, obj, message)
+        return None
+
     def get_queryset(self, request):
         return super().get_queryset(request).select_related("reported_by")
 
 
-class SignalAdmin(VisibleToUserAdmin):
+class SignalAdmin(PrivateIncidentAdmin):
     autocomplete_fields = ["incident", "near_miss", "system"]
     list_select_related = ["incident", "near_miss", "system"]
     list_filter = [("system", admin.RelatedOnlyFieldListFilter), "created_at"]

@@ -3,35 +3,31 @@ from __future__ import annotations
 from django.contrib import admin
 from simple_history.admin import SimpleHistoryAdmin
 
+from incidents.admin_scoping import (
+    FrozenWithParentInlineMixin,
+    PrivateIncidentAdmin,
+    ScopedChoicesMixin,
+    choices_for,
+)
 from reviews.models import ActionItem, Participant, Review, SurveyResponse, Theme, TimelineEntry
 
 
-class ActionItemInline(admin.TabularInline):
+class ActionItemInline(FrozenWithParentInlineMixin, admin.TabularInline):
     model = ActionItem
     extra = 0
     fields = ["title", "owner_team", "assignee", "due_date", "status", "kind", "external_url"]
     autocomplete_fields = ["owner_team", "assignee"]
 
 
-class ParticipantInline(admin.TabularInline):
+class ParticipantInline(FrozenWithParentInlineMixin, admin.TabularInline):
     model = Participant
     extra = 0
     fields = ["user", "name", "role", "team", "interviewed_at", "interview_notes"]
     autocomplete_fields = ["user", "team"]
 
 
-class IncidentVisibleAdmin(SimpleHistoryAdmin):
-    """Rows hanging off a private incident are as private as the incident."""
-
-    def get_queryset(self, request):
-        from incidents.models import Incident
-
-        queryset = super().get_queryset(request)
-        if request.user.is_superuser:
-            return queryset
-        return queryset.filter(
-            **{f"{self.incident_path}__in": Incident.objects.visible_to(request.user)}
-        )
+class IncidentVisibleAdmin(PrivateIncidentAdmin, SimpleHistoryAdmin):
+    """Rows hanging off a private incident are as private as the incident, history included."""
 
 
 @admin.register(Review)
@@ -75,12 +71,27 @@ class ActionItemAdmin(IncidentVisibleAdmin):
 
 
 @admin.register(Theme)
-class ThemeAdmin(admin.ModelAdmin):
+class ThemeAdmin(ScopedChoicesMixin, admin.ModelAdmin):
     list_display = ["name", "description"]
     search_fields = ["name", "description"]
     prepopulated_fields = {"slug": ["name"]}
     filter_horizontal = ["incidents"]
     autocomplete_fields = ["surprises", "difficulties"]
+    tagged_fields = ["incidents", "surprises", "difficulties"]
+
+    def save_related(self, request, form, formsets, change):
+        """Keep the links to records this user may not see or change: the form never offered
+        them, so saving it must not drop them."""
+        kept = {}
+        if change:
+            for name in self.tagged_fields:
+                related = getattr(form.instance, name)
+                offered = choices_for(related.model, request.user)
+                if offered is not None:
+                    kept[name] = list(related.exclude(pk__in=offered.values("pk")))
+        super().save_related(request, form, formsets, change)
+        for name, records in kept.items():
+            getattr(form.instance, name).add(*records)
 
 
 @admin.register(SurveyResponse)

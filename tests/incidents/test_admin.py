@@ -10,6 +10,7 @@ from django.urls import reverse
 from django.utils import timezone
 
 from incidents.models import Incident, Surprise
+from reviews.models import Review
 from tests.factories import (
     ActionItemFactory,
     DifficultyFactory,
@@ -179,3 +180,100 @@ def test_anonymous_near_miss_shows_no_reporter_in_the_admin_list(client, superus
     client.force_login(superuser)
     response = client.get(_url(NearMissFactory._meta.model, "changelist"))
     assert b"Anonymous" in response.content
+
+
+# The admin is as private, and as frozen after publication, as the web UI and the API.
+
+
+def test_posting_the_id_of_a_hidden_incident_attaches_nothing_to_it(client, facilitator):
+    private = IncidentFactory(is_private=True)
+    client.force_login(facilitator)
+    response = client.post(
+        reverse("admin:reviews_review_add"),
+        {
+            "incident": private.pk,
+            "facilitator": facilitator.pk,
+            "status": "not_started",
+            "participants-TOTAL_FORMS": "0",
+            "participants-INITIAL_FORMS": "0",
+            "action_items-TOTAL_FORMS": "0",
+            "action_items-INITIAL_FORMS": "0",
+        },
+    )
+    assert response.status_code == 200
+    assert "incident" in response.context["adminform"].form.errors
+    assert not Review.objects.exists()
+
+
+def test_history_of_a_private_review_is_404_for_outsiders(client, facilitator, superuser):
+    review = ReviewFactory(incident=IncidentFactory(is_private=True, title="Credential leak"))
+    version = review.history.first().history_id
+    client.force_login(facilitator)
+    history = reverse("admin:reviews_review_history", args=[review.pk])
+    assert client.get(history).status_code == 404
+    assert client.get(f"{history}{version}/").status_code == 404
+    client.force_login(superuser)
+    assert client.get(history).status_code == 200
+
+
+def test_theme_form_hides_private_incidents_and_keeps_their_links(client, facilitator):
+    private = IncidentFactory(is_private=True, title="Credential leak")
+    public = IncidentFactory(title="Checkout errors")
+    theme = ThemeFactory(name="Expired certificate")
+    theme.incidents.add(private, public)
+    client.force_login(facilitator)
+    url = reverse("admin:reviews_theme_change", args=[theme.pk])
+    assert b"Credential leak" not in client.get(url).content
+    response = client.post(
+        url, {"name": theme.name, "slug": theme.slug, "description": "", "incidents": []}
+    )
+    assert response.status_code == 302
+    assert list(theme.incidents.all()) == [private]
+
+
+def test_anonymous_near_miss_logged_in_the_admin_leaves_no_trace_of_who(client, responder):
+    from django.contrib.admin.models import LogEntry
+
+    client.force_login(responder)
+    when = timezone.now() - timedelta(hours=1)
+    response = client.post(
+        reverse("admin:incidents_nearmiss_add"),
+        {
+            "title": "Almost dropped the orders table",
+            "description": "Caught in review",
+            "occurred_at_0": when.strftime("%Y-%m-%d"),
+            "occurred_at_1": when.strftime("%H:%M:%S"),
+            "stopped_by": "person",
+            **{
+                f"{prefix}-{suffix}": "0"
+                for prefix in ("surprises", "difficulties", "ownership_gaps")
+                for suffix in ("TOTAL_FORMS", "INITIAL_FORMS")
+            },
+        },
+    )
+    assert response.status_code == 302
+    near_miss = NearMissFactory._meta.model.objects.get()
+    assert near_miss.is_anonymous
+    assert not LogEntry.objects.filter(object_id=str(near_miss.pk)).exists()
+
+
+def test_a_published_review_freezes_its_timeline_in_the_admin(client, responder, superuser):
+    incident = IncidentFactory()
+    ReviewFactory(incident=incident, status=Review.Status.PUBLISHED)
+    entry = TimelineEntryFactory(incident=incident, text="Alert fired")
+    url = reverse("admin:reviews_timelineentry_change", args=[entry.pk])
+    client.force_login(responder)
+    form = {
+        "incident": incident.pk,
+        "at_0": entry.at.strftime("%Y-%m-%d"),
+        "at_1": entry.at.strftime("%H:%M:%S"),
+        "kind": "note",
+        "text": "Edited after publication",
+    }
+    assert client.post(url, form).status_code == 403
+    entry.refresh_from_db()
+    assert entry.text == "Alert fired"
+    incident_page = client.get(reverse("admin:incidents_incident_change", args=[incident.pk]))
+    assert not incident_page.context["has_change_permission"]
+    client.force_login(superuser)
+    assert client.post(url, form).status_code == 302

@@ -1,0 +1,127 @@
+"""What keeps the admin as private and as frozen as the web UI and the API.
+
+- Rows of a private incident (and everything hanging off it) are left out of lists, change
+  pages, history pages and, just as important, out of the choices a form offers and accepts:
+  otherwise posting the id of a hidden incident would attach something to it.
+- Once a review is published, what it is built on (the incident, its timeline and signals,
+  the review, its participants and follow-ups) is read-only in the admin, as in the web UI.
+  Superusers are the exception: the admin is their repair tool.
+"""
+
+from __future__ import annotations
+
+from django.contrib import admin
+from django.contrib.admin.utils import unquote
+from django.http import Http404
+
+from incidents.models import Difficulty, Incident, Surprise
+from reviews.models import Review
+
+
+def published_review_of(obj) -> Review | None:
+    """The published review that freezes `obj`, if there is one."""
+    if obj is None:
+        return None
+    if isinstance(obj, Review):
+        review = obj
+    elif hasattr(obj, "review_id"):
+        review = obj.review
+    else:
+        incident = obj if isinstance(obj, Incident) else getattr(obj, "incident", None)
+        review = getattr(incident, "review", None) if incident is not None else None
+    return review if review is not None and review.is_published else None
+
+
+def _incident_of(obj):
+    if hasattr(obj, "review_id"):
+        return obj.review.incident
+    return obj if isinstance(obj, Incident) else getattr(obj, "incident", None)
+
+
+def choices_for(model, user):
+    """The related objects a form may offer this user, or None for no restriction."""
+    if user.is_superuser:
+        return None
+    if model is Incident:
+        return Incident.objects.visible_to(user).exclude(review__status=Review.Status.PUBLISHED)
+    if model is Review:
+        return Review.objects.filter(incident__in=Incident.objects.visible_to(user)).exclude(
+            status=Review.Status.PUBLISHED
+        )
+    if model in (Surprise, Difficulty):
+        return model.objects.visible_to(user)
+    return None
+
+
+class ScopedChoicesMixin:
+    """Forms offer, and accept, only related objects the user may see and change."""
+
+    def formfield_for_foreignkey(self, db_field, request, **kwargs):
+        queryset = choices_for(db_field.related_model, request.user)
+        if queryset is not None:
+            kwargs["queryset"] = queryset
+        return super().formfield_for_foreignkey(db_field, request, **kwargs)
+
+    def formfield_for_manytomany(self, db_field, request, **kwargs):
+        queryset = choices_for(db_field.related_model, request.user)
+        if queryset is not None:
+            kwargs["queryset"] = queryset
+        return super().formfield_for_manytomany(db_field, request, **kwargs)
+
+
+class PrivateIncidentAdmin(ScopedChoicesMixin, admin.ModelAdmin):
+    """Base of every admin whose rows belong to an incident.
+
+    `incident_path` leads from the model to its incident; None means the model's own
+    QuerySet knows how to filter itself (`visible_to`).
+    """
+
+    incident_path: str | None = None
+
+    def get_queryset(self, request):
+        queryset = super().get_queryset(request)
+        if request.user.is_superuser:
+            return queryset
+        if self.incident_path is None:
+            return queryset.visible_to(request.user)
+        visible = Incident.objects.visible_to(request.user)
+        return queryset.filter(**{f"{self.incident_path}__in": visible})
+
+    def has_change_permission(self, request, obj=None):
+        return super().has_change_permission(request, obj) and not self._frozen(request, obj)
+
+    def has_delete_permission(self, request, obj=None):
+        return super().has_delete_permission(request, obj) and not self._frozen(request, obj)
+
+    def _frozen(self, request, obj) -> bool:
+        return not request.user.is_superuser and published_review_of(obj) is not None
+
+    def history_view(self, request, object_id, extra_context=None):
+        # django-simple-history's history pages do not go through get_queryset.
+        self._404_unless_visible(request, object_id)
+        return super().history_view(request, object_id, extra_context)
+
+    def history_form_view(self, request, object_id, version_id, extra_context=None):
+        self._404_unless_visible(request, object_id)
+        return super().history_form_view(request, object_id, version_id, extra_context)
+
+    def _404_unless_visible(self, request, object_id) -> None:
+        if self.get_object(request, unquote(object_id)) is None:
+            raise Http404
+
+
+class FrozenWithParentInlineMixin(ScopedChoicesMixin):
+    """Inline rows of a published review's incident or review cannot be added, changed or
+    deleted (except by superusers)."""
+
+    def _frozen(self, request, parent) -> bool:
+        return not request.user.is_superuser and published_review_of(parent) is not None
+
+    def has_add_permission(self, request, obj=None):
+        return super().has_add_permission(request, obj) and not self._frozen(request, obj)
+
+    def has_change_permission(self, request, obj=None):
+        return super().has_change_permission(request, obj) and not self._frozen(request, obj)
+
+    def has_delete_permission(self, request, obj=None):
+        return super().has_delete_permission(request, obj) and not self._frozen(request, obj)
