@@ -14,6 +14,10 @@ from dashboards.periods import CUSTOM, MONTH, QUARTER, DashboardFilters, Period
 from incidents.models import Severity, System, Team
 
 EARLIEST = date(1970, 1, 1)  # the previous cycle of a custom range must stay a valid date
+# A fixed bound, not "today + N years": a link keeps meaning the same thing whenever it is
+# opened, and the dates derived from `end` (the next month, the trend window) stay far from
+# year 9999, where `date` arithmetic raises. Nothing real is recorded that far ahead anyway.
+LATEST = date(9000, 1, 1)
 LONGEST_DAYS = 366 * 5
 
 
@@ -67,10 +71,18 @@ class DashboardForm(forms.Form):
             if start and end:
                 if end <= start:
                     self.add_error("end", "The end must be after the start (it is excluded).")
+                elif end > LATEST:
+                    self.add_error("end", f"Choose an end before the year {LATEST.year}.")
                 elif (end - start).days > LONGEST_DAYS:
                     self.add_error("end", "Choose a range of at most five years.")
-                elif start - (end - start) < EARLIEST:
-                    self.add_error("start", "Choose a start after 1970.")
+                # The previous period starts at start - (end - start); compare the lengths
+                # instead of computing that date, which is out of range near year 1.
+                elif start - EARLIEST < end - start:
+                    self.add_error(
+                        "start",
+                        "Choose a later start: the period compared with this one, just before "
+                        "it and as long, must start in 1970 or later.",
+                    )
             cleaned["period"] = CUSTOM
         return cleaned
 

@@ -14,7 +14,7 @@ from django.core.exceptions import PermissionDenied, ValidationError
 from django.core.paginator import Paginator
 from django.db import transaction
 from django.forms import ModelChoiceField
-from django.http import Http404, HttpRequest, HttpResponse
+from django.http import Http404, HttpRequest, HttpResponse, HttpResponseRedirect
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
 from django.utils.http import url_has_allowed_host_and_scheme
@@ -723,6 +723,16 @@ def follow_ups(request: HttpRequest) -> HttpResponse:
     )
 
 
+def _local_path(request: HttpRequest, url: str) -> str:
+    """url when it is a path on this site ("/..."), else "": never another host, a scheme,
+    or a relative word that the browser would resolve against the current page."""
+    if url.startswith("/") and url_has_allowed_host_and_scheme(
+        url, allowed_hosts={request.get_host()}, require_https=request.is_secure()
+    ):
+        return url
+    return ""
+
+
 @require_POST
 def follow_up_status(request: HttpRequest, item_pk: int) -> HttpResponse:
     visible = Incident.objects.visible_to(request.user)
@@ -740,9 +750,7 @@ def follow_up_status(request: HttpRequest, item_pk: int) -> HttpResponse:
                 action_item=item, status=form.cleaned_data["status"]
             )
         form = FollowUpStatusForm(instance=item, auto_id=f"id_status_{item.pk}_%s")
-    next_url = request.POST.get("next", "")
-    if not url_has_allowed_host_and_scheme(next_url, {request.get_host()}):
-        next_url = reverse("reviews:follow_ups")
+    next_url = _local_path(request, request.POST.get("next", "")) or reverse("reviews:follow_ups")
     if request.htmx:
         return render(
             request,
@@ -753,4 +761,5 @@ def follow_up_status(request: HttpRequest, item_pk: int) -> HttpResponse:
         messages.success(request, f"“{item.title}” is now {item.get_status_display().lower()}.")
     else:
         messages.error(request, "Choose a valid status.")
-    return redirect(next_url)
+    # Not redirect(): it would read a bare word such as "abc" as a view name to reverse.
+    return HttpResponseRedirect(next_url)

@@ -216,3 +216,43 @@ def test_theme_counts_link_to_lists_that_count_the_same_records(client, reader, 
         url = f"{reverse(view)}?start=2026-07-01&end=2026-10-01&theme=retry-storm"
         assert url in hrefs(response)
         assert client.get(url).context["page"].paginator.count == count
+
+
+OUT_OF_RANGE = [
+    # The previous period of this range would start in year 0: computing it overflowed.
+    ({"period": "custom", "start": "0001-01-01", "end": "0001-01-02"}, "start"),
+    # The trend window and the next month of this range would fall in year 10000.
+    ({"period": "custom", "start": "9999-12-30", "end": "9999-12-31"}, "end"),
+]
+
+
+@pytest.mark.parametrize(("params", "field"), OUT_OF_RANGE)
+@pytest.mark.parametrize("name", PAGES)
+def test_ranges_near_the_ends_of_the_calendar_are_field_errors(
+    client, reader, db, name, params, field
+):
+    client.force_login(reader)
+    response = client.get(reverse(name), params)
+    assert response.status_code == 200
+    assert field in response.context["form"].errors
+    assert response.context["period"] == Period.last_full_quarter()
+
+
+@pytest.mark.parametrize(("params", "field"), OUT_OF_RANGE)
+def test_ranges_near_the_ends_of_the_calendar_are_400s_in_the_report_api(
+    client, reader, db, params, field
+):
+    client.force_login(reader)
+    response = client.get("/api/v1/reports/summary/", params)
+    assert response.status_code == 400
+    assert field in str(response.json())
+
+
+def test_a_range_whose_previous_period_starts_on_the_earliest_day_is_allowed(client, reader, db):
+    client.force_login(reader)
+    response = client.get(
+        reverse("dashboards:overview"), {"start": "1970-01-11", "end": "1970-01-21"}
+    )
+    assert response.status_code == 200
+    assert not response.context["form"].errors
+    assert response.context["period"] == Period.custom(date(1970, 1, 11), date(1970, 1, 21))

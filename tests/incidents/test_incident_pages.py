@@ -255,6 +255,18 @@ def test_detail_escapes_user_text(client, reader):
     assert "&lt;script&gt;" in page
 
 
+def test_detail_links_only_http_evidence(client, reader):
+    # Saved directly, as the admin or the API might: the model does not check the scheme.
+    incident = IncidentFactory()
+    TimelineEntryFactory(incident=incident, text="Bad link", evidence_url="javascript:alert(1)")
+    TimelineEntryFactory(incident=incident, text="Good link", evidence_url="https://logs.example/1")
+    client.force_login(reader)
+    page = client.get(incident.get_absolute_url()).content.decode()
+    assert "Bad link" in page
+    assert "javascript:" not in page
+    assert 'href="https://logs.example/1"' in page
+
+
 def test_facilitator_may_start_a_review_when_there_is_none(client, facilitator):
     incident = IncidentFactory()
     client.force_login(facilitator)

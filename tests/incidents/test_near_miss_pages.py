@@ -171,6 +171,20 @@ def test_unknown_system_is_a_field_error_and_nothing_is_saved(client, reader):
     assert not NearMiss.objects.exists()
 
 
+@pytest.mark.parametrize(
+    "value",
+    ["99999999999999999999", str(2**63), str(-(2**63) - 1), str(2**63 - 1), "0", "-1", "1.5"],
+)
+def test_system_id_out_of_any_database_range_is_a_field_error(client, reader, value):
+    # 99999999999999999999 does not fit SQLite's integer: querying it raised OverflowError.
+    SystemFactory()
+    client.force_login(reader)
+    response = client.post(NEW_URL, _form_data(systems=[value]))
+    assert response.status_code == 200
+    assert "systems" in response.context["form"].errors
+    assert not NearMiss.objects.exists()
+
+
 def test_csrf_is_enforced_on_the_report(reader):
     client = Client(enforce_csrf_checks=True)
     client.force_login(reader)

@@ -129,6 +129,25 @@ def test_redirect_after_status_update_stays_on_this_site(as_user):
     assert response.url == LIST
 
 
+@pytest.mark.parametrize(
+    ("next_url", "expected"),
+    [
+        ("abc", LIST),  # once read as a view name: NoReverseMatch, a 500
+        ("//evil.example", LIST),
+        ("/\\evil.example", LIST),
+        ("http://testserver/follow-ups/", LIST),
+        (f"{LIST}?team=none", f"{LIST}?team=none"),
+    ],
+)
+def test_redirect_after_status_update_goes_only_to_a_local_path(as_user, next_url, expected):
+    item = ActionItemFactory()
+    response = as_user("responder").post(_status(item), {"status": "done", "next": next_url})
+    assert response.status_code == 302
+    assert response.url == expected
+    item.refresh_from_db()
+    assert item.status == "done"
+
+
 def test_outsider_cannot_touch_a_private_follow_up(as_user, private_review):
     item = ActionItemFactory(review=private_review)
     assert as_user("outsider").post(_status(item), {"status": "done"}).status_code == 404
