@@ -64,17 +64,13 @@ class UserFactory(BaseFactory):
 
 class FacilitatorFactory(UserFactory):
     roles = factory.PostGeneration(
-        lambda user, create, extracted, **kw: (
-            create and user.groups.add(_role_group(FACILITATORS))
-        )
+        lambda user, create, extracted, **kw: create and user.groups.add(_role_group(FACILITATORS))
     )
 
 
 class ResponderFactory(UserFactory):
     roles = factory.PostGeneration(
-        lambda user, create, extracted, **kw: (
-            create and user.groups.add(_role_group(RESPONDERS))
-        )
+        lambda user, create, extracted, **kw: create and user.groups.add(_role_group(RESPONDERS))
     )
 
 
