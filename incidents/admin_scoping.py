@@ -15,27 +15,8 @@ from django.contrib.admin.utils import unquote
 from django.http import Http404
 
 from incidents.models import Difficulty, Incident, Surprise
+from incidents.roles import published_review_of
 from reviews.models import Review
-
-
-def published_review_of(obj) -> Review | None:
-    """The published review that freezes `obj`, if there is one."""
-    if obj is None:
-        return None
-    if isinstance(obj, Review):
-        review = obj
-    elif hasattr(obj, "review_id"):
-        review = obj.review
-    else:
-        incident = obj if isinstance(obj, Incident) else getattr(obj, "incident", None)
-        review = getattr(incident, "review", None) if incident is not None else None
-    return review if review is not None and review.is_published else None
-
-
-def _incident_of(obj):
-    if hasattr(obj, "review_id"):
-        return obj.review.incident
-    return obj if isinstance(obj, Incident) else getattr(obj, "incident", None)
 
 
 def choices_for(model, user):

@@ -94,10 +94,6 @@ class IncidentQuerySet(models.QuerySet):
             Q(is_private=False) | Q(lead=user) | Q(review__facilitator=user) | Q(Exists(involved))
         )
 
-    def started_between(self, start, end):
-        """Incidents that started in [start, end): half-open so periods never overlap."""
-        return self.filter(started_at__gte=start, started_at__lt=end)
-
     def with_signal_counts(self):
         """surprise_count, difficulty_count and ownership_gap_count, one subquery each:
         joining all three would multiply the rows and the counts."""
@@ -267,11 +263,6 @@ class IncidentSystem(models.Model):
         return f"{self.system} ({self.get_role_display()})"
 
 
-class NearMissQuerySet(models.QuerySet):
-    def occurred_between(self, start, end):
-        return self.filter(occurred_at__gte=start, occurred_at__lt=end)
-
-
 class NearMiss(models.Model):
     """An event that almost became an incident. Cheap to report, anonymous if wanted."""
 
@@ -306,8 +297,6 @@ class NearMiss(models.Model):
     )
     created_at = models.DateTimeField(auto_now_add=True)
     updated_at = models.DateTimeField(auto_now=True)
-
-    objects = NearMissQuerySet.as_manager()
 
     class Meta:
         verbose_name = "near miss"

@@ -2,8 +2,9 @@
 
 Facilitators create, run and publish reviews. Responders log incidents and add what they saw
 (timeline entries, surprises, difficulties, ownership gaps). Every other logged-in user reads,
-and anyone logged in may report a near miss: reporting must cost nothing. Private incidents are visible only to the people involved
-(`Incident.objects.visible_to`). Pages, admin and API all ask these functions.
+and anyone logged in may report a near miss: reporting must cost nothing. Private incidents
+are visible only to the people involved (`Incident.objects.visible_to`). A published review
+freezes what it is built on (`published_review_of`). Pages, admin and API all ask these.
 """
 
 from __future__ import annotations
@@ -41,9 +42,23 @@ def can_view_incident(user, incident) -> bool:
     return Incident.objects.visible_to(user).filter(pk=incident.pk).exists()
 
 
-def _review_is_published(incident) -> bool:
-    review = getattr(incident, "review", None) if hasattr(incident, "review") else None
-    return review is not None and review.is_published
+def published_review_of(obj):
+    """The published review that freezes `obj` (a review, an incident, or a row hanging off
+    either), or None."""
+    from incidents.models import Incident
+    from reviews.models import Review
+
+    if obj is None:
+        return None
+    if isinstance(obj, Review):
+        review = obj
+    elif hasattr(obj, "review_id"):
+        review = obj.review
+    else:
+        incident = obj if isinstance(obj, Incident) else getattr(obj, "incident", None)
+        # A missing reverse one-to-one raises an AttributeError subclass: getattr's default.
+        review = getattr(incident, "review", None) if incident is not None else None
+    return review if review is not None and review.is_published else None
 
 
 def can_contribute_to_incident(user, incident) -> bool:
@@ -53,7 +68,7 @@ def can_contribute_to_incident(user, incident) -> bool:
     return (
         is_responder(user)
         and can_view_incident(user, incident)
-        and not _review_is_published(incident)
+        and published_review_of(incident) is None
     )
 
 
