@@ -6,6 +6,7 @@ from django.contrib import admin
 from django.db.models import Count
 
 from incidents.admin_scoping import FrozenWithParentInlineMixin, PrivateIncidentAdmin
+from incidents.formatting import format_duration
 from incidents.models import (
     Difficulty,
     Incident,
@@ -163,16 +164,7 @@ class IncidentAdmin(PrivateIncidentAdmin):
 
 
 def _duration(delta) -> str:
-    if delta is None:
-        return "-"
-    minutes = int(delta.total_seconds() // 60)
-    days, minutes = divmod(minutes, 24 * 60)
-    hours, minutes = divmod(minutes, 60)
-    parts = [f"{days} d"] if days else []
-    if hours or days:
-        parts.append(f"{hours} h")
-    parts.append(f"{minutes} min")
-    return " ".join(parts)
+    return format_duration(delta)
 
 
 class NearMissSignalInline:

@@ -8,6 +8,7 @@ from django.utils.html import format_html
 
 from dashboards.links import list_url
 from dashboards.stats import FEWER, MORE
+from incidents.formatting import format_duration
 
 register = template.Library()
 
@@ -96,16 +97,7 @@ def pct(value, digits=0):
 
 @register.filter
 def duration(seconds):
-    """Seconds as the unit a responder would say: 40 s, 12 min, 3.5 h, 6.2 days."""
-    if seconds is None:
-        return "n/a"
-    if seconds < 90:
-        return f"{seconds:.0f} s"
-    if seconds < 90 * 60:
-        return f"{seconds / 60:.0f} min"
-    if seconds < 36 * 3600:
-        return f"{seconds / 3600:.1f} h"
-    return f"{seconds / 86400:.1f} days"
+    return format_duration(seconds)
 
 
 @register.filter

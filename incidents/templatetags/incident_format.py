@@ -6,26 +6,14 @@ from datetime import timedelta
 
 from django import template
 
+from incidents.formatting import format_duration
+
 register = template.Library()
 
 
 @register.filter
 def duration(value: timedelta | None) -> str:
-    """A span as people say it: "45 min", "1 h 5 min", "2 d 3 h"; an em dash when unknown."""
-    if value is None:
-        return "—"
-    minutes = int(value.total_seconds() // 60)
-    if minutes < 0:
-        return "—"
-    if minutes < 1:
-        return "< 1 min"
-    days, minutes = divmod(minutes, 24 * 60)
-    hours, minutes = divmod(minutes, 60)
-    if days:
-        return f"{days} d {hours} h" if hours else f"{days} d"
-    if hours:
-        return f"{hours} h {minutes} min" if minutes else f"{hours} h"
-    return f"{minutes} min"
+    return format_duration(value)
 
 
 @register.filter

@@ -10,6 +10,7 @@ from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 
 from incidents.models import Difficulty, IncidentSystem, OwnershipGap
+from incidents.formatting import format_duration
 from incidents.templatetags.incident_format import duration
 from reviews.models import Review
 from tests.factories import (
@@ -345,6 +346,11 @@ def test_detail_query_count_does_not_grow_with_its_signals(client, facilitator):
 )
 def test_duration_reads_as_people_say_it(span, shown):
     assert duration(span) == shown
+
+
+def test_duration_of_seconds_reads_like_the_same_timedelta():
+    # The dashboards aggregate durations as seconds; they must read like the incident pages.
+    assert format_duration(3900.0) == format_duration(timedelta(seconds=3900)) == "1 h 5 min"
 
 
 def test_start_the_review_button_creates_the_review(client, facilitator):
