@@ -9,8 +9,8 @@ from django.db import connection
 from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 
-from incidents.models import Difficulty, IncidentSystem, OwnershipGap
 from incidents.formatting import format_duration
+from incidents.models import Difficulty, IncidentSystem, OwnershipGap
 from incidents.templatetags.incident_format import duration
 from reviews.models import Review
 from tests.factories import (
