@@ -139,6 +139,20 @@ class IncidentReferenceField(SlugField):
         return Incident.objects.visible_to(user) if user is not None else Incident.objects.none()
 
 
+class VisibleReviewField(serializers.PrimaryKeyRelatedField):
+    """A review by id, limited to reviews of incidents the requesting user may see: a hidden
+    one is answered like a missing one."""
+
+    def __init__(self, **kwargs):
+        super().__init__(queryset=Review.objects.all(), **kwargs)
+
+    def get_queryset(self):
+        user = _request_user(self)
+        if user is None:
+            return Review.objects.none()
+        return Review.objects.filter(incident__in=Incident.objects.visible_to(user))
+
+
 class _SubjectSerializer(ModelCleanMixin, serializers.ModelSerializer):
     """A surprise, difficulty or ownership gap: attached to one incident or one near miss."""
 
@@ -513,7 +527,7 @@ class ReviewConflictSerializer(serializers.Serializer):
 
 
 class ActionItemSerializer(serializers.ModelSerializer):
-    review = serializers.PrimaryKeyRelatedField(queryset=Review.objects.all())
+    review = VisibleReviewField()
     incident = serializers.CharField(source="review.incident.reference", read_only=True)
     owner_team = _slug_field(Team, allow_null=True, required=False)
     assignee = _user_field(allow_null=True, required=False)
@@ -541,10 +555,6 @@ class ActionItemSerializer(serializers.ModelSerializer):
         read_only_fields = ["completed_at"]
 
     def validate_review(self, value):
-        user = _request_user(self)
-        visible = Incident.objects.visible_to(user).filter(pk=value.incident_id).exists()
-        if not visible:
-            raise serializers.ValidationError(f'Invalid pk "{value.pk}" - object does not exist.')
         if self.instance is not None and value != self.instance.review:
             raise serializers.ValidationError("A follow-up stays with its review.")
         return value
@@ -756,7 +766,7 @@ class ReviewReportSerializer(serializers.ModelSerializer):
 
 
 class ParticipantSerializer(serializers.ModelSerializer):
-    review = serializers.PrimaryKeyRelatedField(queryset=Review.objects.all())
+    review = VisibleReviewField()
     user = _user_field(allow_null=True, required=False)
     team = _slug_field(Team, allow_null=True, required=False)
     was_interviewed = serializers.BooleanField(read_only=True)
@@ -776,9 +786,6 @@ class ParticipantSerializer(serializers.ModelSerializer):
         ]
 
     def validate_review(self, value):
-        user = _request_user(self)
-        if not Incident.objects.visible_to(user).filter(pk=value.incident_id).exists():
-            raise serializers.ValidationError(f'Invalid pk "{value.pk}" - object does not exist.')
         if self.instance is not None and value != self.instance.review:
             raise serializers.ValidationError("A participant stays with their review.")
         return value

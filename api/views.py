@@ -695,28 +695,38 @@ class ReviewConflict(Conflict):
         }
 
 
+class _ReviewPartViewSet(ApiViewSet):
+    """Follow-ups and participants: rows of a review, seen through its incident's visibility,
+    added by whoever may run that review."""
+
+    model: type
+    related: tuple[str, ...] = ()
+    create_denied: str
+
+    def get_queryset(self):
+        visible = Incident.objects.visible_to(self.request.user)
+        return self.model.objects.filter(review__incident__in=visible).select_related(*self.related)
+
+    def may_create(self, user):
+        return allow(roles.is_facilitator(user), self.create_denied + ".")
+
+    def check_create(self, user, validated_data):
+        return allow(
+            roles.can_run_review(user, validated_data["review"]),
+            self.create_denied + ", and not once the review is published.",
+        )
+
+
 @extend_schema_view(list=extend_schema(parameters=[FORMAT_PARAMETER]))
-class ActionItemViewSet(ApiViewSet):
+class ActionItemViewSet(_ReviewPartViewSet):
+    model = ActionItem
+    related = ("review__incident", "owner_team", "assignee")
+    create_denied = "Only facilitators add follow-ups"
     serializer_class = s.ActionItemSerializer
     filterset_class = ActionItemFilter
     ordering_fields = ["due_date", "status", "created_at", "id"]
     ordering = ["due_date"]
     csv_name = "action-items"
-
-    def get_queryset(self):
-        visible = Incident.objects.visible_to(self.request.user)
-        return ActionItem.objects.filter(review__incident__in=visible).select_related(
-            "review__incident", "owner_team", "assignee"
-        )
-
-    def may_create(self, user):
-        return allow(roles.is_facilitator(user), "Only facilitators add follow-ups.")
-
-    def check_create(self, user, validated_data):
-        return allow(
-            roles.can_run_review(user, validated_data["review"]),
-            "Only facilitators add follow-ups, and not once the review is published.",
-        )
 
     def may_change(self, user, obj):
         return allow(
@@ -749,29 +759,17 @@ class ActionItemViewSet(ApiViewSet):
 
 
 @extend_schema_view(list=extend_schema(parameters=[FORMAT_PARAMETER]))
-class ParticipantViewSet(ApiViewSet):
+class ParticipantViewSet(_ReviewPartViewSet):
     """Who took part in the incident or the review, and whether they were interviewed."""
 
+    model = Participant
+    related = ("review", "user", "team")
+    create_denied = "Only facilitators list participants"
     serializer_class = s.ParticipantSerializer
     filterset_class = ParticipantFilter
     ordering_fields = ["id", "interviewed_at"]
     ordering = ["id"]
     csv_name = "participants"
-
-    def get_queryset(self):
-        visible = Incident.objects.visible_to(self.request.user)
-        return Participant.objects.filter(review__incident__in=visible).select_related(
-            "review", "user", "team"
-        )
-
-    def may_create(self, user):
-        return allow(roles.is_facilitator(user), "Only facilitators list participants.")
-
-    def check_create(self, user, validated_data):
-        return allow(
-            roles.can_run_review(user, validated_data["review"]),
-            "Only facilitators list participants, and not once the review is published.",
-        )
 
     def may_change(self, user, obj):
         return allow(

@@ -9,7 +9,7 @@ from django.utils import timezone
 
 from reviews.models import ActionItem, Review
 from tests.api.conftest import client_for
-from tests.factories import ActionItemFactory, ReviewFactory, TeamFactory
+from tests.factories import ActionItemFactory, IncidentFactory, ReviewFactory, TeamFactory
 
 
 @pytest.mark.parametrize(
@@ -74,3 +74,20 @@ def test_csv_lists_follow_ups(reader):
     body = b"".join(response.streaming_content).decode()
     assert body.splitlines()[0].startswith("id,review,incident,title,")
     assert "Rotate the certificate" in body
+
+
+@pytest.mark.parametrize(
+    ("endpoint", "body"),
+    [("action-items", {"title": "Probe"}), ("participants", {"name": "Probe"})],
+)
+def test_a_review_of_a_hidden_incident_is_answered_as_missing(facilitator, endpoint, body):
+    review = ReviewFactory(
+        status=Review.Status.IN_PROGRESS, incident=IncidentFactory(is_private=True)
+    )
+    response = client_for(facilitator).post(f"/api/v1/{endpoint}/", {"review": review.pk, **body})
+    assert response.status_code == 400
+    assert response.json()["fields"]["review"] == [
+        f'Invalid pk "{review.pk}" - object does not exist.'
+    ]
+    assert not review.action_items.exists()
+    assert not review.participants.exists()
