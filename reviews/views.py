@@ -326,11 +326,7 @@ def _workspace_context(request: HttpRequest, review: Review, bound: Bound | None
 
     for item in items["follow_ups"]:
         item.review = review  # already loaded: spares a query per row
-        item.status_form = (
-            FollowUpStatusForm(instance=item, auto_id=f"id_status_{item.pk}_%s")
-            if can_update_follow_up_status(user, item)
-            else None
-        )
+    _attach_status_forms(user, items["follow_ups"])
 
     theme_bound = bound if bound and bound.target == "themes" else None
     attached = {theme.pk for theme in items["themes"]}
@@ -692,6 +688,25 @@ def history(request: HttpRequest, pk: int) -> HttpResponse:
     )
 
 
+def _attach_status_forms(user, items) -> None:
+    """A status form on each follow-up the user may update, else None.
+
+    For a private incident every `can_update_follow_up_status` call is a visibility query. Its
+    answer depends only on the incident and on whether the user is the assignee, so ask once per
+    such pair instead of once per row.
+    """
+    allowed: dict[tuple[int, bool], bool] = {}
+    for item in items:
+        key = (item.review.incident_id, item.assignee_id == user.pk)
+        if key not in allowed:
+            allowed[key] = can_update_follow_up_status(user, item)
+        item.status_form = (
+            FollowUpStatusForm(instance=item, auto_id=f"id_status_{item.pk}_%s")
+            if allowed[key]
+            else None
+        )
+
+
 @require_GET
 def follow_ups(request: HttpRequest) -> HttpResponse:
     visible = Incident.objects.visible_to(request.user)
@@ -703,12 +718,7 @@ def follow_ups(request: HttpRequest) -> HttpResponse:
     filterset = FollowUpFilter(request.GET, queryset=queryset)
     items = filterset.qs if filterset.is_valid() else queryset.none()
     page = Paginator(items, 50).get_page(request.GET.get("page"))
-    for item in page.object_list:
-        item.status_form = (
-            FollowUpStatusForm(instance=item, auto_id=f"id_status_{item.pk}_%s")
-            if can_update_follow_up_status(request.user, item)
-            else None
-        )
+    _attach_status_forms(request.user, page.object_list)
     query = request.GET.copy()
     query.pop("page", None)
     return render(

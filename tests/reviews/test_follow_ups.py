@@ -175,3 +175,21 @@ def test_list_query_count_does_not_grow_with_rows(as_user, django_assert_max_num
         ActionItemFactory()
     with django_assert_max_num_queries(len(small.captured_queries)):
         client.get(LIST)
+
+
+def test_list_query_count_does_not_grow_with_rows_of_a_private_incident(
+    as_user, private_review, django_assert_max_num_queries
+):
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    client = as_user("responder")
+    ActionItemFactory(review=private_review)
+    client.get(LIST)
+    with CaptureQueriesContext(connection) as one_row:
+        client.get(LIST)
+    for _ in range(10):
+        ActionItemFactory(review=private_review)
+    with django_assert_max_num_queries(len(one_row.captured_queries)):
+        response = client.get(LIST)
+    assert response.text.count('id="id_status_') == 11
