@@ -87,6 +87,12 @@ def csv_response(lines, filename: str) -> StreamingHttpResponse:
     return response
 
 
+def require(answer) -> None:
+    """A 403 carrying the rule's reason when a role check (`allow(...)`) says no."""
+    if not answer:
+        raise PermissionDenied(getattr(answer, "message", None))
+
+
 class ApiViewSet(ApiMixin, viewsets.ModelViewSet):
     """Shared behaviour: JSON errors, CSV lists, strict query parameters, role rules."""
 
@@ -119,11 +125,9 @@ class ApiViewSet(ApiMixin, viewsets.ModelViewSet):
     def check_create(self, user, validated_data):
         return True
 
-    def perform_create(self, serializer):
-        answer = self.check_create(self.request.user, serializer.validated_data)
-        if not answer:
-            raise PermissionDenied(getattr(answer, "message", None))
-        serializer.save()
+    def perform_create(self, serializer, **save_kwargs):
+        require(self.check_create(self.request.user, serializer.validated_data))
+        serializer.save(**save_kwargs)
 
 
 # --- catalog ---------------------------------------------------------------------------------
@@ -448,16 +452,16 @@ class _ContributionRules:
 class _SignalViewSet(_ContributionRules, ApiViewSet):
     ordering_fields = ["created_at", "id"]
     ordering = ["id"]
+    model: type
+    related = ("incident", "near_miss", "system")
+    prefetched = ("themes",)
 
     def get_queryset(self):
-        queryset = self.model.objects.visible_to(self.request.user).select_related(
-            "incident", "near_miss", "system"
+        return (
+            self.model.objects.visible_to(self.request.user)
+            .select_related(*self.related)
+            .prefetch_related(*self.prefetched)
         )
-        if hasattr(self.model, "themes"):
-            queryset = queryset.prefetch_related("themes")
-        if self.model is OwnershipGap:
-            queryset = queryset.select_related("resolved_by_team")
-        return queryset
 
 
 @extend_schema_view(list=extend_schema(parameters=[FORMAT_PARAMETER]))
@@ -479,6 +483,8 @@ class DifficultyViewSet(_SignalViewSet):
 @extend_schema_view(list=extend_schema(parameters=[FORMAT_PARAMETER]))
 class OwnershipGapViewSet(_SignalViewSet):
     model = OwnershipGap
+    related = (*_SignalViewSet.related, "resolved_by_team")
+    prefetched = ()
     serializer_class = s.OwnershipGapSerializer
     filterset_class = OwnershipGapFilter
     csv_name = "ownership-gaps"
@@ -501,11 +507,8 @@ class TimelineEntryViewSet(_ContributionRules, ApiViewSet):
     def may_create(self, user):
         return allow(roles.is_responder(user), "Only responders and facilitators edit timelines.")
 
-    def perform_create(self, serializer):
-        answer = self.check_create(self.request.user, serializer.validated_data)
-        if not answer:
-            raise PermissionDenied(getattr(answer, "message", None))
-        serializer.save(author=self.request.user)
+    def perform_create(self, serializer, **save_kwargs):
+        super().perform_create(serializer, author=self.request.user, **save_kwargs)
 
 
 # --- reviews ---------------------------------------------------------------------------------
@@ -573,9 +576,7 @@ class ReviewViewSet(ApiViewSet):
     def create(self, request, *args, **kwargs):
         serializer = self.get_serializer(data=request.data)
         serializer.is_valid(raise_exception=True)
-        answer = self.check_create(request.user, serializer.validated_data)
-        if not answer:
-            raise PermissionDenied(answer.message)
+        require(self.check_create(request.user, serializer.validated_data))
         data = dict(serializer.validated_data)
         with transaction.atomic():
             review = review_services.review_start(
@@ -604,9 +605,7 @@ class ReviewViewSet(ApiViewSet):
     @action(detail=True, methods=["post"])
     def publish(self, request, pk=None):
         review = self.get_object()
-        answer = self.may_change(request.user, review)
-        if not answer:
-            raise PermissionDenied(answer.message)
+        require(self.may_change(request.user, review))
         review_services.review_publish(review=review, user=request.user)
         return self._output(review)
 
