@@ -879,17 +879,15 @@ def _trend(
     filters: DashboardFilters,
     months: int,
     end: date | None,
-    incidents_qs=None,
-    near_misses_qs=None,
     signal_months: dict[str, dict[date, int]] | None = None,
 ) -> MonthlyTrend:
     window = Period.months_ending(end or _today(), months)
-    incidents_qs = incidents_qs if incidents_qs is not None else _incidents(user, filters)
-    near_misses_qs = near_misses_qs if near_misses_qs is not None else _near_misses(filters)
     series = {
-        "incidents": _by_month(incidents_qs.filter(_between("started_at", window)), "started_at"),
+        "incidents": _by_month(
+            _incidents(user, filters).filter(_between("started_at", window)), "started_at"
+        ),
         "near_misses": _by_month(
-            near_misses_qs.filter(_between("occurred_at", window)), "occurred_at"
+            _near_misses(filters).filter(_between("occurred_at", window)), "occurred_at"
         ),
     }
     if signal_months is None:
@@ -1116,14 +1114,7 @@ def system_history(
     window = Period.months_ending(end or _today(), months)
     incidents = _incidents(user, filters)
     near_misses = _near_misses(filters)
-    trend = _trend(
-        user=user,
-        filters=filters,
-        months=months,
-        end=end,
-        incidents_qs=incidents,
-        near_misses_qs=near_misses,
-    )
+    trend = monthly_trends(user=user, filters=filters, months=months, end=end)
     recent_incidents = tuple(
         incidents.filter(_between("started_at", window))
         .select_related("review")
