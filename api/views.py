@@ -183,6 +183,18 @@ class ThemeViewSet(ApiViewSet):
 # --- incidents -------------------------------------------------------------------------------
 
 
+class _FlatExport:
+    """A resource with an `export` action: CSV only, filtered like the list."""
+
+    csv_actions = frozenset({"list", "export"})
+    list_actions = frozenset({"list", "export"})
+
+    def get_renderers(self):
+        if self.action == "export":
+            return [CSVRenderer()]
+        return super().get_renderers()
+
+
 INCIDENT_DUPLICATE = OpenApiResponse(
     s.IncidentDetailSerializer,
     description="An incident with this (source, external_id) already exists: it is returned "
@@ -207,14 +219,12 @@ INCIDENT_DUPLICATE = OpenApiResponse(
         },
     ),
 )
-class IncidentViewSet(ApiViewSet):
+class IncidentViewSet(_FlatExport, ApiViewSet):
     serializer_class = s.IncidentSerializer
     lookup_field = "reference"
     filterset_class = IncidentFilter
     ordering_fields = ["started_at", "severity", "status", "reference", "title", "created_at"]
     ordering = ["-started_at"]
-    csv_actions = frozenset({"list", "export"})
-    list_actions = frozenset({"list", "export"})
     extra_query_params = {"import_incidents": {"dry_run"}}
     csv_name = "incidents"
 
@@ -249,11 +259,6 @@ class IncidentViewSet(ApiViewSet):
         if self.action == "import_incidents":
             return s.ImportRowSerializer
         return s.IncidentDetailSerializer
-
-    def get_renderers(self):
-        if self.action == "export":
-            return [CSVRenderer()]
-        return super().get_renderers()
 
     def may_create(self, user):
         return allow(roles.is_responder(user), "Only responders and facilitators log incidents.")
@@ -371,20 +376,13 @@ class IncidentViewSet(ApiViewSet):
 
 
 @extend_schema_view(list=extend_schema(parameters=[FORMAT_PARAMETER]))
-class NearMissViewSet(ApiViewSet):
+class NearMissViewSet(_FlatExport, ApiViewSet):
     queryset = NearMiss.objects.select_related("reported_by").prefetch_related("systems")
     serializer_class = s.NearMissSerializer
     filterset_class = NearMissFilter
     ordering_fields = ["occurred_at", "title", "potential_severity", "created_at"]
     ordering = ["-occurred_at"]
-    csv_actions = frozenset({"list", "export"})
-    list_actions = frozenset({"list", "export"})
     csv_name = "near-misses"
-
-    def get_renderers(self):
-        if self.action == "export":
-            return [CSVRenderer()]
-        return super().get_renderers()
 
     def may_create(self, user):
         # As on the near-miss form: anyone logged in may report one (low friction, DOMAIN.md).
