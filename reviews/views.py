@@ -178,6 +178,14 @@ def _get_review(request: HttpRequest, pk: int) -> Review:
         raise Http404("No such review.") from None
 
 
+def _get_review_to_run(request: HttpRequest, pk: int, *, refusal: str) -> Review:
+    """The review, when this user may run it (see `can_run_review`); else 404 or 403."""
+    review = _get_review(request, pk)
+    if not can_run_review(request.user, review):
+        raise PermissionDenied(refusal)
+    return review
+
+
 def _may_edit(user, review: Review, permission: str) -> bool:
     if permission == "run":
         return can_run_review(user, review)
@@ -546,9 +554,7 @@ def item_delete(request: HttpRequest, pk: int, kind_slug: str, item_pk: int) -> 
 
 @require_POST
 def theme_attach(request: HttpRequest, pk: int) -> HttpResponse:
-    review = _get_review(request, pk)
-    if not can_run_review(request.user, review):
-        raise PermissionDenied("Only facilitators tag reviews with themes.")
+    review = _get_review_to_run(request, pk, refusal="Only facilitators tag reviews with themes.")
     form = ThemeAttachForm(request.POST, auto_id="id_theme_attach_%s")
     if not form.is_valid():
         return _render_section(request, review, "themes", Bound("themes", form))
@@ -558,9 +564,7 @@ def theme_attach(request: HttpRequest, pk: int) -> HttpResponse:
 
 @require_POST
 def theme_detach(request: HttpRequest, pk: int, theme_pk: int) -> HttpResponse:
-    review = _get_review(request, pk)
-    if not can_run_review(request.user, review):
-        raise PermissionDenied("Only facilitators tag reviews with themes.")
+    review = _get_review_to_run(request, pk, refusal="Only facilitators tag reviews with themes.")
     theme = get_object_or_404(Theme, pk=theme_pk)
     theme.incidents.remove(review.incident)
     return _render_section(request, review, "themes")
@@ -568,9 +572,9 @@ def theme_detach(request: HttpRequest, pk: int, theme_pk: int) -> HttpResponse:
 
 @require_POST
 def theme_create(request: HttpRequest, pk: int) -> HttpResponse:
-    review = _get_review(request, pk)
-    if not can_run_review(request.user, review):
-        raise PermissionDenied("Only facilitators add themes to the codebook.")
+    review = _get_review_to_run(
+        request, pk, refusal="Only facilitators add themes to the codebook."
+    )
     form = ThemeCreateForm(request.POST, auto_id="id_theme_new_%s")
     if not form.is_valid():
         return _render_section(request, review, "themes", Bound("themes", form))
@@ -584,23 +588,17 @@ def theme_create(request: HttpRequest, pk: int) -> HttpResponse:
 
 @require_POST
 def schedule(request: HttpRequest, pk: int) -> HttpResponse:
-    review = _get_review(request, pk)
-    if not can_run_review(request.user, review):
-        raise PermissionDenied("Only facilitators schedule reviews.")
+    review = _get_review_to_run(request, pk, refusal="Only facilitators schedule reviews.")
     form = ScheduleForm(request.POST, auto_id="id_schedule_%s")
     if not form.is_valid():
         return _render_section(request, review, "overview", Bound("schedule", form))
-    review = services.review_schedule(
-        review=review, scheduled_for=form.cleaned_data["scheduled_for"]
-    )
+    services.review_schedule(review=review, scheduled_for=form.cleaned_data["scheduled_for"])
     return _render_section(request, _get_review(request, pk), "overview")
 
 
 @require_POST
 def publish(request: HttpRequest, pk: int) -> HttpResponse:
-    review = _get_review(request, pk)
-    if not can_run_review(request.user, review):
-        raise PermissionDenied("Only facilitators publish reviews.")
+    review = _get_review_to_run(request, pk, refusal="Only facilitators publish reviews.")
     try:
         services.review_publish(review=review, user=request.user)
     except ValidationError as error:
