@@ -159,15 +159,14 @@ def _selected(columns: list[str]) -> list[str]:
 
 
 def incident_export_queryset(queryset):
-    """One row per incident, its signal counts by subquery: a values_list, ordered by pk."""
+    """One row per incident, its signal counts by subquery (the same counts as the incident
+    list page): a values_list, ordered by pk."""
     return (
-        queryset.annotate(
+        queryset.with_signal_counts()
+        .annotate(
             review_status=Coalesce("review__status", Value("none")),
             system_list=_incident_systems(),
             timeline_entry_count=_count(TimelineEntry, "incident"),
-            surprise_count=_count(Surprise, "incident"),
-            difficulty_count=_count(Difficulty, "incident"),
-            ownership_gap_count=_count(OwnershipGap, "incident"),
         )
         .order_by("pk")
         .values_list(*_selected(INCIDENT_EXPORT_COLUMNS))
