@@ -656,12 +656,14 @@ def _review_apply(*, review: Review, data: dict, version: int) -> None:
     """Apply an API update: text sections through the versioned save (409 on a conflict),
     the schedule through its service, the rest directly."""
     themes = data.pop("themes", None)
+    # Read once: saving one section leaves the others' stored text as it was.
+    stored = Review.objects.get(pk=review.pk)
     for section in review_services.TEXT_SECTIONS:
         if section not in data:
             continue
         text = data.pop(section)
-        if text == getattr(Review.objects.get(pk=review.pk), section):
-            continue
+        if text == getattr(stored, section):
+            continue  # unchanged: no new version, and no conflict over text nobody edited
         outcome = review_services.review_update_section(
             review=review, section=section, text=text, version=version
         )

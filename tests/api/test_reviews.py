@@ -67,6 +67,20 @@ def test_editing_another_section_from_an_older_version_is_no_conflict(facilitato
     assert (review.narrative, review.risks) == ("story", "more")
 
 
+def test_one_request_saves_several_sections_and_skips_unchanged_text(facilitator):
+    review = ReviewFactory(
+        facilitator=facilitator, status=Review.Status.IN_PROGRESS, narrative="kept"
+    )
+    response = client_for(facilitator).patch(
+        f"/api/v1/reviews/{review.pk}/",
+        {"narrative": "kept", "risks": "more", "mitigators": "paging", "version": 1},
+    )
+    assert response.status_code == 200
+    review.refresh_from_db()
+    assert (review.narrative, review.risks, review.mitigators) == ("kept", "more", "paging")
+    assert review.version == 3  # one new version per changed section, none for the narrative
+
+
 def test_themes_tag_the_incident(facilitator):
     review = ReviewFactory(status=Review.Status.IN_PROGRESS)
     theme = ThemeFactory(name="Capacity")
