@@ -51,13 +51,17 @@ def _teams_by_incident() -> dict[int, set[int]]:
     return teams
 
 
-def first_collaborations(incident_ids: set[int]) -> set[int]:
+def first_collaborations(
+    incident_ids: set[int], *, teams: dict[int, set[int]] | None = None
+) -> set[int]:
     """Those of `incident_ids` that brought together a pair of teams never seen together before.
 
     Every incident counts as history (private ones too: only the yes/no cue is shown), walked
-    in the order they started, with two queries whatever the number of incidents.
+    in the order they started, with two queries whatever the number of incidents (one when the
+    caller passes the `_teams_by_incident()` map it already holds).
     """
-    teams = _teams_by_incident()
+    if teams is None:
+        teams = _teams_by_incident()
     started = Incident.objects.filter(pk__in=teams.keys()).order_by("started_at", "pk")
     seen_pairs: set[tuple[int, int]] = set()
     firsts: set[int] = set()
@@ -102,7 +106,7 @@ def review_queue(*, user, published_limit: int = 20) -> ReviewQueue:
     teams = _teams_by_incident()
     for incident in waiting:
         incident.team_count = len(teams.get(incident.pk, ()))
-    firsts = first_collaborations({incident.pk for incident in waiting})
+    firsts = first_collaborations({incident.pk for incident in waiting}, teams=teams)
     due_before = now - REVIEW_DUE_AFTER
     entries = []
     for incident in waiting:
