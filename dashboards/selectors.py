@@ -96,9 +96,14 @@ HIGH_RULE = (
 # --- results ----------------------------------------------------------------------------------
 
 
-class _Compared:
-    """`verdict` and `p_value` read through to `comparison` (the templates and the API use them)."""
+@dataclass(frozen=True)
+class CountComparison:
+    """A count this period against the previous one, with a Garwood 95% interval on the
+    current count and the conditional binomial rate-ratio test (exposure = days)."""
 
+    current: int
+    previous: int
+    interval: tuple[float, float]
     comparison: stats.Comparison
 
     @property
@@ -111,23 +116,20 @@ class _Compared:
 
 
 @dataclass(frozen=True)
-class CountComparison(_Compared):
-    """A count this period against the previous one, with a Garwood 95% interval on the
-    current count and the conditional binomial rate-ratio test (exposure = days)."""
-
-    current: int
-    previous: int
-    interval: tuple[float, float]
-    comparison: stats.Comparison
-
-
-@dataclass(frozen=True)
-class ShareComparison(_Compared):
+class ShareComparison:
     """A share (Wilson 95% intervals) this period against the previous, two-proportion test."""
 
     current: stats.Proportion
     previous: stats.Proportion
     comparison: stats.Comparison
+
+    @property
+    def verdict(self) -> str:
+        return self.comparison.verdict
+
+    @property
+    def p_value(self) -> float:
+        return self.comparison.p_value
 
 
 @dataclass(frozen=True)
