@@ -448,12 +448,12 @@ def workspace(request: HttpRequest, pk: int) -> HttpResponse:
 
 @require_POST
 def section_save(request: HttpRequest, pk: int, section: str) -> HttpResponse:
-    review = _get_review(request, pk)
     text_section = TEXT_SECTIONS.get(section)
     if text_section is None:
         raise Http404("No such section.")
-    if not can_run_review(request.user, review):
-        raise PermissionDenied("Only the review's facilitators edit this section.")
+    review = _get_review_to_run(
+        request, pk, refusal="Only the review's facilitators edit this section."
+    )
     form = _section_form(review, text_section, data=request.POST)
     if not form.is_valid():
         return _render_section(request, review, section, Bound(section, form))
@@ -539,12 +539,12 @@ def item_edit(request: HttpRequest, pk: int, kind_slug: str, item_pk: int) -> Ht
 
 @require_POST
 def item_delete(request: HttpRequest, pk: int, kind_slug: str, item_pk: int) -> HttpResponse:
-    review = _get_review(request, pk)
     kind = _item_kind(kind_slug)
     # Responders add and correct what they saw; removing it is the facilitator's call
     # (history keeps a copy either way).
-    if not can_run_review(request.user, review):
-        raise PermissionDenied(f"Only facilitators delete {kind.title.lower()}.")
+    review = _get_review_to_run(
+        request, pk, refusal=f"Only facilitators delete {kind.title.lower()}."
+    )
     item = get_object_or_404(_item_queryset(review, kind), pk=item_pk)
     item.delete()
     if not request.htmx:
