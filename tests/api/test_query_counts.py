@@ -1,0 +1,101 @@
+"""Lists, CSV lists and details cost the same number of queries for 2 rows as for 8: no query
+per row (related rows come from select_related / prefetch_related)."""
+
+from __future__ import annotations
+
+import pytest
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
+
+from reviews.models import Review
+from tests.api.conftest import client_for
+from tests.factories import (
+    ActionItemFactory,
+    DifficultyFactory,
+    IncidentFactory,
+    IncidentSystemFactory,
+    NearMissFactory,
+    OwnershipGapFactory,
+    ParticipantFactory,
+    ReviewFactory,
+    SurpriseFactory,
+    SystemFactory,
+    TeamFactory,
+    ThemeFactory,
+    TimelineEntryFactory,
+    UserFactory,
+)
+
+
+def _incident_with_everything():
+    team = TeamFactory()
+    incident = IncidentFactory(lead=UserFactory())
+    incident.teams.add(team)
+    incident.responders.add(UserFactory())
+    incident.themes.add(ThemeFactory())
+    system = SystemFactory(owner_team=team)
+    IncidentSystemFactory(incident=incident, system=system)
+    SurpriseFactory(incident=incident, system=system).themes.add(ThemeFactory())
+    DifficultyFactory(incident=incident, system=system)
+    OwnershipGapFactory(incident=incident, system=system, resolved_by_team=team)
+    TimelineEntryFactory(incident=incident, author=UserFactory())
+    review = ReviewFactory(
+        incident=incident, facilitator=UserFactory(), status=Review.Status.IN_PROGRESS
+    )
+    ActionItemFactory(review=review, owner_team=team, assignee=UserFactory())
+    ParticipantFactory(review=review, user=UserFactory(), team=team)
+    NearMissFactory(reported_by=UserFactory()).systems.add(system)
+    return incident
+
+
+ENDPOINTS = [
+    "teams",
+    "systems",
+    "themes",
+    "incidents",
+    "near-misses",
+    "surprises",
+    "difficulties",
+    "ownership-gaps",
+    "timeline-entries",
+    "reviews",
+    "action-items",
+    "participants",
+]
+
+
+def _queries(client, url: str) -> int:
+    with CaptureQueriesContext(connection) as captured:
+        response = client.get(url)
+        assert response.status_code == 200, url
+        if response.streaming:  # a CSV list runs its queries while it streams
+            b"".join(response.streaming_content)
+    return len(captured)
+
+
+@pytest.mark.parametrize("endpoint", ENDPOINTS)
+@pytest.mark.parametrize("suffix", ["", "?format=csv"])
+def test_a_list_costs_no_query_per_row(reader, endpoint, suffix):
+    client = client_for(reader)
+    client.get("/api/v1/teams/")  # session and content types are loaded once
+    url = f"/api/v1/{endpoint}/{suffix}"
+    for _ in range(2):
+        _incident_with_everything()
+    few = _queries(client, url)
+    for _ in range(6):
+        _incident_with_everything()
+    assert _queries(client, url) == few
+
+
+def test_an_incident_costs_no_query_per_signal(reader):
+    client = client_for(reader)
+    client.get("/api/v1/teams/")
+    incident = _incident_with_everything()
+    url = f"/api/v1/incidents/{incident.reference}/"
+    few = _queries(client, url)
+    for _ in range(5):
+        SurpriseFactory(incident=incident, system=SystemFactory())
+        DifficultyFactory(incident=incident, system=SystemFactory())
+        TimelineEntryFactory(incident=incident, author=UserFactory())
+        IncidentSystemFactory(incident=incident, system=SystemFactory(owner_team=TeamFactory()))
+    assert _queries(client, url) == few
