@@ -358,7 +358,7 @@ def _workspace_context(request: HttpRequest, review: Review, bound: Bound | None
             if theme_bound and isinstance(theme_bound.form, ThemeCreateForm)
             else (ThemeCreateForm(auto_id="id_theme_new_%s") if can_run else None)
         ),
-        "codebook": [theme for theme in Theme.objects.all() if theme.pk not in attached],
+        "codebook": Theme.objects.exclude(pk__in=attached),
         "schedule_form": (
             bound.form
             if bound and bound.target == "schedule"
