@@ -396,9 +396,7 @@ def _render_section(
     if keep_adding and anchor in context["lists"]:
         context["lists"][anchor]["add_open"] = True
     if anchor in TEXT_SECTIONS:
-        context["entry"] = next(
-            entry for entry in context["sections"] if entry["section"].name == anchor
-        )
+        context["entry"] = context["sections_by_name"][anchor]
         return render(request, "reviews/sections/text.html", context)
     if anchor in context["lists"]:
         context["list"] = context["lists"][anchor]
