@@ -758,7 +758,7 @@ class ReviewReportSerializer(serializers.ModelSerializer):
                 "role": participant.role,
                 "interviewed": participant.was_interviewed,
             }
-            for participant in review.participants.select_related("user")
+            for participant in review.participants.all()
         ]
 
 

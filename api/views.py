@@ -183,6 +183,28 @@ class ThemeViewSet(ApiViewSet):
 # --- incidents -------------------------------------------------------------------------------
 
 
+def _incident_rows(queryset, *, detail: bool):
+    """Incidents with what their serializer reads, each relation in one query (no per-row
+    query); `detail` adds what hangs off an incident (IncidentDetailSerializer)."""
+    queryset = queryset.select_related("lead", "review").prefetch_related(
+        Prefetch(
+            "system_roles",
+            queryset=IncidentSystem.objects.select_related("system__owner_team").order_by("pk"),
+        ),
+        "teams",
+        "responders",
+    )
+    if detail:
+        queryset = queryset.prefetch_related(
+            Prefetch("timeline", queryset=TimelineEntry.objects.select_related("author")),
+            Prefetch("surprises", queryset=Surprise.objects.select_related("system")),
+            Prefetch("difficulties", queryset=Difficulty.objects.select_related("system")),
+            Prefetch("ownership_gaps", queryset=OwnershipGap.objects.select_related("system")),
+            "themes",
+        )
+    return queryset
+
+
 class _FlatExport:
     """A resource with an `export` action: CSV only, filtered like the list."""
 
@@ -229,29 +251,9 @@ class IncidentViewSet(_FlatExport, ApiViewSet):
     csv_name = "incidents"
 
     def get_queryset(self):
-        queryset = (
-            Incident.objects.visible_to(self.request.user)
-            .select_related("lead", "review")
-            .prefetch_related(
-                Prefetch(
-                    "system_roles",
-                    queryset=IncidentSystem.objects.select_related("system__owner_team").order_by(
-                        "pk"
-                    ),
-                ),
-                "teams",
-                "responders",
-            )
+        return _incident_rows(
+            Incident.objects.visible_to(self.request.user), detail=self.action != "list"
         )
-        if self.action != "list":
-            queryset = queryset.prefetch_related(
-                Prefetch("timeline", queryset=TimelineEntry.objects.select_related("author")),
-                Prefetch("surprises", queryset=Surprise.objects.select_related("system")),
-                Prefetch("difficulties", queryset=Difficulty.objects.select_related("system")),
-                Prefetch("ownership_gaps", queryset=OwnershipGap.objects.select_related("system")),
-                "themes",
-            )
-        return queryset
 
     def get_serializer_class(self):
         if self.action == "list":
@@ -622,8 +624,20 @@ class ReviewViewSet(ApiViewSet):
             raise Conflict("Only a published review exports; this one is not published yet.")
         if request.accepted_renderer.format == "md":
             return Response(review_markdown(review))
+        report = (
+            Review.objects.select_related("facilitator")
+            .prefetch_related(
+                Prefetch("incident", queryset=_incident_rows(Incident.objects.all(), detail=True)),
+                Prefetch(
+                    "action_items",
+                    queryset=ActionItem.objects.select_related("owner_team", "assignee"),
+                ),
+                Prefetch("participants", queryset=Participant.objects.select_related("user")),
+            )
+            .get(pk=review.pk)
+        )
         return Response(
-            s.ReviewReportSerializer(review, context=self.get_serializer_context()).data
+            s.ReviewReportSerializer(report, context=self.get_serializer_context()).data
         )
 
     def get_renderers(self):

@@ -94,8 +94,30 @@ def test_an_incident_costs_no_query_per_signal(reader):
     url = f"/api/v1/incidents/{incident.reference}/"
     few = _queries(client, url)
     for _ in range(5):
-        SurpriseFactory(incident=incident, system=SystemFactory())
-        DifficultyFactory(incident=incident, system=SystemFactory())
-        TimelineEntryFactory(incident=incident, author=UserFactory())
-        IncidentSystemFactory(incident=incident, system=SystemFactory(owner_team=TeamFactory()))
+        _add_items(incident)
+    assert _queries(client, url) == few
+
+
+def _add_items(incident) -> None:
+    SurpriseFactory(incident=incident, system=SystemFactory())
+    DifficultyFactory(incident=incident, system=SystemFactory())
+    OwnershipGapFactory(incident=incident, system=SystemFactory())
+    TimelineEntryFactory(incident=incident, author=UserFactory())
+    IncidentSystemFactory(incident=incident, system=SystemFactory(owner_team=TeamFactory()))
+    incident.responders.add(UserFactory())
+    incident.teams.add(TeamFactory())
+    incident.themes.add(ThemeFactory())
+
+
+def test_a_review_export_costs_no_query_per_item(reader):
+    client = client_for(reader)
+    client.get("/api/v1/teams/")
+    incident = _incident_with_everything()
+    Review.objects.filter(incident=incident).update(status=Review.Status.PUBLISHED)
+    url = f"/api/v1/reviews/{incident.review.pk}/export/"
+    few = _queries(client, url)
+    for _ in range(5):
+        _add_items(incident)
+        ActionItemFactory(review=incident.review, owner_team=TeamFactory(), assignee=UserFactory())
+        ParticipantFactory(review=incident.review, user=UserFactory(), team=TeamFactory())
     assert _queries(client, url) == few
