@@ -14,7 +14,6 @@ from dashboards.forms import DashboardForm
 from dashboards.links import list_url
 from dashboards.periods import DashboardFilters, Period
 from dashboards.stats import NO_CHANGE
-from dashboards.templatetags.dashboard_tags import duration
 from incidents.models import System
 
 # Sortable columns of the systems table: query value -> (row attribute, label).
@@ -136,7 +135,6 @@ def overview(request: HttpRequest) -> HttpResponse:
             _duration_chart(durations.time_to_detect, "Time to detect"),
             _duration_chart(durations.time_to_resolve, "Time to resolve"),
         ],
-        "publish_median": duration(loop.days_to_publish.median),
         "trends": trends,
         "sparklines": {item["name"]: item["sparkline"] for item in trends},
         "category_chart": category_chart,
