@@ -30,6 +30,7 @@ from incidents.models import (
 )
 from incidents.services import near_miss_report
 from reviews.models import ActionItem, Participant, Review, SurveyResponse, Theme, TimelineEntry
+from reviews.services import TEXT_SECTIONS
 
 User = get_user_model()
 
@@ -488,12 +489,7 @@ class ReviewSerializer(serializers.ModelSerializer):
             "status",
             "scheduled_for",
             "published_at",
-            "narrative",
-            "mitigators",
-            "contributors",
-            "risks",
-            "still_unclear",
-            "data_reviewed",
+            *TEXT_SECTIONS,
             "themes",
             "version",
             "created_at",
@@ -726,12 +722,7 @@ class ReviewReportSerializer(serializers.ModelSerializer):
             "status",
             "published_at",
             "facilitator",
-            "narrative",
-            "contributors",
-            "mitigators",
-            "risks",
-            "still_unclear",
-            "data_reviewed",
+            *TEXT_SECTIONS,
             "participants",
             "incident",
             "action_items",
