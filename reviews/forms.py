@@ -17,19 +17,12 @@ from django.utils import timezone
 from django.utils.text import slugify
 
 from incidents.filters import PeriodForm, date_filter, utc_midnight
+from incidents.forms import DateTimeLocalInput
 from incidents.models import Difficulty, OwnershipGap, Surprise, System, Team
 from reviews.models import ActionItem, Participant, Theme, TimelineEntry
 
 SECTION_MAX_LENGTH = 20_000
 ITEM_TEXT_MAX_LENGTH = 5_000
-DATETIME_LOCAL_FORMAT = "%Y-%m-%dT%H:%M"
-
-
-class DateTimeLocalInput(forms.DateTimeInput):
-    input_type = "datetime-local"
-
-    def __init__(self, attrs=None):
-        super().__init__(attrs=attrs, format=DATETIME_LOCAL_FORMAT)
 
 
 class DateInput(forms.DateInput):
