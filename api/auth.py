@@ -55,10 +55,14 @@ class LoginView(ApiMixin, APIView):
         return Response(TokenSerializer(data).data)
 
 
-class LogoutView(ApiMixin, APIView):
+class _TokenView(ApiMixin, APIView):
+    """Acts on the token the request is made with, so a session login does not count."""
+
     authentication_classes = [TokenAuthentication]
     permission_classes = [IsAuthenticated]
 
+
+class LogoutView(_TokenView):
     @extend_schema(
         summary="Revoke the token this request is made with",
         request=None,
@@ -69,10 +73,7 @@ class LogoutView(ApiMixin, APIView):
         return Response(status=status.HTTP_204_NO_CONTENT)
 
 
-class LogoutAllView(ApiMixin, APIView):
-    authentication_classes = [TokenAuthentication]
-    permission_classes = [IsAuthenticated]
-
+class LogoutAllView(_TokenView):
     @extend_schema(
         summary="Revoke every token of the user",
         request=None,
