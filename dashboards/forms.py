@@ -59,6 +59,12 @@ class DashboardForm(forms.Form):
         label="Severity", required=False, choices=[("", "Any severity"), *Severity.choices]
     )
 
+    def __init__(self, data=None, *args, **kwargs):
+        if data is not None and (data.get("start") or data.get("end")) and not data.get("period"):
+            data = data.copy()
+            data["period"] = CUSTOM  # dates alone (as in links) mean a custom range: say so
+        super().__init__(data, *args, **kwargs)
+
     def clean(self):
         cleaned = super().clean()
         kind = cleaned.get("period") or ""

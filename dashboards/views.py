@@ -39,10 +39,7 @@ TREND_LIST_VIEWS = {
 
 
 def _filter_bar(request: HttpRequest) -> tuple[DashboardForm, Period, DashboardFilters]:
-    data = request.GET.copy()
-    if (data.get("start") or data.get("end")) and not data.get("period"):
-        data["period"] = "custom"  # dates alone (as in links) mean a custom range: say so
-    form = DashboardForm(data)
+    form = DashboardForm(request.GET)
     return form, form.period_value(), form.filters_value()
 
 
