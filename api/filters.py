@@ -11,18 +11,9 @@ from __future__ import annotations
 import django_filters
 from django import forms
 
-from incidents.filters import DATE_FORMAT, PeriodForm, utc_midnight
+from incidents.filters import PeriodForm, date_filter, utc_midnight
 from incidents.models import Incident, System, Team
 from reviews.models import ActionItem, Participant, Review, TimelineEntry
-
-
-def _date(label: str) -> django_filters.DateFilter:
-    return django_filters.DateFilter(
-        label=label,
-        method="filter_period",
-        input_formats=[DATE_FORMAT],
-        help_text="YYYY-MM-DD, UTC",
-    )
 
 
 def _incident(field: str) -> django_filters.ModelChoiceFilter:
@@ -38,8 +29,8 @@ class _IncidentPeriodFilterSet(django_filters.FilterSet):
     """`start`/`end` on the incident's started_at, through `incident_path`."""
 
     incident_path = "incident"
-    start = _date("From")
-    end = _date("Until (excluded)")
+    start = date_filter("From")
+    end = date_filter("Until (excluded)")
 
     class Meta:
         form = PeriodForm
