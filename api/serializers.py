@@ -89,6 +89,8 @@ class _SluggedSerializer(serializers.ModelSerializer):
     """A slug defaults to the slugified name (as the model's save() does); either way it must
     be new and not empty, checked here so a clash is a 400 and not a database error."""
 
+    slug = serializers.SlugField(max_length=100, required=False)
+
     def validate(self, attrs):
         attrs = super().validate(attrs)
         name = attrs.get("name", getattr(self.instance, "name", ""))
@@ -110,7 +112,6 @@ class _SluggedSerializer(serializers.ModelSerializer):
 class SystemSerializer(_SluggedSerializer):
     owner_team = _slug_field(Team, allow_null=True, required=False)
     has_owner = serializers.BooleanField(read_only=True)
-    slug = serializers.SlugField(max_length=100, required=False)
 
     class Meta:
         model = System
@@ -118,8 +119,6 @@ class SystemSerializer(_SluggedSerializer):
 
 
 class ThemeSerializer(_SluggedSerializer):
-    slug = serializers.SlugField(max_length=100, required=False)
-
     class Meta:
         model = Theme
         fields = ["id", "name", "slug", "description"]
@@ -135,8 +134,7 @@ class IncidentReferenceField(SlugField):
         super().__init__(slug_field="reference", queryset=Incident.objects.all(), **kwargs)
 
     def get_queryset(self):
-        request = self.context.get("request")
-        user = getattr(request, "user", None)
+        user = _request_user(self)
         return Incident.objects.visible_to(user) if user is not None else Incident.objects.none()
 
 
