@@ -45,7 +45,7 @@ from reviews.forms import (
     ThemeCreateForm,
     TimelineEntryForm,
 )
-from reviews.markdown import render_markdown
+from reviews.markdown import render_markdown, review_report_markdown
 from reviews.models import ActionItem, Review, SurveyResponse, Theme
 
 
@@ -626,8 +626,6 @@ def report(request: HttpRequest, pk: int) -> HttpResponse:
 
 @require_GET
 def report_markdown(request: HttpRequest, pk: int) -> HttpResponse:
-    from reviews.markdown import review_report_markdown
-
     review = _get_review(request, pk)
     text = review_report_markdown(
         review=review,
