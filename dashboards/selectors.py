@@ -1116,9 +1116,7 @@ def system_history(
     near_misses = _near_misses(filters)
     trend = monthly_trends(user=user, filters=filters, months=months, end=end)
     recent_incidents = tuple(
-        incidents.filter(_between("started_at", window))
-        .select_related("review")
-        .order_by("-started_at")[:LIST_LIMIT]
+        incidents.filter(_between("started_at", window)).order_by("-started_at")[:LIST_LIMIT]
     )
     recent_near_misses = tuple(
         near_misses.filter(_between("occurred_at", window)).order_by("-occurred_at")[:LIST_LIMIT]
