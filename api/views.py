@@ -423,7 +423,7 @@ class NearMissViewSet(_FlatExport, ApiViewSet):
 class _ContributionRules:
     """Signals and timeline entries: what responders add to an incident (or near miss)."""
 
-    def _may_contribute(self, user, incident, near_miss=None):
+    def _may_contribute(self, user, incident):
         if incident is not None:
             return allow(
                 roles.can_contribute_to_incident(user, incident),
@@ -436,12 +436,10 @@ class _ContributionRules:
         return allow(roles.is_responder(user), "Only responders and facilitators add signals.")
 
     def check_create(self, user, validated_data):
-        return self._may_contribute(
-            user, validated_data.get("incident"), validated_data.get("near_miss")
-        )
+        return self._may_contribute(user, validated_data.get("incident"))
 
     def may_change(self, user, obj):
-        return self._may_contribute(user, obj.incident, getattr(obj, "near_miss", None))
+        return self._may_contribute(user, obj.incident)
 
     def may_delete(self, user, obj):
         if not roles.is_facilitator(user):
@@ -560,8 +558,6 @@ class ReviewViewSet(ApiViewSet):
         )
 
     def may_change(self, user, obj):
-        if self.action == "survey":
-            return True  # the survey has its own rule (can_answer_survey), checked in the action
         if obj.is_published:
             return allow(False, "A published review is read-only.")
         return allow(roles.can_run_review(user, obj), "Only facilitators run reviews.")
@@ -651,7 +647,8 @@ class ReviewViewSet(ApiViewSet):
         request=s.SurveyAnswerSerializer,
         responses={200: s.SurveyAnswerSerializer},
     )
-    @action(detail=True, methods=["post"])
+    # The survey has its own rule (can_answer_survey, checked below), not the review's.
+    @action(detail=True, methods=["post"], permission_classes=[IsAuthenticated])
     def survey(self, request, pk=None):
         review = self.get_object()
         if not roles.can_answer_survey(request.user, review):
