@@ -713,17 +713,10 @@ def follow_ups(request: HttpRequest) -> HttpResponse:
     items = filterset.qs if filterset.is_valid() else queryset.none()
     page = Paginator(items, 50).get_page(request.GET.get("page"))
     _attach_status_forms(request.user, page.object_list)
-    query = request.GET.copy()
-    query.pop("page", None)
     return render(
         request,
         "reviews/follow_ups.html",
-        {
-            "filter": filterset,
-            "page": page,
-            "query": query.urlencode(),
-            "next": request.get_full_path(),
-        },
+        {"filter": filterset, "page": page, "next": request.get_full_path()},
     )
 
 

@@ -193,3 +193,9 @@ def test_list_query_count_does_not_grow_with_rows_of_a_private_incident(
     with django_assert_max_num_queries(len(one_row.captured_queries)):
         response = client.get(LIST)
     assert response.text.count('id="id_status_') == 11
+
+
+def test_page_links_keep_the_filters(as_user):
+    ActionItemFactory.create_batch(51, status=ActionItem.Status.OPEN)
+    page = as_user("reader").get(LIST, {"status": "open"}).text
+    assert "?status=open&amp;page=2" in page
