@@ -12,12 +12,11 @@ import copy
 
 from django.contrib.auth import get_user_model
 from django.core.exceptions import ValidationError as DjangoValidationError
-from django.db import transaction
 from django.utils.text import slugify
 from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
-from api.services import incident_save
+from api.services import incident_save, near_miss_update
 from incidents.models import (
     Difficulty,
     Incident,
@@ -431,17 +430,7 @@ class NearMissSerializer(ModelCleanMixin, serializers.ModelSerializer):
         return near_miss_report(reporter=_request_user(self), anonymous=anonymous, data=data)
 
     def update(self, instance, validated_data):
-        data = dict(validated_data)
-        if data.pop("is_anonymous", False):
-            instance.reported_by = None  # made anonymous: the name goes, for good
-        systems = data.pop("systems", None)
-        with transaction.atomic():
-            for name, value in data.items():
-                setattr(instance, name, value)
-            instance.save()
-            if systems is not None:
-                instance.systems.set(systems)
-        return instance
+        return near_miss_update(near_miss=instance, data=validated_data)
 
 
 # --- reviews ---------------------------------------------------------------------------------

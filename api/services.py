@@ -1,5 +1,5 @@
-"""Writes behind the API that touch several rows: saving an incident with its systems,
-idempotent creation for integrations, and the all-or-nothing import.
+"""Writes behind the API that touch several rows: saving an incident or a near miss with its
+systems, idempotent creation for integrations, and the all-or-nothing import.
 """
 
 from __future__ import annotations
@@ -10,7 +10,15 @@ from typing import Any
 from django.db import IntegrityError, transaction
 from django.utils.text import slugify
 
-from incidents.models import Difficulty, Incident, IncidentSystem, OwnershipGap, Surprise, System
+from incidents.models import (
+    Difficulty,
+    Incident,
+    IncidentSystem,
+    NearMiss,
+    OwnershipGap,
+    Surprise,
+    System,
+)
 
 MAX_IMPORT_ROWS = 5000
 
@@ -40,6 +48,22 @@ def incident_save(*, incident: Incident, data: dict[str, Any]) -> Incident:
     if responders is not None:
         incident.responders.set(responders)
     return incident
+
+
+@transaction.atomic
+def near_miss_update(*, near_miss: NearMiss, data: dict[str, Any]) -> NearMiss:
+    """Save a near miss's fields and, when given, replace its systems. Made anonymous, the
+    reporter is removed for good (an anonymous report never names anyone)."""
+    data = dict(data)
+    if data.pop("is_anonymous", False):
+        near_miss.reported_by = None
+    systems = data.pop("systems", None)
+    for name, value in data.items():
+        setattr(near_miss, name, value)
+    near_miss.save()
+    if systems is not None:
+        near_miss.systems.set(systems)
+    return near_miss
 
 
 def _existing(source: str, external_id: str) -> Incident | None:
