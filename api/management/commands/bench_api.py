@@ -50,6 +50,17 @@ def _peak_rss_mb() -> float:
     return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
 
 
+def _measured(*, lines: int, size: int, seconds: float, rss_before_mb: float) -> dict:
+    """One CSV download's figures; the header line is not a row."""
+    return {
+        "rows": lines - 1,
+        "bytes": size,
+        "seconds": seconds,
+        "rss_before_mb": rss_before_mb,
+        "peak_rss_mb": _peak_rss_mb(),
+    }
+
+
 def _export_in_this_process() -> dict:
     settings.DEBUG = False  # no query log: it would grow with the rows
     client = Client()
@@ -64,13 +75,7 @@ def _export_in_this_process() -> dict:
         rows += chunk.count(b"\n")
     elapsed = time.perf_counter() - started
     assert response.streaming
-    return {
-        "rows": rows - 1,
-        "bytes": size,
-        "seconds": elapsed,
-        "rss_before_mb": before,
-        "peak_rss_mb": _peak_rss_mb(),
-    }
+    return _measured(lines=rows, size=size, seconds=elapsed, rss_before_mb=before)
 
 
 def _copy_in_this_process() -> dict:
@@ -94,13 +99,7 @@ def _copy_in_this_process() -> dict:
             size += len(chunk)
             rows += bytes(chunk).count(b"\n")
     elapsed = time.perf_counter() - started
-    return {
-        "rows": rows - 1,
-        "bytes": size,
-        "seconds": elapsed,
-        "rss_before_mb": before,
-        "peak_rss_mb": _peak_rss_mb(),
-    }
+    return _measured(lines=rows, size=size, seconds=elapsed, rss_before_mb=before)
 
 
 class Command(BaseCommand):
