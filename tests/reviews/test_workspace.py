@@ -553,3 +553,13 @@ def test_two_edits_of_the_same_item_from_one_version_the_second_conflicts(as_use
     bob.post(edit, _timeline_data(review, text="Bob's words", seen_change=newest))
     entry.refresh_from_db()
     assert entry.text == "Bob's words"
+
+
+def test_every_field_description_the_forms_point_to_exists(as_user, review):
+    import re
+
+    page = as_user("facilitator").get(_url(review)).text
+    described = set(re.findall(r'aria-describedby="([^"]+)"', page))
+    assert described, "the workspace's forms have help texts"
+    for target in described:
+        assert f'id="{target}"' in page, target
