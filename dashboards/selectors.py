@@ -1169,25 +1169,13 @@ def theme_rows(*, user, period: Period, filters: DashboardFilters) -> tuple[Them
         counts[name] = {theme: found for (theme,), found in grouped.items()}
     rows = []
     for theme in Theme.objects.order_by("name"):  # one row per codebook entry
-        values = {}
-        for name in ("incidents", "surprises", "difficulties"):
-            found = counts[name].get(theme.pk, {})
-            values[name] = found.get("current", 0)
-            values[f"{name}_previous"] = found.get("previous", 0)
-        total = values["incidents"] + values["surprises"] + values["difficulties"]
-        total_previous = (
-            values["incidents_previous"]
-            + values["surprises_previous"]
-            + values["difficulties_previous"]
+        found = {name: counts[name].get(theme.pk, {}) for name in counts}
+        current = {name: found[name].get("current", 0) for name in counts}
+        before = {f"{name}_previous": found[name].get("previous", 0) for name in counts}
+        change = stats.rate_ratio_test(
+            sum(current.values()), sum(before.values()), period.days, previous.days
         )
-        rows.append(
-            ThemeRow(
-                slug=theme.slug,
-                name=theme.name,
-                change=stats.rate_ratio_test(total, total_previous, period.days, previous.days),
-                **values,
-            )
-        )
+        rows.append(ThemeRow(slug=theme.slug, name=theme.name, change=change, **current, **before))
     rows.sort(key=lambda row: (-row.total, -row.total_previous, row.name))
     return tuple(rows)
 
