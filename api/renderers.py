@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import csv
 import io
-from collections.abc import Iterable, Iterator
 from typing import Any
 
 from rest_framework.renderers import BaseRenderer
@@ -47,13 +46,6 @@ class Echo:
         return value
 
 
-def csv_lines(header: list[str], rows: Iterable[Iterable[Any]]) -> Iterator[str]:
-    writer = csv.writer(Echo())
-    yield writer.writerow(header)
-    for row in rows:
-        yield writer.writerow(row)
-
-
 def rows_of(data: Any) -> list[dict[str, Any]]:
     """The rows a payload holds: a page's results, a report's rows, a list, or one object."""
     if isinstance(data, dict):
@@ -66,12 +58,12 @@ def rows_of(data: Any) -> list[dict[str, Any]]:
     return [{"value": data}]
 
 
-def render_csv(data: Any, header: list[str] | None = None) -> str:
+def render_csv(data: Any) -> str:
+    """The columns are every key met, in the order met."""
     flat = [flatten(row) for row in rows_of(data)]
-    if header is None:
-        header = []
-        for row in flat:
-            header.extend(key for key in row if key not in header)
+    header: list[str] = []
+    for row in flat:
+        header.extend(key for key in row if key not in header)
     out = io.StringIO()
     writer = csv.writer(out)
     writer.writerow(header)
@@ -86,8 +78,4 @@ class CSVRenderer(BaseRenderer):
     charset = "utf-8"
 
     def render(self, data, accepted_media_type=None, renderer_context=None):
-        view = (renderer_context or {}).get("view")
-        header = getattr(view, "csv_header", None)
-        if callable(header):
-            header = header()
-        return render_csv(data, header).encode(self.charset)
+        return render_csv(data).encode(self.charset)
