@@ -362,3 +362,23 @@ def test_start_the_review_button_creates_the_review(client, facilitator):
     review = Review.objects.get(incident=incident)
     assert response.status_code == 302
     assert response.url == reverse("reviews:workspace", args=[review.pk])
+
+
+@pytest.mark.parametrize(
+    "name",
+    [
+        "incidents:list",
+        "incidents:near_miss_list",
+        "incidents:surprise_list",
+        "reviews:follow_ups",
+    ],
+)
+def test_filter_bar_help_texts_carry_the_id_their_fields_point_to(client, reader, name):
+    import re
+
+    client.force_login(reader)
+    page = client.get(reverse(name)).text
+    described = set(re.findall(r'aria-describedby="([^"]+)"', page))
+    assert "id_start_helptext" in described
+    for target in described:
+        assert f'id="{target}"' in page, target
