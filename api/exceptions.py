@@ -47,6 +47,10 @@ def _first_message(errors) -> str:
     return str(errors)
 
 
+def _still_in_use(blocking) -> Conflict:
+    return Conflict(f"Still in use by {len(blocking)} record(s); remove those first.")
+
+
 def api_exception_handler(exc, context):
     if isinstance(exc, RequestDataTooBig):
         exc = RequestTooLarge(str(exc) or None)
@@ -57,11 +61,10 @@ def api_exception_handler(exc, context):
         exc = exceptions.ValidationError(
             {"non_field_errors": ["A value is out of range or malformed."]}
         )
-    elif isinstance(exc, ProtectedError | RestrictedError):
-        exc = Conflict(
-            f"Still in use by {len(exc.protected_objects if isinstance(exc, ProtectedError) else exc.restricted_objects)} "
-            "record(s); remove those first."
-        )
+    elif isinstance(exc, ProtectedError):
+        exc = _still_in_use(exc.protected_objects)
+    elif isinstance(exc, RestrictedError):
+        exc = _still_in_use(exc.restricted_objects)
 
     response = exception_handler(exc, context)
     if response is None:
