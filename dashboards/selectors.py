@@ -62,7 +62,7 @@ from incidents.models import (
     Surprise,
     System,
 )
-from reviews.models import ActionItem, Review, SurveyResponse, Theme
+from reviews.models import ActionItem, Review, SurveyResponse, Theme, follow_up_overdue_q
 
 PER_DAYS = 30  # failure rates are shown per 30 days
 TREND_MONTHS = 12
@@ -813,12 +813,11 @@ def learning_loop(*, user, period: Period, filters: DashboardFilters) -> Learnin
     )
     if filters.team:  # on follow-ups, `team` is the owner team (as on the follow-ups list)
         follow_ups = follow_ups.filter(owner_team__slug=filters.team)
-    is_open = Q(status__in=[ActionItem.Status.OPEN, ActionItem.Status.IN_PROGRESS])
     follow = follow_ups.aggregate(
         open=Count("pk", filter=Q(status=ActionItem.Status.OPEN)),
         in_progress=Count("pk", filter=Q(status=ActionItem.Status.IN_PROGRESS)),
         done=Count("pk", filter=Q(status=ActionItem.Status.DONE)),
-        overdue=Count("pk", filter=is_open & Q(due_date__lt=_today())),
+        overdue=Count("pk", filter=follow_up_overdue_q(_today())),
         unowned=Count("pk", filter=Q(owner_team__isnull=True)),
     )
     survey = SurveyResponse.objects.filter(

@@ -89,13 +89,23 @@ class TimelineEntry(models.Model):
         return f"{self.at:%Y-%m-%d %H:%M} {self.get_kind_display()}: {self.text[:60]}"
 
 
+def follow_up_open_q(prefix: str = "") -> models.Q:
+    """Open follow-ups, as a condition: usable in filters and in `Count(filter=...)`.
+    `prefix` leads to the follow-up from another model (e.g. "action_items__")."""
+    return models.Q(**{f"{prefix}status__in": ActionItem.OPEN_STATUSES})
+
+
+def follow_up_overdue_q(today=None, prefix: str = "") -> models.Q:
+    today = today or timezone.localdate()
+    return follow_up_open_q(prefix) & models.Q(**{f"{prefix}due_date__lt": today})
+
+
 class ActionItemQuerySet(models.QuerySet):
     def open(self):
-        return self.filter(status__in=[ActionItem.Status.OPEN, ActionItem.Status.IN_PROGRESS])
+        return self.filter(follow_up_open_q())
 
     def overdue(self, today=None):
-        today = today or timezone.localdate()
-        return self.open().filter(due_date__lt=today)
+        return self.filter(follow_up_overdue_q(today))
 
     def unowned(self):
         return self.filter(owner_team__isnull=True)
@@ -115,6 +125,8 @@ class ActionItem(models.Model):
         PREVENTIVE = "preventive", "Preventive"
         CORRECTIVE = "corrective", "Corrective"
         LEARNING = "learning", "Learning"
+
+    OPEN_STATUSES = (Status.OPEN, Status.IN_PROGRESS)
 
     review = models.ForeignKey(Review, on_delete=models.CASCADE, related_name="action_items")
     title = models.CharField(max_length=200)
@@ -167,7 +179,7 @@ class ActionItem(models.Model):
 
     @property
     def is_open(self) -> bool:
-        return self.status in (self.Status.OPEN, self.Status.IN_PROGRESS)
+        return self.status in self.OPEN_STATUSES
 
     @property
     def is_overdue(self) -> bool:
