@@ -14,7 +14,14 @@ from django.db.models import Count, Exists, OuterRef, Q
 from django.utils import timezone
 
 from incidents.models import Incident, IncidentSystem, Severity
-from reviews.models import ActionItem, Participant, Review, SurveyResponse, TimelineEntry
+from reviews.models import (
+    ActionItem,
+    Participant,
+    Review,
+    SurveyResponse,
+    TimelineEntry,
+    follow_up_open_q,
+)
 
 # No review this many days after an incident was resolved: the memory is fading.
 REVIEW_DUE_AFTER = timedelta(days=14)
@@ -128,14 +135,7 @@ def review_queue(*, user, published_limit: int = 20) -> ReviewQueue:
     reviews = (
         Review.objects.filter(incident__in=visible)
         .select_related("incident", "facilitator")
-        .annotate(
-            open_follow_ups=Count(
-                "action_items",
-                filter=Q(
-                    action_items__status__in=[ActionItem.Status.OPEN, ActionItem.Status.IN_PROGRESS]
-                ),
-            )
-        )
+        .annotate(open_follow_ups=Count("action_items", filter=follow_up_open_q("action_items__")))
     )
     scheduled = list(reviews.filter(status=Review.Status.SCHEDULED).order_by("scheduled_for", "pk"))
     in_progress = list(

@@ -9,9 +9,10 @@ from django.urls import reverse
 from django.utils import timezone
 
 from incidents.models import Severity
-from reviews.models import Participant, Review
+from reviews.models import ActionItem, Participant, Review
 from reviews.selectors import first_collaborations, review_queue
 from tests.factories import (
+    ActionItemFactory,
     IncidentFactory,
     ReviewFactory,
     SystemFactory,
@@ -196,3 +197,11 @@ def test_starting_a_review_needs_post_and_a_csrf_token(as_user):
     assert as_user("facilitator").get(url).status_code == 405
     assert as_user("facilitator", enforce_csrf_checks=True).post(url).status_code == 403
     assert not Review.objects.exists()
+
+
+def test_reviews_under_way_count_only_their_open_follow_ups(superuser):
+    under_way = ReviewFactory(status=Review.Status.IN_PROGRESS)
+    for status in [ActionItem.Status.OPEN, ActionItem.Status.IN_PROGRESS, ActionItem.Status.DONE]:
+        ActionItemFactory(review=under_way, status=status)
+    [shown] = review_queue(user=superuser).in_progress
+    assert shown.open_follow_ups == 2
