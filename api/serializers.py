@@ -731,8 +731,7 @@ class ReviewReportSerializer(serializers.ModelSerializer):
     def get_participants(self, review):
         return [
             {
-                "name": participant.name
-                or (participant.user.get_full_name() or participant.user.get_username()),
+                "name": participant.display_name,
                 "role": participant.role,
                 "interviewed": participant.was_interviewed,
             }

@@ -27,3 +27,10 @@ def format_duration(value: timedelta | float | None) -> str:
     if hours:
         return f"{hours} h {minutes} min" if minutes else f"{hours} h"
     return f"{minutes} min"
+
+
+def person_name(user, default: str = "") -> str:
+    """How pages, history and reports name a person: full name, else username."""
+    if user is None:
+        return default
+    return user.get_full_name() or user.get_username()

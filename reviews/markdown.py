@@ -12,6 +12,8 @@ import markdown as markdown_lib
 import nh3
 from django.utils.safestring import SafeString, mark_safe
 
+from incidents.formatting import person_name
+
 ALLOWED_TAGS = frozenset(
     {
         *("p", "h1", "h2", "h3", "h4", "h5", "h6", "ul", "ol", "li", "strong", "em"),
@@ -76,7 +78,7 @@ def review_report_markdown(*, review, items: dict, sections: list[tuple[str, str
         + (f", published {_when(review.published_at)}" if review.published_at else ""),
     ]
     if review.facilitator:
-        lines.append(f"- Facilitator: {review.facilitator.get_full_name() or review.facilitator}")
+        lines.append(f"- Facilitator: {person_name(review.facilitator)}")
     if incident.summary:
         lines += ["", "## Summary", "", incident.summary]
     if incident.customer_impact:

@@ -8,6 +8,7 @@ from django.utils import timezone
 from django.utils.text import slugify
 from simple_history.models import HistoricalRecords
 
+from incidents.formatting import person_name
 from incidents.models import Difficulty, Incident, Surprise, Team
 
 
@@ -247,10 +248,12 @@ class Participant(models.Model):
         ]
 
     def __str__(self) -> str:
-        who = self.name or (
-            self.user.get_full_name() or self.user.get_username() if self.user else ""
-        )
-        return f"{who} ({self.get_role_display()})"
+        return f"{self.display_name} ({self.get_role_display()})"
+
+    @property
+    def display_name(self) -> str:
+        """The typed name, else the account's full name, else its username."""
+        return self.name or person_name(self.user)
 
     @property
     def was_interviewed(self) -> bool:

@@ -13,6 +13,7 @@ from itertools import combinations
 from django.db.models import Count, Exists, OuterRef, Q
 from django.utils import timezone
 
+from incidents.formatting import person_name
 from incidents.models import Incident, IncidentSystem, Severity
 from reviews.models import (
     ActionItem,
@@ -301,7 +302,7 @@ def review_history(*, review: Review, limit: int = 500) -> list[HistoryChange]:
             changes.append(
                 HistoryChange(
                     when=record.history_date,
-                    who=(user.get_full_name() or user.get_username()) if user else "system",
+                    who=person_name(user, default="system"),
                     what=label,
                     item=_item_label(record),
                     action=_HISTORY_ACTIONS.get(record.history_type, record.history_type),

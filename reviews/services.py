@@ -14,6 +14,7 @@ from django.db import transaction
 from django.db.models import F
 from django.utils import timezone
 
+from incidents.formatting import person_name
 from incidents.models import Incident
 from reviews.models import ActionItem, Participant, Review, SurveyResponse, Theme
 
@@ -110,9 +111,7 @@ def review_update_section(*, review: Review, section: str, text: str, version: i
 def _conflict(current: Review, section: str) -> SectionSave:
     last = current.history.order_by("-history_date", "-history_id").select_related("history_user")
     record = last.first()
-    who = ""
-    if record is not None and record.history_user is not None:
-        who = record.history_user.get_full_name() or record.history_user.get_username()
+    who = person_name(record.history_user) if record is not None else ""
     return SectionSave(
         saved=False,
         review=current,
@@ -163,7 +162,7 @@ def item_save_unless_changed(*, form, seen_change: int | None) -> ItemSave:
                 saved=False,
                 item=model.objects.get(pk=item.pk),
                 latest_change=latest.history_id,
-                changed_by=(user.get_full_name() or user.get_username()) if user else "",
+                changed_by=person_name(user),
                 changed_at=latest.history_date,
             )
         form.save()
