@@ -159,3 +159,9 @@ def test_logout_is_a_post_and_ends_the_session(client, reader):
     response = client.post(reverse("logout"))
     assert response.status_code == 302
     assert client.get(HOME_URL).status_code == 302
+
+
+def test_favicon_is_served_without_a_login(client, db):
+    response = client.get("/favicon.ico")
+    assert response.status_code == 301
+    assert response["Location"].endswith("favicon.svg")
