@@ -21,8 +21,14 @@ from django.db.models.functions import Coalesce, Concat
 from rest_framework import serializers
 
 from api.renderers import Echo, flatten
-from incidents.models import Difficulty, IncidentSystem, NearMiss, OwnershipGap, Surprise
-from reviews.models import TimelineEntry
+from incidents.models import (
+    Difficulty,
+    IncidentSystem,
+    NearMiss,
+    OwnershipGap,
+    Surprise,
+    TimelineEntry,
+)
 
 CHUNK_SIZE = 2000
 

@@ -12,8 +12,8 @@ import django_filters
 from django import forms
 
 from incidents.filters import PeriodForm, date_filter, utc_midnight
-from incidents.models import Incident, System, Team
-from reviews.models import ActionItem, Participant, Review, TimelineEntry
+from incidents.models import Incident, System, Team, TimelineEntry
+from reviews.models import ActionItem, Participant, Review
 
 
 def _incident(field: str) -> django_filters.ModelChoiceFilter:

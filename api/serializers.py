@@ -26,9 +26,11 @@ from incidents.models import (
     Surprise,
     System,
     Team,
+    Theme,
+    TimelineEntry,
 )
 from incidents.services import near_miss_report
-from reviews.models import ActionItem, Participant, Review, SurveyResponse, Theme, TimelineEntry
+from reviews.models import ActionItem, Participant, Review, SurveyResponse
 from reviews.services import TEXT_SECTIONS
 
 User = get_user_model()

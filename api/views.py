@@ -66,9 +66,11 @@ from incidents.models import (
     Surprise,
     System,
     Team,
+    Theme,
+    TimelineEntry,
 )
 from reviews import services as review_services
-from reviews.models import ActionItem, Participant, Review, Theme, TimelineEntry
+from reviews.models import ActionItem, Participant, Review
 
 FORMAT_PARAMETER = OpenApiParameter(
     "format",

@@ -175,7 +175,7 @@ SPECTACULAR_SETTINGS = {
         "OwnershipGapKindEnum": "incidents.models.OwnershipGap.Kind",
         "ReviewStatusEnum": "reviews.models.Review.Status",
         "ReviewWritableStatusEnum": ["not_started", "scheduled", "in_progress"],
-        "TimelineEntryKindEnum": "reviews.models.TimelineEntry.Kind",
+        "TimelineEntryKindEnum": "incidents.models.TimelineEntry.Kind",
         "ActionItemStatusEnum": "reviews.models.ActionItem.Status",
         "ActionItemKindEnum": "reviews.models.ActionItem.Kind",
         "IncidentSystemRoleEnum": "incidents.models.IncidentSystem.Role",

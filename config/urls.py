@@ -1,7 +1,7 @@
 from django.contrib import admin
 from django.contrib.auth.decorators import login_not_required
 from django.templatetags.static import static
-from django.urls import include, path
+from django.urls import include, path, re_path
 from django.views.generic import RedirectView
 
 admin.site.site_header = "Incident-review tracker"
@@ -13,6 +13,12 @@ urlpatterns = [
     path(
         "favicon.ico",
         login_not_required(RedirectView.as_view(url=static("favicon.svg"), permanent=True)),
+    ),
+    # The timeline and the theme codebook moved from reviews/ to incidents/ (incidents 0003):
+    # old bookmarks of their admin pages still land.
+    re_path(
+        r"^admin/reviews/(?P<path>(?:theme|timelineentry)/.*)$",
+        RedirectView.as_view(url="/admin/incidents/%(path)s", query_string=True, permanent=True),
     ),
     path("admin/", admin.site.urls),
     path("accounts/", include("django.contrib.auth.urls")),

@@ -61,8 +61,9 @@ from incidents.models import (
     OwnershipGap,
     Surprise,
     System,
+    Theme,
 )
-from reviews.models import ActionItem, Review, SurveyResponse, Theme, follow_up_overdue_q
+from reviews.models import ActionItem, Review, SurveyResponse, follow_up_overdue_q
 
 PER_DAYS = 30  # failure rates are shown per 30 days
 TREND_MONTHS = 12

@@ -16,8 +16,8 @@ from incidents.models import (
     Surprise,
     System,
     Team,
+    TimelineEntry,
 )
-from reviews.models import TimelineEntry
 
 
 @admin.register(Team)

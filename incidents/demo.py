@@ -16,8 +16,16 @@ import math
 import random
 from datetime import UTC, datetime, timedelta
 
-from incidents.models import Difficulty, IncidentSystem, NearMiss, OwnershipGap, Severity, System
-from reviews.models import ActionItem, Participant, Review, TimelineEntry
+from incidents.models import (
+    Difficulty,
+    IncidentSystem,
+    NearMiss,
+    OwnershipGap,
+    Severity,
+    System,
+    TimelineEntry,
+)
+from reviews.models import ActionItem, Participant, Review
 
 ANCHOR = datetime(2026, 1, 1, tzinfo=UTC)
 SEED = 20260101

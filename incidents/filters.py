@@ -37,8 +37,9 @@ from incidents.models import (
     Surprise,
     System,
     Team,
+    Theme,
 )
-from reviews.models import Review, Theme
+from reviews.models import Review
 
 DATE_FORMAT = "%Y-%m-%d"
 

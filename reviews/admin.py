@@ -9,7 +9,8 @@ from incidents.admin_scoping import (
     ScopedChoicesMixin,
     choices_for,
 )
-from reviews.models import ActionItem, Participant, Review, SurveyResponse, Theme, TimelineEntry
+from incidents.models import Theme, TimelineEntry
+from reviews.models import ActionItem, Participant, Review, SurveyResponse
 
 
 class ActionItemInline(FrozenWithParentInlineMixin, admin.TabularInline):

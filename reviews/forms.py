@@ -18,8 +18,8 @@ from django.utils.text import slugify
 
 from incidents.filters import PeriodForm, date_filter, utc_midnight
 from incidents.forms import DateTimeLocalInput
-from incidents.models import Difficulty, OwnershipGap, Surprise, System, Team
-from reviews.models import ActionItem, Participant, Theme, TimelineEntry
+from incidents.models import Difficulty, OwnershipGap, Surprise, System, Team, Theme, TimelineEntry
+from reviews.models import ActionItem, Participant
 
 SECTION_MAX_LENGTH = 20_000
 ITEM_TEXT_MAX_LENGTH = 5_000

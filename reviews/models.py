@@ -1,15 +1,14 @@
-"""Post-incident reviews: the review document, its timeline, follow-ups and the shared codebook."""
+"""Post-incident reviews: the review document, its participants, follow-ups and learning survey."""
 
 from __future__ import annotations
 
 from django.conf import settings
 from django.db import models
 from django.utils import timezone
-from django.utils.text import slugify
 from simple_history.models import HistoricalRecords
 
 from incidents.formatting import person_name
-from incidents.models import Difficulty, Incident, Surprise, Team
+from incidents.models import Incident, Team
 
 
 class Review(models.Model):
@@ -55,39 +54,6 @@ class Review(models.Model):
     @property
     def is_published(self) -> bool:
         return self.status == self.Status.PUBLISHED
-
-
-class TimelineEntry(models.Model):
-    class Kind(models.TextChoices):
-        DETECTION = "detection", "Detection"
-        DIAGNOSIS = "diagnosis", "Diagnosis"
-        REPAIR = "repair", "Repair"
-        KEY_MOMENT = "key_moment", "Key moment"
-        NOTE = "note", "Note"
-
-    incident = models.ForeignKey(Incident, on_delete=models.CASCADE, related_name="timeline")
-    at = models.DateTimeField()
-    kind = models.CharField(max_length=20, choices=Kind.choices, default=Kind.NOTE)
-    text = models.TextField()
-    evidence_url = models.URLField(blank=True, help_text="Link to a graph, log or chat message.")
-    author = models.ForeignKey(
-        settings.AUTH_USER_MODEL,
-        null=True,
-        blank=True,
-        on_delete=models.SET_NULL,
-        related_name="timeline_entries",
-    )
-    created_at = models.DateTimeField(auto_now_add=True)
-
-    history = HistoricalRecords()
-
-    class Meta:
-        verbose_name_plural = "timeline entries"
-        ordering = ["at", "pk"]
-        indexes = [models.Index(fields=["incident", "at"])]
-
-    def __str__(self) -> str:
-        return f"{self.at:%Y-%m-%d %H:%M} {self.get_kind_display()}: {self.text[:60]}"
 
 
 def follow_up_open_q(prefix: str = "") -> models.Q:
@@ -185,28 +151,6 @@ class ActionItem(models.Model):
     @property
     def is_overdue(self) -> bool:
         return self.is_open and self.due_date is not None and self.due_date < timezone.localdate()
-
-
-class Theme(models.Model):
-    """An entry of the shared codebook, attached to incidents, surprises and difficulties."""
-
-    name = models.CharField(max_length=100, unique=True)
-    slug = models.SlugField(max_length=100, unique=True)
-    description = models.TextField(blank=True)
-    incidents = models.ManyToManyField(Incident, related_name="themes", blank=True)
-    surprises = models.ManyToManyField(Surprise, related_name="themes", blank=True)
-    difficulties = models.ManyToManyField(Difficulty, related_name="themes", blank=True)
-
-    class Meta:
-        ordering = ["name"]
-
-    def __str__(self) -> str:
-        return self.name
-
-    def save(self, *args, **kwargs):
-        if not self.slug:
-            self.slug = slugify(self.name)[:100]
-        super().save(*args, **kwargs)
 
 
 class Participant(models.Model):

@@ -14,15 +14,8 @@ from django.db.models import Count, Exists, OuterRef, Q
 from django.utils import timezone
 
 from incidents.formatting import person_name
-from incidents.models import Incident, IncidentSystem, Severity
-from reviews.models import (
-    ActionItem,
-    Participant,
-    Review,
-    SurveyResponse,
-    TimelineEntry,
-    follow_up_open_q,
-)
+from incidents.models import Incident, IncidentSystem, Severity, TimelineEntry
+from reviews.models import ActionItem, Participant, Review, SurveyResponse, follow_up_open_q
 
 # No review this many days after an incident was resolved: the memory is fading.
 REVIEW_DUE_AFTER = timedelta(days=14)

@@ -15,8 +15,8 @@ from django.db.models import F
 from django.utils import timezone
 
 from incidents.formatting import person_name
-from incidents.models import Incident
-from reviews.models import ActionItem, Participant, Review, SurveyResponse, Theme
+from incidents.models import Incident, Theme
+from reviews.models import ActionItem, Participant, Review, SurveyResponse
 
 # The review's free-text sections, in the order a reader meets them.
 TEXT_SECTIONS = (

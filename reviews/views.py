@@ -20,7 +20,7 @@ from django.urls import reverse
 from django.utils.http import url_has_allowed_host_and_scheme
 from django.views.decorators.http import require_GET, require_POST
 
-from incidents.models import Incident
+from incidents.models import Incident, Theme
 from incidents.roles import (
     can_answer_survey,
     can_contribute_to_incident,
@@ -46,7 +46,7 @@ from reviews.forms import (
     TimelineEntryForm,
 )
 from reviews.markdown import render_markdown, review_report_markdown
-from reviews.models import ActionItem, Review, SurveyResponse, Theme
+from reviews.models import ActionItem, Review, SurveyResponse
 
 
 @dataclass(frozen=True)

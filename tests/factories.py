@@ -19,16 +19,11 @@ from incidents.models import (
     Surprise,
     System,
     Team,
-)
-from incidents.roles import FACILITATORS, RESPONDERS
-from reviews.models import (
-    ActionItem,
-    Participant,
-    Review,
-    SurveyResponse,
     Theme,
     TimelineEntry,
 )
+from incidents.roles import FACILITATORS, RESPONDERS
+from reviews.models import ActionItem, Participant, Review, SurveyResponse
 
 
 class BaseFactory(factory.django.DjangoModelFactory):

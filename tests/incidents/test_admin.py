@@ -222,7 +222,7 @@ def test_theme_form_hides_private_incidents_and_keeps_their_links(client, facili
     theme = ThemeFactory(name="Expired certificate")
     theme.incidents.add(private, public)
     client.force_login(facilitator)
-    url = reverse("admin:reviews_theme_change", args=[theme.pk])
+    url = reverse("admin:incidents_theme_change", args=[theme.pk])
     assert b"Credential leak" not in client.get(url).content
     response = client.post(
         url, {"name": theme.name, "slug": theme.slug, "description": "", "incidents": []}
@@ -261,7 +261,7 @@ def test_a_published_review_freezes_its_timeline_in_the_admin(client, responder,
     incident = IncidentFactory()
     ReviewFactory(incident=incident, status=Review.Status.PUBLISHED)
     entry = TimelineEntryFactory(incident=incident, text="Alert fired")
-    url = reverse("admin:reviews_timelineentry_change", args=[entry.pk])
+    url = reverse("admin:incidents_timelineentry_change", args=[entry.pk])
     client.force_login(responder)
     form = {
         "incident": incident.pk,

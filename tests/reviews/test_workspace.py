@@ -8,8 +8,8 @@ import pytest
 from django.urls import reverse
 from django.utils import timezone
 
-from incidents.models import Surprise
-from reviews.models import ActionItem, Review, TimelineEntry
+from incidents.models import Surprise, TimelineEntry
+from reviews.models import ActionItem, Review
 from tests.factories import (
     ActionItemFactory,
     SurpriseFactory,

@@ -41,8 +41,10 @@ from incidents.models import (
     Surprise,
     System,
     Team,
+    Theme,
+    TimelineEntry,
 )
-from reviews.models import ActionItem, Review, SurveyResponse, Theme, TimelineEntry
+from reviews.models import ActionItem, Review, SurveyResponse
 
 PREFIX = "bench-"
 ADMIN = "bench-admin"

@@ -30,9 +30,9 @@ DUMPED_MODELS = [
     "incidents.difficulty",
     "incidents.ownershipgap",
     "reviews.review",
-    "reviews.timelineentry",
+    "incidents.timelineentry",
     "reviews.actionitem",
-    "reviews.theme",
+    "incidents.theme",
     "reviews.participant",
     "reviews.surveyresponse",
 ]

@@ -1,0 +1,27 @@
+"""The incident record: the catalog, incidents, near misses, the signals teams learn from
+(DOMAIN.md, "the five signals"), the timeline and the theme codebook."""
+
+from incidents.models.catalog import System, SystemQuerySet, Team
+from incidents.models.incident import Incident, IncidentQuerySet, IncidentSystem, Severity
+from incidents.models.near_miss import NearMiss
+from incidents.models.signals import Difficulty, OwnershipGap, Signal, SignalQuerySet, Surprise
+from incidents.models.themes import Theme
+from incidents.models.timeline import TimelineEntry
+
+__all__ = [
+    "Difficulty",
+    "Incident",
+    "IncidentQuerySet",
+    "IncidentSystem",
+    "NearMiss",
+    "OwnershipGap",
+    "Severity",
+    "Signal",
+    "SignalQuerySet",
+    "Surprise",
+    "System",
+    "SystemQuerySet",
+    "Team",
+    "Theme",
+    "TimelineEntry",
+]

@@ -1,0 +1,63 @@
+"""The service catalog: teams and the systems they own (or that nobody owns)."""
+
+from __future__ import annotations
+
+from django.db import models
+from django.utils.text import slugify
+
+
+class Team(models.Model):
+    name = models.CharField(max_length=100, unique=True)
+    slug = models.SlugField(max_length=100, unique=True)
+    contact = models.CharField(
+        max_length=200, blank=True, help_text="Chat channel or e-mail address to reach the team."
+    )
+
+    class Meta:
+        ordering = ["name"]
+
+    def __str__(self) -> str:
+        return self.name
+
+
+class SystemQuerySet(models.QuerySet):
+    def without_owner(self):
+        return self.filter(owner_team__isnull=True)
+
+
+class System(models.Model):
+    class Tier(models.IntegerChoices):
+        CRITICAL = 1, "Tier 1 (critical)"
+        HIGH = 2, "Tier 2 (high)"
+        MEDIUM = 3, "Tier 3 (medium)"
+        LOW = 4, "Tier 4 (low)"
+
+    name = models.CharField(max_length=100, unique=True)
+    slug = models.SlugField(max_length=100, unique=True)
+    description = models.TextField(blank=True)
+    owner_team = models.ForeignKey(
+        Team,
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="systems",
+        help_text="Leave empty when nobody owns it: that is an ownership gap in itself.",
+    )
+    tier = models.PositiveSmallIntegerField(choices=Tier.choices, default=Tier.MEDIUM)
+
+    objects = SystemQuerySet.as_manager()
+
+    class Meta:
+        ordering = ["name"]
+
+    def __str__(self) -> str:
+        return self.name
+
+    def save(self, *args, **kwargs):
+        if not self.slug:
+            self.slug = slugify(self.name)[:100]
+        super().save(*args, **kwargs)
+
+    @property
+    def has_owner(self) -> bool:
+        return self.owner_team_id is not None

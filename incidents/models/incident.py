@@ -1,0 +1,205 @@
+"""The incident record: what happened, when, to which systems, and who was involved."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+
+from django.conf import settings
+from django.core.exceptions import ValidationError
+from django.db import models, transaction
+from django.db.models import Count, Exists, OuterRef, Q, Subquery
+from django.db.models.functions import Coalesce
+from django.urls import reverse
+
+from incidents.models.catalog import System, Team
+
+
+class Severity(models.TextChoices):
+    SEV1 = "SEV1", "SEV1 (critical)"
+    SEV2 = "SEV2", "SEV2 (major)"
+    SEV3 = "SEV3", "SEV3 (minor)"
+    SEV4 = "SEV4", "SEV4 (low)"
+
+
+class IncidentQuerySet(models.QuerySet):
+    def visible_to(self, user):
+        """Public incidents, plus private ones the user leads, facilitates or responded to."""
+        if user.is_superuser:
+            return self
+        if not user.is_authenticated:
+            return self.filter(is_private=False)
+        involved = Incident.responders.through.objects.filter(incident=OuterRef("pk"), user=user)
+        return self.filter(
+            Q(is_private=False) | Q(lead=user) | Q(review__facilitator=user) | Q(Exists(involved))
+        )
+
+    def with_signal_counts(self):
+        """surprise_count, difficulty_count and ownership_gap_count, one subquery each:
+        joining all three would multiply the rows and the counts."""
+
+        def count(related_name):
+            # The signal models are reached through their relation: they are defined after
+            # Incident (signals.py), which they point to.
+            model = self.model._meta.get_field(related_name).related_model
+            rows = model.objects.filter(incident=OuterRef("pk")).order_by().values("incident")
+            return Coalesce(Subquery(rows.annotate(n=Count("pk")).values("n")), 0)
+
+        return self.annotate(
+            surprise_count=count("surprises"),
+            difficulty_count=count("difficulties"),
+            ownership_gap_count=count("ownership_gaps"),
+        )
+
+
+class Incident(models.Model):
+    class Status(models.TextChoices):
+        INVESTIGATING = "investigating", "Investigating"
+        MITIGATED = "mitigated", "Mitigated"
+        RESOLVED = "resolved", "Resolved"
+        CLOSED = "closed", "Closed"
+
+    class Source(models.TextChoices):
+        MANUAL = "manual", "Manual"
+        API = "api", "API"
+        ALERTMANAGER = "alertmanager", "Alertmanager"
+        PAGERDUTY = "pagerduty", "PagerDuty"
+        IMPORT = "import", "Import"
+
+    # Set from the primary key right after the first insert, so two people logging
+    # incidents at the same moment can never draw the same reference.
+    reference = models.CharField(max_length=20, unique=True, null=True, editable=False)
+    title = models.CharField(max_length=200)
+    summary = models.TextField(blank=True)
+    severity = models.CharField(max_length=4, choices=Severity.choices, default=Severity.SEV3)
+    status = models.CharField(max_length=20, choices=Status.choices, default=Status.INVESTIGATING)
+    started_at = models.DateTimeField(help_text="When the problem began, as best known.")
+    detected_at = models.DateTimeField(null=True, blank=True, help_text="When someone noticed.")
+    mitigated_at = models.DateTimeField(null=True, blank=True)
+    resolved_at = models.DateTimeField(null=True, blank=True)
+    systems = models.ManyToManyField(
+        "System", through="IncidentSystem", related_name="incidents", blank=True
+    )
+    teams = models.ManyToManyField(Team, related_name="incidents", blank=True)
+    lead = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="led_incidents",
+    )
+    responders = models.ManyToManyField(
+        settings.AUTH_USER_MODEL,
+        related_name="responded_incidents",
+        blank=True,
+        help_text="People involved; they may see the incident even when it is private.",
+    )
+    customer_impact = models.TextField(blank=True)
+    is_private = models.BooleanField(
+        "private",
+        default=False,
+        help_text="Security incidents: visible only to the lead, facilitator and responders.",
+    )
+    source = models.CharField(max_length=20, choices=Source.choices, default=Source.MANUAL)
+    external_id = models.CharField(
+        max_length=200, blank=True, help_text="The id in the source system (alert, page)."
+    )
+    created_at = models.DateTimeField(auto_now_add=True)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    objects = IncidentQuerySet.as_manager()
+
+    class Meta:
+        ordering = ["-started_at"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["source", "external_id"],
+                condition=~Q(external_id=""),
+                name="incident_unique_external_id_per_source",
+                violation_error_message="An incident with this external id already exists for this source.",
+            ),
+        ]
+        indexes = [
+            models.Index(fields=["started_at"]),
+            models.Index(fields=["severity", "started_at"]),
+            models.Index(fields=["status"]),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.reference or 'INC-new'}: {self.title}"
+
+    def save(self, *args, **kwargs):
+        if self.reference:
+            return super().save(*args, **kwargs)
+        with transaction.atomic():
+            super().save(*args, **kwargs)
+            self.reference = self.reference_for(self.pk)
+            type(self).objects.filter(pk=self.pk).update(reference=self.reference)
+
+    def get_absolute_url(self) -> str:
+        return reverse("incidents:detail", args=[self.reference])
+
+    # The order responders live through: each later moment may not precede an earlier one.
+    TIMESTAMP_ORDER = ("started_at", "detected_at", "mitigated_at", "resolved_at")
+
+    def clean(self):
+        super().clean()
+        errors = {}
+        previous_name, previous_value = None, None
+        for name in self.TIMESTAMP_ORDER:
+            value = getattr(self, name)
+            if value is None:
+                continue
+            if previous_value is not None and value < previous_value:
+                label = self._meta.get_field(name).verbose_name
+                previous_label = self._meta.get_field(previous_name).verbose_name
+                errors[name] = f"{label.capitalize()} cannot be before {previous_label}."
+            else:
+                previous_name, previous_value = name, value
+        if errors:
+            raise ValidationError(errors)
+
+    @staticmethod
+    def reference_for(pk: int) -> str:
+        return f"INC-{pk:04d}"
+
+    def _since_start(self, moment) -> timedelta | None:
+        if moment is None or self.started_at is None:
+            return None
+        return moment - self.started_at
+
+    @property
+    def time_to_detect(self) -> timedelta | None:
+        return self._since_start(self.detected_at)
+
+    @property
+    def time_to_mitigate(self) -> timedelta | None:
+        return self._since_start(self.mitigated_at)
+
+    @property
+    def time_to_resolve(self) -> timedelta | None:
+        return self._since_start(self.resolved_at)
+
+
+class IncidentSystem(models.Model):
+    """The part a system played in an incident."""
+
+    class Role(models.TextChoices):
+        ORIGIN = "origin", "Origin"
+        IMPACTED = "impacted", "Impacted"
+        CONTRIBUTING = "contributing", "Contributing"
+
+    incident = models.ForeignKey(Incident, on_delete=models.CASCADE, related_name="system_roles")
+    system = models.ForeignKey(System, on_delete=models.PROTECT, related_name="incident_roles")
+    role = models.CharField(max_length=20, choices=Role.choices, default=Role.IMPACTED)
+
+    class Meta:
+        verbose_name = "system in incident"
+        verbose_name_plural = "systems in incident"
+        constraints = [
+            models.UniqueConstraint(
+                fields=["incident", "system"], name="incident_system_once_per_incident"
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.system} ({self.get_role_display()})"
