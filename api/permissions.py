@@ -1,4 +1,4 @@
-"""API permissions: a thin adapter over `incidents/roles.py`, where every rule lives.
+"""API permissions: a thin adapter over `reviews/rules.py`, where every rule is asked.
 
 Reading needs a login; what a user may read is decided by the querysets (`visible_to`), so a
 private incident someone may not see is a 404, never a 403 that would confirm it exists.

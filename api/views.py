@@ -1,6 +1,6 @@
 """The /api/v1/ resources: thin viewsets over the shared rules, FilterSets and services.
 
-Who may do what comes from `incidents/roles.py` (through `api.permissions.RoleRules`); what a
+Who may do what comes from `reviews/rules.py` (through `api.permissions.RoleRules`); what a
 user may see comes from the `visible_to` querysets, so a hidden incident is a 404.
 """
 
@@ -49,7 +49,7 @@ from api.renderers import CSVRenderer
 from api.review_export import MarkdownRenderer, review_markdown
 from api.schema import ErrorSerializer
 from api.services import incident_create_or_get, incidents_import
-from incidents import roles
+from reviews import rules
 from incidents.filters import (
     DifficultyFilter,
     IncidentFilter,
@@ -137,7 +137,7 @@ class ApiViewSet(ApiMixin, viewsets.ModelViewSet):
 
 class CatalogRules:
     def may_create(self, user):
-        return allow(roles.can_edit_catalog(user), "Only administrators edit the catalog.")
+        return allow(rules.can_edit_catalog(user), "Only administrators edit the catalog.")
 
     def may_change(self, user, obj):
         return self.may_create(user)
@@ -176,7 +176,7 @@ class ThemeViewSet(ApiViewSet):
     csv_name = "themes"
 
     def may_create(self, user):
-        return allow(roles.is_facilitator(user), "Only facilitators edit the theme codebook.")
+        return allow(rules.is_facilitator(user), "Only facilitators edit the theme codebook.")
 
     def may_change(self, user, obj):
         return self.may_create(user)
@@ -265,16 +265,16 @@ class IncidentViewSet(_FlatExport, ApiViewSet):
         return s.IncidentDetailSerializer
 
     def may_create(self, user):
-        return allow(roles.is_responder(user), "Only responders and facilitators log incidents.")
+        return allow(rules.is_responder(user), "Only responders and facilitators log incidents.")
 
     def may_change(self, user, obj):
         return allow(
-            roles.is_responder(user) and roles.can_view_incident(user, obj),
+            rules.is_responder(user) and rules.can_view_incident(user, obj),
             "Only responders and facilitators edit incidents.",
         )
 
     def may_delete(self, user, obj):
-        return allow(roles.is_facilitator(user), "Only facilitators delete incidents.")
+        return allow(rules.is_facilitator(user), "Only facilitators delete incidents.")
 
     def create(self, request, *args, **kwargs):
         serializer = self.get_serializer(data=request.data)
@@ -284,7 +284,7 @@ class IncidentViewSet(_FlatExport, ApiViewSet):
             # Whoever logs a private incident must still be able to see it afterwards.
             data["lead"] = request.user
         incident, created = incident_create_or_get(data=data)
-        if not created and not roles.can_view_incident(request.user, incident):
+        if not created and not rules.can_view_incident(request.user, incident):
             raise Conflict("An incident with this source and external id already exists.")
         output = s.IncidentDetailSerializer(
             self.get_queryset().get(pk=incident.pk), context=self.get_serializer_context()
@@ -393,10 +393,10 @@ class NearMissViewSet(_FlatExport, ApiViewSet):
         return allow(user.is_authenticated, "Log in to report a near miss.")
 
     def may_change(self, user, obj):
-        return allow(roles.is_responder(user), "Only responders and facilitators edit near misses.")
+        return allow(rules.is_responder(user), "Only responders and facilitators edit near misses.")
 
     def may_delete(self, user, obj):
-        return allow(roles.is_facilitator(user), "Only facilitators delete near misses.")
+        return allow(rules.is_facilitator(user), "Only facilitators delete near misses.")
 
     @extend_schema(
         summary="Export near misses with their signal counts as CSV (streamed)",
@@ -428,14 +428,14 @@ class _ContributionRules:
     def _may_contribute(self, user, incident):
         if incident is not None:
             return allow(
-                roles.can_contribute_to_incident(user, incident),
+                rules.can_contribute_to_incident(user, incident),
                 "Only responders and facilitators add to an incident, and not once its review "
                 "is published.",
             )
-        return allow(roles.is_responder(user), "Only responders and facilitators add signals.")
+        return allow(rules.is_responder(user), "Only responders and facilitators add signals.")
 
     def may_create(self, user):
-        return allow(roles.is_responder(user), "Only responders and facilitators add signals.")
+        return allow(rules.is_responder(user), "Only responders and facilitators add signals.")
 
     def check_create(self, user, validated_data):
         return self._may_contribute(user, validated_data.get("incident"))
@@ -444,7 +444,7 @@ class _ContributionRules:
         return self._may_contribute(user, obj.incident)
 
     def may_delete(self, user, obj):
-        if not roles.is_facilitator(user):
+        if not rules.is_facilitator(user):
             return allow(False, "Only facilitators delete what responders recorded.")
         return self.may_change(user, obj)
 
@@ -505,7 +505,7 @@ class TimelineEntryViewSet(_ContributionRules, ApiViewSet):
         )
 
     def may_create(self, user):
-        return allow(roles.is_responder(user), "Only responders and facilitators edit timelines.")
+        return allow(rules.is_responder(user), "Only responders and facilitators edit timelines.")
 
     def perform_create(self, serializer, **save_kwargs):
         super().perform_create(serializer, author=self.request.user, **save_kwargs)
@@ -551,18 +551,18 @@ class ReviewViewSet(ApiViewSet):
         return s.ReviewSerializer
 
     def may_create(self, user):
-        return allow(roles.is_facilitator(user), "Only facilitators start reviews.")
+        return allow(rules.is_facilitator(user), "Only facilitators start reviews.")
 
     def check_create(self, user, validated_data):
         return allow(
-            roles.can_create_review(user, validated_data["incident"]),
+            rules.can_create_review(user, validated_data["incident"]),
             "Only facilitators start reviews.",
         )
 
     def may_change(self, user, obj):
         if obj.is_published:
             return allow(False, "A published review is read-only.")
-        return allow(roles.can_run_review(user, obj), "Only facilitators run reviews.")
+        return allow(rules.can_run_review(user, obj), "Only facilitators run reviews.")
 
     def _output(self, review, code=status.HTTP_200_OK):
         review = self.get_queryset().get(pk=review.pk)
@@ -653,7 +653,7 @@ class ReviewViewSet(ApiViewSet):
     @action(detail=True, methods=["post"], permission_classes=[IsAuthenticated])
     def survey(self, request, pk=None):
         review = self.get_object()
-        if not roles.can_answer_survey(request.user, review):
+        if not rules.can_answer_survey(request.user, review):
             raise PermissionDenied(
                 "The survey is for the review's participants, once it is published."
             )
@@ -720,11 +720,11 @@ class _ReviewPartViewSet(ApiViewSet):
         return self.model.objects.filter(review__incident__in=visible).select_related(*self.related)
 
     def may_create(self, user):
-        return allow(roles.is_facilitator(user), self.create_denied + ".")
+        return allow(rules.is_facilitator(user), self.create_denied + ".")
 
     def check_create(self, user, validated_data):
         return allow(
-            roles.can_run_review(user, validated_data["review"]),
+            rules.can_run_review(user, validated_data["review"]),
             self.create_denied + ", and not once the review is published.",
         )
 
@@ -742,16 +742,16 @@ class ActionItemViewSet(_ReviewPartViewSet):
 
     def may_change(self, user, obj):
         return allow(
-            roles.can_run_review(user, obj.review) or roles.can_update_follow_up_status(user, obj),
+            rules.can_run_review(user, obj.review) or rules.can_update_follow_up_status(user, obj),
             "Only facilitators, responders and the assignee update follow-ups.",
         )
 
     def may_delete(self, user, obj):
-        return allow(roles.can_run_review(user, obj.review), "Only facilitators delete follow-ups.")
+        return allow(rules.can_run_review(user, obj.review), "Only facilitators delete follow-ups.")
 
     def perform_update(self, serializer):
         item = serializer.instance
-        if not roles.can_run_review(self.request.user, item.review):
+        if not rules.can_run_review(self.request.user, item.review):
             changed = {
                 name
                 for name, value in serializer.validated_data.items()
@@ -785,6 +785,6 @@ class ParticipantViewSet(_ReviewPartViewSet):
 
     def may_change(self, user, obj):
         return allow(
-            roles.can_run_review(user, obj.review),
+            rules.can_run_review(user, obj.review),
             "Only facilitators edit participants, and not once the review is published.",
         )

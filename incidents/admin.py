@@ -1,22 +1,20 @@
-"""The admin is where responders log incidents on the day: one page per incident."""
+"""The admin of the catalog (teams, systems) and of near misses.
+
+Incidents, their signals, timeline and themes are registered by reviews/admin/: a published
+review freezes them, and the admin must know it."""
 
 from __future__ import annotations
 
 from django.contrib import admin
 from django.db.models import Count
 
-from incidents.admin_scoping import FrozenWithParentInlineMixin, PrivateIncidentAdmin
-from incidents.formatting import format_duration
 from incidents.models import (
     Difficulty,
-    Incident,
-    IncidentSystem,
     NearMiss,
     OwnershipGap,
     Surprise,
     System,
     Team,
-    TimelineEntry,
 )
 
 
@@ -63,16 +61,12 @@ class SystemAdmin(admin.ModelAdmin):
         return system.owner_team or "⚠ no owner"
 
 
-class IncidentSystemInline(FrozenWithParentInlineMixin, admin.TabularInline):
-    model = IncidentSystem
-    extra = 1
-    autocomplete_fields = ["system"]
+class SignalInline(admin.StackedInline):
+    """The fields of a signal as an inline row; near misses use these as they are, incidents
+    through reviews/admin/, where a published review freezes them."""
 
-
-class SignalInline(FrozenWithParentInlineMixin, admin.StackedInline):
     extra = 0
     autocomplete_fields = ["system"]
-    exclude = ["near_miss"]
 
 
 class SurpriseInline(SignalInline):
@@ -94,77 +88,6 @@ class OwnershipGapInline(SignalInline):
         ("resolved", "resolved_by_team"),
     ]
     autocomplete_fields = ["system", "resolved_by_team"]
-
-
-class TimelineEntryInline(FrozenWithParentInlineMixin, admin.TabularInline):
-    model = TimelineEntry
-    extra = 0
-    fields = ["at", "kind", "text", "evidence_url", "author"]
-    autocomplete_fields = ["author"]
-
-
-@admin.register(Incident)
-class IncidentAdmin(PrivateIncidentAdmin):
-    list_display = ["reference", "title", "severity", "status", "started_at", "system_names"]
-    list_filter = [
-        "severity",
-        "status",
-        ("systems", admin.RelatedOnlyFieldListFilter),
-        ("teams", admin.RelatedOnlyFieldListFilter),
-        "is_private",
-        "source",
-        "started_at",
-    ]
-    search_fields = ["reference", "title", "summary"]
-    date_hierarchy = "started_at"
-    autocomplete_fields = ["teams", "lead", "responders"]
-    readonly_fields = ["reference", "time_to_detect", "time_to_mitigate", "time_to_resolve"]
-    fieldsets = [
-        (None, {"fields": ["reference", "title", "summary", ("severity", "status")]}),
-        (
-            "When",
-            {
-                "fields": [
-                    ("started_at", "detected_at"),
-                    ("mitigated_at", "resolved_at"),
-                    ("time_to_detect", "time_to_mitigate", "time_to_resolve"),
-                ]
-            },
-        ),
-        ("Who", {"fields": ["lead", "teams", "responders"]}),
-        ("Impact", {"fields": ["customer_impact", "is_private"]}),
-        ("Source", {"fields": [("source", "external_id")], "classes": ["collapse"]}),
-    ]
-    inlines = [
-        IncidentSystemInline,
-        TimelineEntryInline,
-        SurpriseInline,
-        DifficultyInline,
-        OwnershipGapInline,
-    ]
-
-    def get_queryset(self, request):
-        return super().get_queryset(request).prefetch_related("systems")
-
-    @admin.display(description="systems")
-    def system_names(self, incident):
-        return ", ".join(system.name for system in incident.systems.all())
-
-    @admin.display(description="time to detect")
-    def time_to_detect(self, incident):
-        return _duration(incident.time_to_detect)
-
-    @admin.display(description="time to mitigate")
-    def time_to_mitigate(self, incident):
-        return _duration(incident.time_to_mitigate)
-
-    @admin.display(description="time to resolve")
-    def time_to_resolve(self, incident):
-        return _duration(incident.time_to_resolve)
-
-
-def _duration(delta) -> str:
-    return format_duration(delta)
 
 
 class NearMissSignalInline:
@@ -227,34 +150,3 @@ class NearMissAdmin(admin.ModelAdmin):
 
     def get_queryset(self, request):
         return super().get_queryset(request).select_related("reported_by")
-
-
-class SignalAdmin(PrivateIncidentAdmin):
-    autocomplete_fields = ["incident", "near_miss", "system"]
-    list_select_related = ["incident", "near_miss", "system"]
-    list_filter = [("system", admin.RelatedOnlyFieldListFilter), "created_at"]
-
-    @admin.display(description="incident or near miss")
-    def subject(self, signal):
-        return signal.subject
-
-
-@admin.register(Surprise)
-class SurpriseAdmin(SignalAdmin):
-    list_display = ["__str__", "subject", "system", "noticed_at"]
-    search_fields = ["expected", "observed", "notes"]
-
-
-@admin.register(Difficulty)
-class DifficultyAdmin(SignalAdmin):
-    list_display = ["category", "subject", "system", "source", "minutes_lost"]
-    list_filter = ["category", "source", *SignalAdmin.list_filter]
-    search_fields = ["description"]
-
-
-@admin.register(OwnershipGap)
-class OwnershipGapAdmin(SignalAdmin):
-    list_display = ["kind", "subject", "system", "resolved", "resolved_by_team"]
-    list_filter = ["kind", "resolved", *SignalAdmin.list_filter]
-    search_fields = ["description", "system__name"]
-    autocomplete_fields = [*SignalAdmin.autocomplete_fields, "resolved_by_team"]

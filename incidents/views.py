@@ -13,7 +13,7 @@ from django.db.models.functions import Coalesce
 from django.shortcuts import get_object_or_404, redirect, render
 from django.views.decorators.http import require_http_methods
 
-from incidents import roles
+from reviews import rules
 from incidents.filters import (
     DifficultyFilter,
     IncidentFilter,
@@ -98,7 +98,7 @@ def incident_detail(request, reference):
     context = {
         "incident": incident,
         "review": review,
-        "can_start_review": review is None and roles.can_create_review(request.user, incident),
+        "can_start_review": review is None and rules.can_create_review(request.user, incident),
     }
     return render(request, "incidents/incident_detail.html", context)
 
@@ -188,8 +188,8 @@ def home(request):
     user = request.user
     visible = Incident.objects.visible_to(user)
     context = {
-        "is_facilitator": roles.is_facilitator(user),
-        "is_responder": roles.is_responder(user),
+        "is_facilitator": rules.is_facilitator(user),
+        "is_responder": rules.is_responder(user),
         "published_reviews": Review.objects.filter(
             status=Review.Status.PUBLISHED, incident__in=visible
         )

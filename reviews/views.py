@@ -2,7 +2,7 @@
 
 Every edit in the workspace is a plain form POST that redirects back to its section, so it
 works without JavaScript; with htmx (`HX-Request`) the same view answers with the section's
-HTML instead, and the page swaps it in place. Permissions come from `incidents.roles`.
+HTML instead, and the page swaps it in place. Permissions come from `reviews.rules`.
 """
 
 from __future__ import annotations
@@ -21,7 +21,7 @@ from django.utils.http import url_has_allowed_host_and_scheme
 from django.views.decorators.http import require_GET, require_POST
 
 from incidents.models import Incident, Theme
-from incidents.roles import (
+from reviews.rules import (
     can_answer_survey,
     can_contribute_to_incident,
     can_create_review,

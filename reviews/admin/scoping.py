@@ -13,10 +13,11 @@ from __future__ import annotations
 from django.contrib import admin
 from django.contrib.admin.utils import unquote
 from django.http import Http404
+from simple_history.admin import SimpleHistoryAdmin
 
 from incidents.models import Difficulty, Incident, Surprise
-from incidents.roles import published_review_of
 from reviews.models import Review
+from reviews.rules import published_review_of
 
 
 def choices_for(model, user):
@@ -106,3 +107,7 @@ class FrozenWithParentInlineMixin(ScopedChoicesMixin):
 
     def has_delete_permission(self, request, obj=None):
         return super().has_delete_permission(request, obj) and not self._frozen(request, obj)
+
+
+class IncidentVisibleAdmin(PrivateIncidentAdmin, SimpleHistoryAdmin):
+    """Rows hanging off a private incident are as private as the incident, history included."""

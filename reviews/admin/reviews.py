@@ -1,15 +1,10 @@
+"""The admin of reviews, their participants, follow-ups and survey answers."""
+
 from __future__ import annotations
 
 from django.contrib import admin
-from simple_history.admin import SimpleHistoryAdmin
 
-from incidents.admin_scoping import (
-    FrozenWithParentInlineMixin,
-    PrivateIncidentAdmin,
-    ScopedChoicesMixin,
-    choices_for,
-)
-from incidents.models import Theme, TimelineEntry
+from reviews.admin.scoping import FrozenWithParentInlineMixin, IncidentVisibleAdmin
 from reviews.models import ActionItem, Participant, Review, SurveyResponse
 
 
@@ -27,10 +22,6 @@ class ParticipantInline(FrozenWithParentInlineMixin, admin.TabularInline):
     autocomplete_fields = ["user", "team"]
 
 
-class IncidentVisibleAdmin(PrivateIncidentAdmin, SimpleHistoryAdmin):
-    """Rows hanging off a private incident are as private as the incident, history included."""
-
-
 @admin.register(Review)
 class ReviewAdmin(IncidentVisibleAdmin):
     incident_path = "incident"
@@ -41,20 +32,6 @@ class ReviewAdmin(IncidentVisibleAdmin):
     list_select_related = ["incident", "facilitator"]
     readonly_fields = ["version"]
     inlines = [ParticipantInline, ActionItemInline]
-
-
-@admin.register(TimelineEntry)
-class TimelineEntryAdmin(IncidentVisibleAdmin):
-    incident_path = "incident"
-    list_display = ["incident", "at", "kind", "short_text", "author"]
-    list_filter = ["kind", "at"]
-    search_fields = ["text", "incident__reference"]
-    autocomplete_fields = ["incident", "author"]
-    list_select_related = ["incident", "author"]
-
-    @admin.display(description="text")
-    def short_text(self, entry):
-        return entry.text[:80]
 
 
 @admin.register(ActionItem)
@@ -69,30 +46,6 @@ class ActionItemAdmin(IncidentVisibleAdmin):
     @admin.display(description="owner team", ordering="owner_team__name")
     def owner(self, item):
         return item.owner_team or "⚠ no owner"
-
-
-@admin.register(Theme)
-class ThemeAdmin(ScopedChoicesMixin, admin.ModelAdmin):
-    list_display = ["name", "description"]
-    search_fields = ["name", "description"]
-    prepopulated_fields = {"slug": ["name"]}
-    filter_horizontal = ["incidents"]
-    autocomplete_fields = ["surprises", "difficulties"]
-    tagged_fields = ["incidents", "surprises", "difficulties"]
-
-    def save_related(self, request, form, formsets, change):
-        """Keep the links to records this user may not see or change: the form never offered
-        them, so saving it must not drop them."""
-        kept = {}
-        if change:
-            for name in self.tagged_fields:
-                related = getattr(form.instance, name)
-                offered = choices_for(related.model, request.user)
-                if offered is not None:
-                    kept[name] = list(related.exclude(pk__in=offered.values("pk")))
-        super().save_related(request, form, formsets, change)
-        for name, records in kept.items():
-            getattr(form.instance, name).add(*records)
 
 
 @admin.register(SurveyResponse)
