@@ -31,7 +31,7 @@ from incidents.models import (
 )
 from incidents.services import near_miss_report
 from reviews.models import ActionItem, Participant, Review, SurveyResponse
-from reviews.services import TEXT_SECTIONS
+from reviews.sections import TEXT_SECTIONS
 
 User = get_user_model()
 

@@ -46,17 +46,10 @@ from api.filters import (
 from api.importing import duplicate_rows, parse_bool, request_rows, row_errors
 from api.permissions import RoleRules, allow
 from api.renderers import CSVRenderer
-from api.review_export import MarkdownRenderer, review_markdown
+from api.review_export import MarkdownRenderer
 from api.schema import ErrorSerializer
 from api.services import incident_create_or_get, incidents_import
-from reviews import rules
-from incidents.filters import (
-    DifficultyFilter,
-    IncidentFilter,
-    NearMissFilter,
-    OwnershipGapFilter,
-    SurpriseFilter,
-)
+from incidents.filters import DifficultyFilter, NearMissFilter, OwnershipGapFilter, SurpriseFilter
 from incidents.models import (
     Difficulty,
     Incident,
@@ -69,8 +62,12 @@ from incidents.models import (
     Theme,
     TimelineEntry,
 )
+from reviews import rules
 from reviews import services as review_services
+from reviews.filters import IncidentFilter
+from reviews.markdown import review_markdown
 from reviews.models import ActionItem, Participant, Review
+from reviews.sections import TEXT_SECTIONS
 
 FORMAT_PARAMETER = OpenApiParameter(
     "format",
@@ -671,7 +668,7 @@ def _review_apply(*, review: Review, data: dict, version: int) -> None:
     themes = data.pop("themes", None)
     # Read once: saving one section leaves the others' stored text as it was.
     stored = Review.objects.get(pk=review.pk)
-    for section in review_services.TEXT_SECTIONS:
+    for section in TEXT_SECTIONS:
         if section not in data:
             continue
         text = data.pop(section)

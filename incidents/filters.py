@@ -39,7 +39,6 @@ from incidents.models import (
     Team,
     Theme,
 )
-from reviews.models import Review
 
 DATE_FORMAT = "%Y-%m-%d"
 
@@ -182,76 +181,13 @@ class SharedFilterSet(django_filters.FilterSet):
         return queryset.filter(self.severity_q(value))
 
 
-def _between(field: str, *, start: datetime | None, end: datetime | None) -> Q:
+def between(field: str, *, start: datetime | None, end: datetime | None) -> Q:
     condition = Q()
     if start is not None:
         condition &= Q(**{f"{field}__gte": start})
     if end is not None:
         condition &= Q(**{f"{field}__lt": end})
     return condition
-
-
-class IncidentFilter(SharedFilterSet):
-    REVIEW_NONE = "none"
-    HAS_CHOICES = [
-        ("surprise", "At least one surprise"),
-        ("difficulty", "At least one difficulty"),
-        ("ownership_gap", "At least one ownership gap"),
-    ]
-
-    status = django_filters.ChoiceFilter(
-        label="Status", choices=Incident.Status.choices, empty_label="Any status"
-    )
-    review_status = django_filters.ChoiceFilter(
-        label="Review",
-        choices=[(REVIEW_NONE, "No review yet"), *Review.Status.choices],
-        method="filter_review_status",
-        empty_label="Any review status",
-    )
-    has = django_filters.ChoiceFilter(
-        label="Signals", choices=HAS_CHOICES, method="filter_has", empty_label="Any signals"
-    )
-    theme = theme_filter()
-    q = django_filters.CharFilter(
-        label="Search",
-        method="filter_search",
-        max_length=200,
-        widget=forms.TextInput(
-            attrs={"type": "search", "placeholder": "Reference, title or summary"}
-        ),
-    )
-
-    class Meta(SharedFilterSet.Meta):
-        model = Incident
-
-    def period_q(self, *, start, end):
-        return _between("started_at", start=start, end=end)
-
-    def system_q(self, system):
-        return Q(incident_touches_system(system))
-
-    def team_q(self, team):
-        return incident_involves_team(team)
-
-    def severity_q(self, severity):
-        return Q(severity=severity)
-
-    def filter_review_status(self, queryset, name, value):
-        if value == self.REVIEW_NONE:
-            return queryset.filter(review__isnull=True)
-        return queryset.filter(review__status=value)
-
-    def filter_has(self, queryset, name, value):
-        model = {"surprise": Surprise, "difficulty": Difficulty, "ownership_gap": OwnershipGap}
-        return queryset.filter(Exists(model[value].objects.filter(incident=OuterRef("pk"))))
-
-    def filter_search(self, queryset, name, value):
-        value = value.strip()
-        if not value:
-            return queryset
-        return queryset.filter(
-            Q(reference__icontains=value) | Q(title__icontains=value) | Q(summary__icontains=value)
-        )
 
 
 class NearMissFilter(SharedFilterSet):
@@ -269,7 +205,7 @@ class NearMissFilter(SharedFilterSet):
         model = NearMiss
 
     def period_q(self, *, start, end):
-        return _between("occurred_at", start=start, end=end)
+        return between("occurred_at", start=start, end=end)
 
     def system_q(self, system):
         return Q(near_miss_touches_system(system))
@@ -293,7 +229,7 @@ class SignalFilterSet(SharedFilterSet):
 
     def period_q(self, *, start, end):
         # A NULL foreign key never compares, so each side only matches its own kind of subject.
-        return _between("incident__started_at", start=start, end=end) | _between(
+        return between("incident__started_at", start=start, end=end) | between(
             "near_miss__occurred_at", start=start, end=end
         )
 

@@ -13,14 +13,7 @@ from django.db.models.functions import Coalesce
 from django.shortcuts import get_object_or_404, redirect, render
 from django.views.decorators.http import require_http_methods
 
-from reviews import rules
-from incidents.filters import (
-    DifficultyFilter,
-    IncidentFilter,
-    NearMissFilter,
-    OwnershipGapFilter,
-    SurpriseFilter,
-)
+from incidents.filters import DifficultyFilter, NearMissFilter, OwnershipGapFilter, SurpriseFilter
 from incidents.forms import NearMissForm
 from incidents.models import (
     Difficulty,
@@ -31,6 +24,8 @@ from incidents.models import (
     Surprise,
 )
 from incidents.services import near_miss_report
+from reviews import rules
+from reviews.filters import IncidentFilter
 from reviews.models import Review
 
 PAGE_SIZE = 50

@@ -8,7 +8,6 @@ from __future__ import annotations
 
 from datetime import date
 
-import django_filters
 from django import forms
 from django.contrib.auth import get_user_model
 from django.core.validators import MaxLengthValidator, URLValidator
@@ -16,9 +15,8 @@ from django.db.models import Q
 from django.utils import timezone
 from django.utils.text import slugify
 
-from incidents.filters import PeriodForm, date_filter, utc_midnight
 from incidents.forms import DateTimeLocalInput
-from incidents.models import Difficulty, OwnershipGap, Surprise, System, Team, Theme, TimelineEntry
+from incidents.models import Difficulty, OwnershipGap, Surprise, System, Theme, TimelineEntry
 from reviews.models import ActionItem, Participant
 
 SECTION_MAX_LENGTH = 20_000
@@ -213,47 +211,3 @@ class SurveyForm(forms.Form):
         max_length=ITEM_TEXT_MAX_LENGTH,
         widget=forms.Textarea(attrs={"rows": 4}),
     )
-
-
-class FollowUpFilter(django_filters.FilterSet):
-    """The follow-up list's filters: team (slug, or `none` for unowned), status, overdue, period."""
-
-    NO_TEAM = "none"
-
-    start = date_filter("From")
-    end = date_filter("Until (excluded)")
-    team = django_filters.ChoiceFilter(
-        label="Owner team", method="filter_team", empty_label="Any team", choices=[]
-    )
-    status = django_filters.ChoiceFilter(
-        choices=ActionItem.Status.choices, empty_label="Any status"
-    )
-    overdue = django_filters.ChoiceFilter(
-        label="Due", choices=[("true", "Overdue")], method="filter_overdue", empty_label="Any"
-    )
-
-    class Meta:
-        model = ActionItem
-        form = PeriodForm
-        fields: list[str] = []
-
-    def __init__(self, *args, **kwargs):
-        super().__init__(*args, **kwargs)
-        self.filters["team"].extra["choices"] = [
-            (self.NO_TEAM, "Nobody (unowned)"),
-            *Team.objects.values_list("slug", "name"),
-        ]
-
-    def filter_period(self, queryset, name, value):
-        moment = utc_midnight(value)
-        if name == "start":
-            return queryset.filter(review__incident__started_at__gte=moment)
-        return queryset.filter(review__incident__started_at__lt=moment)
-
-    def filter_team(self, queryset, name, value):
-        if value == self.NO_TEAM:
-            return queryset.unowned()
-        return queryset.filter(owner_team__slug=value)
-
-    def filter_overdue(self, queryset, name, value):
-        return queryset.overdue() if value == "true" else queryset

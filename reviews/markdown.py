@@ -13,6 +13,8 @@ import nh3
 from django.utils.safestring import SafeString, mark_safe
 
 from incidents.formatting import person_name
+from reviews import selectors
+from reviews.sections import TEXT_SECTIONS
 
 ALLOWED_TAGS = frozenset(
     {
@@ -165,3 +167,13 @@ def review_report_markdown(*, review, items: dict, sections: list[tuple[str, str
         f"change their work; {survey.would_attend_again} would come to another review.",
     ]
     return "\n".join(lines) + "\n"
+
+
+def review_markdown(review) -> str:
+    """The Markdown report of a review, as the report page and the API download it."""
+    return review_report_markdown(
+        review=review,
+        items=selectors.review_items(review=review),
+        sections=[(section.title, getattr(review, section.name)) for section in TEXT_SECTIONS.values()],
+        survey=selectors.survey_counts(review=review),
+    )

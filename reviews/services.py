@@ -17,16 +17,7 @@ from django.utils import timezone
 from incidents.formatting import person_name
 from incidents.models import Incident, Theme
 from reviews.models import ActionItem, Participant, Review, SurveyResponse
-
-# The review's free-text sections, in the order a reader meets them.
-TEXT_SECTIONS = (
-    "narrative",
-    "contributors",
-    "mitigators",
-    "risks",
-    "still_unclear",
-    "data_reviewed",
-)
+from reviews.sections import TEXT_SECTIONS
 
 # A save that lost the race only because another section moved the version on is retried
 # this many times before it is reported as a conflict.

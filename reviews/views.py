@@ -21,18 +21,10 @@ from django.utils.http import url_has_allowed_host_and_scheme
 from django.views.decorators.http import require_GET, require_POST
 
 from incidents.models import Incident, Theme
-from reviews.rules import (
-    can_answer_survey,
-    can_contribute_to_incident,
-    can_create_review,
-    can_run_review,
-    can_update_follow_up_status,
-    is_facilitator,
-)
 from reviews import selectors, services
+from reviews.filters import FollowUpFilter
 from reviews.forms import (
     DifficultyForm,
-    FollowUpFilter,
     FollowUpForm,
     FollowUpStatusForm,
     OwnershipGapForm,
@@ -45,45 +37,17 @@ from reviews.forms import (
     ThemeCreateForm,
     TimelineEntryForm,
 )
-from reviews.markdown import render_markdown, review_report_markdown
+from reviews.markdown import render_markdown, review_markdown
 from reviews.models import ActionItem, Review, SurveyResponse
-
-
-@dataclass(frozen=True)
-class TextSection:
-    name: str
-    title: str
-    help_text: str
-
-
-TEXT_SECTIONS = {
-    section.name: section
-    for section in [
-        TextSection(
-            "narrative",
-            "Narrative",
-            "The story of the incident as the people in it lived it. Markdown.",
-        ),
-        TextSection(
-            "contributors",
-            "Contributors and enablers",
-            "What made the incident possible or worse: conditions, not culprits.",
-        ),
-        TextSection(
-            "mitigators",
-            "Mitigators and what went well",
-            "What limited the damage; who or what helped.",
-        ),
-        TextSection("risks", "Risks", "What could make this happen again, or worse."),
-        TextSection("still_unclear", "Still unclear", "Questions the review could not answer."),
-        TextSection(
-            "data_reviewed",
-            "Data reviewed",
-            "Dashboards, logs, chat channels and documents looked at.",
-        ),
-    ]
-}
-assert tuple(TEXT_SECTIONS) == services.TEXT_SECTIONS
+from reviews.rules import (
+    can_answer_survey,
+    can_contribute_to_incident,
+    can_create_review,
+    can_run_review,
+    can_update_follow_up_status,
+    is_facilitator,
+)
+from reviews.sections import TEXT_SECTIONS, TextSection
 
 
 @dataclass(frozen=True)
@@ -627,14 +591,7 @@ def report(request: HttpRequest, pk: int) -> HttpResponse:
 @require_GET
 def report_markdown(request: HttpRequest, pk: int) -> HttpResponse:
     review = _get_review(request, pk)
-    text = review_report_markdown(
-        review=review,
-        items=selectors.review_items(review=review),
-        sections=[
-            (section.title, getattr(review, section.name)) for section in TEXT_SECTIONS.values()
-        ],
-        survey=selectors.survey_counts(review=review),
-    )
+    text = review_markdown(review)
     response = HttpResponse(text, content_type="text/markdown; charset=utf-8")
     filename = f"{review.incident.reference}-review.md"
     response["Content-Disposition"] = f'attachment; filename="{filename}"'

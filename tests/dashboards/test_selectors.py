@@ -343,7 +343,6 @@ def test_severity_filter_on_signals_uses_the_incidents_severity(superuser):
 def test_dashboard_counts_equal_the_list_filtersets_with_the_same_parameters(filters, outsider):
     from incidents.filters import (
         DifficultyFilter,
-        IncidentFilter,
         NearMissFilter,
         OwnershipGapFilter,
         SurpriseFilter,
@@ -351,6 +350,7 @@ def test_dashboard_counts_equal_the_list_filtersets_with_the_same_parameters(fil
     from incidents.models import Difficulty as D
     from incidents.models import Incident, NearMiss, Surprise
     from incidents.models import OwnershipGap as G
+    from reviews.filters import IncidentFilter
 
     search = TeamFactory(name="Search")
     indexer = SystemFactory(name="indexer", owner_team=search)

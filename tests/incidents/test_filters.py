@@ -6,14 +6,9 @@ from datetime import UTC, datetime
 
 import pytest
 
-from incidents.filters import (
-    DifficultyFilter,
-    IncidentFilter,
-    NearMissFilter,
-    OwnershipGapFilter,
-    SurpriseFilter,
-)
+from incidents.filters import DifficultyFilter, NearMissFilter, OwnershipGapFilter, SurpriseFilter
 from incidents.models import Difficulty, Incident, IncidentSystem, NearMiss, OwnershipGap, Surprise
+from reviews.filters import IncidentFilter
 from reviews.models import Review
 from tests.factories import (
     DifficultyFactory,

@@ -1,0 +1,128 @@
+"""The filters of the lists that show reviews: incidents (with their review status) and
+follow-ups. They follow the filter contract of `incidents/filters.py`; the API reuses them."""
+
+from __future__ import annotations
+
+import django_filters
+from django import forms
+from django.db.models import Exists, OuterRef, Q
+
+from incidents.filters import (
+    PeriodForm,
+    SharedFilterSet,
+    between,
+    date_filter,
+    incident_involves_team,
+    incident_touches_system,
+    theme_filter,
+    utc_midnight,
+)
+from incidents.models import Difficulty, Incident, OwnershipGap, Surprise, Team
+from reviews.models import ActionItem, Review
+
+
+class IncidentFilter(SharedFilterSet):
+    REVIEW_NONE = "none"
+    HAS_CHOICES = [
+        ("surprise", "At least one surprise"),
+        ("difficulty", "At least one difficulty"),
+        ("ownership_gap", "At least one ownership gap"),
+    ]
+
+    status = django_filters.ChoiceFilter(
+        label="Status", choices=Incident.Status.choices, empty_label="Any status"
+    )
+    review_status = django_filters.ChoiceFilter(
+        label="Review",
+        choices=[(REVIEW_NONE, "No review yet"), *Review.Status.choices],
+        method="filter_review_status",
+        empty_label="Any review status",
+    )
+    has = django_filters.ChoiceFilter(
+        label="Signals", choices=HAS_CHOICES, method="filter_has", empty_label="Any signals"
+    )
+    theme = theme_filter()
+    q = django_filters.CharFilter(
+        label="Search",
+        method="filter_search",
+        max_length=200,
+        widget=forms.TextInput(
+            attrs={"type": "search", "placeholder": "Reference, title or summary"}
+        ),
+    )
+
+    class Meta(SharedFilterSet.Meta):
+        model = Incident
+
+    def period_q(self, *, start, end):
+        return between("started_at", start=start, end=end)
+
+    def system_q(self, system):
+        return Q(incident_touches_system(system))
+
+    def team_q(self, team):
+        return incident_involves_team(team)
+
+    def severity_q(self, severity):
+        return Q(severity=severity)
+
+    def filter_review_status(self, queryset, name, value):
+        if value == self.REVIEW_NONE:
+            return queryset.filter(review__isnull=True)
+        return queryset.filter(review__status=value)
+
+    def filter_has(self, queryset, name, value):
+        model = {"surprise": Surprise, "difficulty": Difficulty, "ownership_gap": OwnershipGap}
+        return queryset.filter(Exists(model[value].objects.filter(incident=OuterRef("pk"))))
+
+    def filter_search(self, queryset, name, value):
+        value = value.strip()
+        if not value:
+            return queryset
+        return queryset.filter(
+            Q(reference__icontains=value) | Q(title__icontains=value) | Q(summary__icontains=value)
+        )
+
+
+class FollowUpFilter(django_filters.FilterSet):
+    """The follow-up list's filters: team (slug, or `none` for unowned), status, overdue, period."""
+
+    NO_TEAM = "none"
+
+    start = date_filter("From")
+    end = date_filter("Until (excluded)")
+    team = django_filters.ChoiceFilter(
+        label="Owner team", method="filter_team", empty_label="Any team", choices=[]
+    )
+    status = django_filters.ChoiceFilter(
+        choices=ActionItem.Status.choices, empty_label="Any status"
+    )
+    overdue = django_filters.ChoiceFilter(
+        label="Due", choices=[("true", "Overdue")], method="filter_overdue", empty_label="Any"
+    )
+
+    class Meta:
+        model = ActionItem
+        form = PeriodForm
+        fields: list[str] = []
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.filters["team"].extra["choices"] = [
+            (self.NO_TEAM, "Nobody (unowned)"),
+            *Team.objects.values_list("slug", "name"),
+        ]
+
+    def filter_period(self, queryset, name, value):
+        moment = utc_midnight(value)
+        if name == "start":
+            return queryset.filter(review__incident__started_at__gte=moment)
+        return queryset.filter(review__incident__started_at__lt=moment)
+
+    def filter_team(self, queryset, name, value):
+        if value == self.NO_TEAM:
+            return queryset.unowned()
+        return queryset.filter(owner_team__slug=value)
+
+    def filter_overdue(self, queryset, name, value):
+        return queryset.overdue() if value == "true" else queryset
