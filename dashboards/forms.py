@@ -11,6 +11,7 @@ from datetime import date
 from django import forms
 
 from dashboards.periods import CUSTOM, MONTH, QUARTER, DashboardFilters, Period
+from incidents.forms import DateInput
 from incidents.models import Severity, System, Team
 
 EARLIEST = date(1970, 1, 1)  # the previous cycle of a custom range must stay a valid date
@@ -19,10 +20,6 @@ EARLIEST = date(1970, 1, 1)  # the previous cycle of a custom range must stay a 
 # year 9999, where `date` arithmetic raises. Nothing real is recorded that far ahead anyway.
 LATEST = date(9000, 1, 1)
 LONGEST_DAYS = 366 * 5
-
-
-class DateInput(forms.DateInput):
-    input_type = "date"
 
 
 class DashboardForm(forms.Form):

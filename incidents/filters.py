@@ -27,6 +27,7 @@ import django_filters
 from django import forms
 from django.db.models import Exists, OuterRef, Q, QuerySet
 
+from incidents.forms import DateInput
 from incidents.models import (
     Difficulty,
     Incident,
@@ -103,7 +104,7 @@ def date_filter(label: str) -> django_filters.DateFilter:
         label=label,
         method="filter_period",
         input_formats=[DATE_FORMAT],
-        widget=forms.DateInput(attrs={"type": "date"}),
+        widget=DateInput(),
         help_text="YYYY-MM-DD, UTC",
     )
 

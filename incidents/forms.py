@@ -14,6 +14,16 @@ DATETIME_INPUT = "%Y-%m-%dT%H:%M"
 FUTURE_TOLERANCE = timedelta(minutes=10)
 
 
+class DateInput(forms.DateInput):
+    """The browser's date picker, with the ISO value it expects: the one date widget of every
+    form and filter bar."""
+
+    input_type = "date"
+
+    def __init__(self, attrs=None):
+        super().__init__(attrs=attrs, format="%Y-%m-%d")
+
+
 class DateTimeLocalInput(forms.DateTimeInput):
     input_type = "datetime-local"
 

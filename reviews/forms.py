@@ -15,19 +15,12 @@ from django.db.models import Q
 from django.utils import timezone
 from django.utils.text import slugify
 
-from incidents.forms import DateTimeLocalInput
+from incidents.forms import DateInput, DateTimeLocalInput
 from incidents.models import Difficulty, OwnershipGap, Surprise, System, Theme, TimelineEntry
 from reviews.models import ActionItem, Participant
 
 SECTION_MAX_LENGTH = 20_000
 ITEM_TEXT_MAX_LENGTH = 5_000
-
-
-class DateInput(forms.DateInput):
-    input_type = "date"
-
-    def __init__(self, attrs=None):
-        super().__init__(attrs=attrs, format="%Y-%m-%d")
 
 
 class SectionForm(forms.Form):
