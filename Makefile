@@ -23,6 +23,7 @@ test: install
 
 lint: install
 	$(VENV)/bin/ruff check .
+	$(VENV)/bin/lint-imports
 
 # Refresh requirements.lock after changing a pin in pyproject.toml.
 lock:
