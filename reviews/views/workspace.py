@@ -17,6 +17,7 @@ from reviews import services
 from reviews.forms import SectionForm, ThemeAttachForm, ThemeCreateForm
 from reviews.markdown import render_markdown
 from reviews.models import Review
+from reviews.rules import can_delete_contribution, can_run_review
 from reviews.sections import TEXT_SECTIONS
 from reviews.views.common import (
     HtmxHttpRequest,
@@ -152,14 +153,22 @@ def item_edit(request: HtmxHttpRequest, pk: int, kind_slug: str, item_pk: int) -
     return render_section(request, review, kind.key)
 
 
+def _may_delete(user, review: Review, kind: ItemKind) -> bool:
+    """What hangs off the incident is a contribution (`can_delete_contribution` decides); the
+    review's own lists, participants and follow-ups, are part of running it."""
+    if kind.owner == "incident":
+        return can_delete_contribution(user, review.incident)
+    return can_run_review(user, review)
+
+
 @require_POST
 def item_delete(request: HtmxHttpRequest, pk: int, kind_slug: str, item_pk: int) -> HttpResponse:
     kind = _item_kind(kind_slug)
     # Responders add and correct what they saw; removing it is the facilitator's call
     # (history keeps a copy either way).
-    review = get_review_to_run(
-        request, pk, refusal=f"Only facilitators delete {kind.title.lower()}."
-    )
+    review = get_review(request, pk)
+    if not _may_delete(request.user, review, kind):
+        raise PermissionDenied(f"Only facilitators delete {kind.title.lower()}.")
     item = get_object_or_404(_item_queryset(review, kind), pk=item_pk)
     item.delete()
     if not request.htmx:
