@@ -1,9 +1,17 @@
+"""The review pages (the `reviews` namespace), and the incident pages that show reviews.
+
+`incident_urlpatterns` are home, the incident list and an incident's page: views of this app
+that keep their names in the `incidents` namespace, which config/urls.py composes.
+"""
+
 from __future__ import annotations
 
 from django.urls import path
 
 from reviews.views.follow_ups import follow_up_status, follow_ups
 from reviews.views.history import history
+from reviews.views.home import home
+from reviews.views.incidents import incident_detail, incident_list
 from reviews.views.publishing import publish, schedule
 from reviews.views.queue import queue, review_create
 from reviews.views.report import report, report_markdown, survey
@@ -46,4 +54,11 @@ urlpatterns = [
     path("reviews/<int:pk>/history/", history, name="history"),
     path("follow-ups/", follow_ups, name="follow_ups"),
     path("follow-ups/<int:item_pk>/status/", follow_up_status, name="follow_up_status"),
+]
+
+# Named for the `incidents` namespace, not this one (see config/urls.py).
+incident_urlpatterns = [
+    path("", home, name="home"),
+    path("incidents/", incident_list, name="list"),
+    path("incidents/<str:reference>/", incident_detail, name="detail"),
 ]

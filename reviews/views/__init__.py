@@ -3,6 +3,8 @@
 The public names are the view functions that `reviews/urls.py` routes, taken from their
 modules; this package re-exports nothing:
 
+- `home`: the home page, which sends each role where its work is;
+- `incidents`: the incident list and an incident's page, which show and filter by its review;
 - `queue`: the review queue, and starting a review;
 - `workspace`: the workspace and every edit in it (text sections, item lists, themes);
 - `publishing`: scheduling the review meeting, and publishing;

@@ -5,7 +5,6 @@ from __future__ import annotations
 
 from django.contrib import messages
 from django.core.exceptions import PermissionDenied
-from django.core.paginator import Paginator
 from django.db import transaction
 from django.http import HttpRequest, HttpResponse, HttpResponseRedirect
 from django.shortcuts import get_object_or_404, render
@@ -14,6 +13,7 @@ from django.utils.http import url_has_allowed_host_and_scheme
 from django.views.decorators.http import require_GET, require_POST
 
 from incidents.models import Incident
+from incidents.paging import filtered_page
 from reviews import services
 from reviews.filters import FollowUpFilter
 from reviews.forms import FollowUpStatusForm
@@ -31,9 +31,7 @@ def follow_ups(request: HttpRequest) -> HttpResponse:
         .select_related("review__incident", "owner_team", "assignee")
         .order_by("due_date", "pk")
     )
-    filterset = FollowUpFilter(request.GET, queryset=queryset)
-    items = filterset.qs if filterset.is_valid() else queryset.none()
-    page = Paginator(items, 50).get_page(request.GET.get("page"))
+    filterset, page = filtered_page(request, FollowUpFilter, queryset)
     attach_status_forms(request.user, page.object_list)
     return render(
         request,
