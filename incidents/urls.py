@@ -1,12 +1,16 @@
+"""The incident-record pages of the `incidents` URL namespace.
+
+The namespace also holds home, the incident list and an incident's page (`incidents:home`,
+`incidents:list`, `incidents:detail`), which show reviews and so are views of reviews/:
+config/urls.py composes the namespace from both apps' patterns.
+"""
+
 from django.urls import path
 
 from incidents import views
 
 app_name = "incidents"
 urlpatterns = [
-    path("", views.home, name="home"),
-    path("incidents/", views.incident_list, name="list"),
-    path("incidents/<str:reference>/", views.incident_detail, name="detail"),
     path("near-misses/", views.near_miss_list, name="near_miss_list"),
     path("near-misses/new/", views.near_miss_new, name="near_miss_new"),
     path("near-misses/<int:pk>/", views.near_miss_detail, name="near_miss_detail"),

@@ -1,0 +1,46 @@
+"""The home page: it shows reviews as well as incidents, so it lives here, above incidents/."""
+
+from __future__ import annotations
+
+from django.db.models import Exists, OuterRef, Q
+from django.http import HttpRequest, HttpResponse
+from django.shortcuts import render
+
+from incidents.models import Incident
+from reviews import rules
+from reviews.models import Review
+
+HOME_LIST_SIZE = 8
+
+
+def home(request: HttpRequest) -> HttpResponse:
+    """Send each role where its work is: reviews to run, incidents to add to, reports to read."""
+    user = request.user
+    visible = Incident.objects.visible_to(user)
+    context = {
+        "is_facilitator": rules.is_facilitator(user),
+        "is_responder": rules.is_responder(user),
+        "published_reviews": Review.objects.filter(
+            status=Review.Status.PUBLISHED, incident__in=visible
+        )
+        .select_related("incident")
+        .order_by("-published_at", "-pk")[:HOME_LIST_SIZE],
+    }
+    if context["is_facilitator"]:
+        context["my_reviews"] = (
+            Review.objects.filter(facilitator=user, incident__in=visible)
+            .exclude(status=Review.Status.PUBLISHED)
+            .select_related("incident")
+            .order_by("scheduled_for", "-incident__started_at")
+        )
+        waiting = visible.filter(review__isnull=True).order_by("-started_at", "-pk")
+        context["waiting_count"] = waiting.count()
+        context["waiting"] = waiting[:HOME_LIST_SIZE]
+    if context["is_responder"]:
+        involved = Incident.responders.through.objects.filter(incident=OuterRef("pk"), user=user)
+        context["my_incidents"] = (
+            visible.filter(Q(lead=user) | Q(Exists(involved)))
+            .select_related("review")
+            .order_by("-started_at", "-pk")[:HOME_LIST_SIZE]
+        )
+    return render(request, "home.html", context)

@@ -1,0 +1,46 @@
+"""The review queue (incidents waiting for a review, reviews scheduled, in progress and
+recently published), and starting a review of an incident."""
+
+from __future__ import annotations
+
+from django.contrib import messages
+from django.core.exceptions import PermissionDenied
+from django.http import HttpRequest, HttpResponse
+from django.shortcuts import get_object_or_404, redirect, render
+from django.views.decorators.http import require_GET, require_POST
+
+from incidents.models import Incident
+from reviews import selectors, services
+from reviews.rules import can_create_review, is_facilitator
+from reviews.workspace import workspace_url
+
+
+@require_GET
+def queue(request: HttpRequest) -> HttpResponse:
+    review_queue = selectors.review_queue(user=request.user)
+    review_blocks = [
+        ("Scheduled", review_queue.scheduled, "scheduled"),
+        ("In progress", review_queue.in_progress, "in-progress"),
+        ("Recently published", review_queue.published, "published"),
+    ]
+    return render(
+        request,
+        "reviews/queue.html",
+        {
+            "queue": review_queue,
+            "review_blocks": review_blocks,
+            # Creating a review is a facilitator's job; a private incident in the queue is
+            # one the user may already see, so the role alone decides.
+            "can_start": is_facilitator(request.user),
+        },
+    )
+
+
+@require_POST
+def review_create(request: HttpRequest, reference: str) -> HttpResponse:
+    incident = get_object_or_404(Incident.objects.visible_to(request.user), reference=reference)
+    if not can_create_review(request.user, incident):
+        raise PermissionDenied("Only facilitators start reviews.")
+    review = services.review_start(incident=incident, facilitator=request.user)
+    messages.success(request, f"Review of {incident.reference} started.")
+    return redirect(workspace_url(review))
