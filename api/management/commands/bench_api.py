@@ -3,8 +3,9 @@
     DATABASE_URL=postgres://postgres@127.0.0.1:5432/bench_api \\
         .venv/bin/python manage.py bench_api --sizes 100000,1000000
 
-For each size it generates the data with the dashboards' generator (bench_dashboard: same
-organisation, same refusal to touch a database holding anything but benchmark data), then:
+For each size it generates the data with the dashboards' generator (dashboards.benchmarks,
+as bench_dashboard does: same organisation, same refusal to touch a database holding anything
+but benchmark data), then:
 
 - counts the queries of `GET /api/v1/incidents/?page_size=50` (a page of 50 incidents with
   nested systems, teams and responders) on the first and the last page: they must be equal;
@@ -26,6 +27,7 @@ import sys
 import time
 from argparse import SUPPRESS as SUPPRESS_HELP
 
+import psycopg
 from django.conf import settings
 from django.contrib.auth import get_user_model
 from django.core.management import call_command
@@ -34,9 +36,9 @@ from django.db import connection, reset_queries
 from django.test import Client
 from django.test.utils import CaptureQueriesContext
 
+from api.exports import incident_export_queryset
+from dashboards.benchmarks import ADMIN, generate, refuse_foreign_data
 from incidents.models import Incident
-
-ADMIN = "bench-admin"
 
 
 def _peak_rss_mb() -> float:
@@ -79,10 +81,6 @@ def _export_in_this_process() -> dict:
 
 
 def _copy_in_this_process() -> dict:
-    import psycopg
-
-    from api.exports import incident_export_queryset
-
     queryset = incident_export_queryset(Incident.objects.all())
     sql, params = queryset.query.sql_with_params()
     connection.ensure_connection()
@@ -128,18 +126,15 @@ class Command(BaseCommand):
         except ValueError as error:
             raise CommandError("--sizes takes comma-separated integers") from error
 
-        from dashboards.management.commands.bench_dashboard import Command as DashboardBench
-
-        generator = DashboardBench(stdout=self.stdout, stderr=self.stderr)
         call_command("migrate", verbosity=0)
-        generator._refuse_foreign_data()
+        refuse_foreign_data()
         self.stdout.write(f"# bench_api on PostgreSQL ({connection.settings_dict['NAME']})")
         for size in sizes:
             if keep and Incident.objects.count() == size:
                 self.stdout.write(f"\n## {size:,} incidents (reusing existing data)")
             else:
                 started = time.perf_counter()
-                generated = generator._generate(size, seed)
+                generated = generate(size, seed)
                 self.stdout.write(
                     f"\n## {size:,} incidents: generated {generated:,} rows in "
                     f"{time.perf_counter() - started:.0f} s"

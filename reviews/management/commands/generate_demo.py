@@ -1,4 +1,4 @@
-"""Rebuild fixtures/demo.json from the factories (deterministic: fixed seed, fixed anchor).
+"""Rebuild fixtures/demo.json from the demo generator (deterministic: fixed seed, fixed anchor).
 
 Run it on an empty database, for example:
     DATABASE_URL=sqlite:////tmp/demo.sqlite3 python manage.py migrate
@@ -15,8 +15,8 @@ from django.core.management import call_command
 from django.core.management.base import BaseCommand, CommandError
 from django.db import transaction
 
-from incidents import demo
 from incidents.models import Incident, Team
+from reviews import demo
 
 # What the fixture holds; history tables start empty at load time.
 DUMPED_MODELS = [

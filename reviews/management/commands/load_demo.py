@@ -20,9 +20,9 @@ from django.core.management.base import BaseCommand
 from django.db import models, transaction
 from django.utils import timezone
 
-from incidents import demo
 from incidents.models import Incident
 from incidents.roles import FACILITATORS, RESPONDERS
+from reviews import demo
 
 # username, password, groups, staff, superuser, what the account is for
 DEMO_ACCOUNTS = [

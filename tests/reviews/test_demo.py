@@ -1,5 +1,9 @@
 from __future__ import annotations
 
+import json
+import os
+import subprocess
+import sys
 from datetime import timedelta
 from pathlib import Path
 
@@ -55,3 +59,44 @@ def test_demo_data_covers_every_signal_and_review_state():
         "SEV3",
         "SEV4",
     }
+
+
+# Run in a fresh interpreter on a fresh SQLite file: the test process itself imports the
+# factories, and a fresh database gives the primary keys the committed fixture has.
+DEV_TOOLS_PROBE = """
+import json, sys
+import django
+django.setup()
+from django.core.management import call_command
+call_command("migrate", verbosity=0)
+call_command(*sys.argv[1:], verbosity=0)
+print(json.dumps(sorted(m for m in sys.modules if m.split(".")[0] in {"factory", "faker", "tests"})))
+"""
+
+
+def _run_on_a_fresh_database(tmp_path: Path, *command: str) -> list[str]:
+    """Run a management command on a new SQLite database; the dev-tool modules it imported."""
+    env = dict(os.environ)
+    env.update(
+        DJANGO_SETTINGS_MODULE="config.settings",
+        DATABASE_URL=f"sqlite:///{tmp_path / 'demo.sqlite3'}",
+    )
+    result = subprocess.run(
+        [sys.executable, "-c", DEV_TOOLS_PROBE, *command],
+        cwd=settings.BASE_DIR,
+        env=env,
+        capture_output=True,
+        text=True,
+        check=True,
+    )
+    return json.loads(result.stdout.strip().splitlines()[-1])
+
+
+def test_load_demo_needs_no_dev_tools(tmp_path):
+    assert _run_on_a_fresh_database(tmp_path, "load_demo") == []
+
+
+def test_generate_demo_rebuilds_the_committed_fixture_byte_for_byte_without_dev_tools(tmp_path):
+    output = tmp_path / "demo.json"
+    assert _run_on_a_fresh_database(tmp_path, "generate_demo", "--output", str(output)) == []
+    assert output.read_bytes() == FIXTURE.read_bytes()
