@@ -49,10 +49,10 @@ from django.db.models import (
     OuterRef,
     Q,
 )
-from django.utils import timezone
 
 from dashboards import stats
 from dashboards.periods import DashboardFilters, Period
+from incidents.days import utc_today
 from incidents.models import (
     Difficulty,
     Incident,
@@ -507,10 +507,6 @@ def _ratio(numerator: int, denominator: int) -> Ratio:
     )
 
 
-def _today() -> date:
-    return timezone.localdate()
-
-
 # --- durations: median and p90 in the database on PostgreSQL ------------------------------------
 
 
@@ -818,7 +814,7 @@ def learning_loop(*, user, period: Period, filters: DashboardFilters) -> Learnin
         open=Count("pk", filter=Q(status=ActionItem.Status.OPEN)),
         in_progress=Count("pk", filter=Q(status=ActionItem.Status.IN_PROGRESS)),
         done=Count("pk", filter=Q(status=ActionItem.Status.DONE)),
-        overdue=Count("pk", filter=follow_up_overdue_q(_today())),
+        overdue=Count("pk", filter=follow_up_overdue_q()),
         unowned=Count("pk", filter=Q(owner_team__isnull=True)),
     )
     survey = SurveyResponse.objects.filter(
@@ -881,7 +877,7 @@ def _trend(
     end: date | None,
     signal_months: dict[str, dict[date, int]] | None = None,
 ) -> MonthlyTrend:
-    window = Period.months_ending(end or _today(), months)
+    window = Period.months_ending(end or utc_today(), months)
     series = {
         "incidents": _by_month(
             _incidents(user, filters).filter(_between("started_at", window)), "started_at"
@@ -1111,7 +1107,7 @@ def system_history(
         system=system.slug,
         severity=filters.severity if filters else None,
     )
-    window = Period.months_ending(end or _today(), months)
+    window = Period.months_ending(end or utc_today(), months)
     incidents = _incidents(user, filters)
     near_misses = _near_misses(filters)
     trend = monthly_trends(user=user, filters=filters, months=months, end=end)

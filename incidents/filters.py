@@ -21,12 +21,13 @@ the FilterSets stay free of request-specific logic and the API can reuse them as
 
 from __future__ import annotations
 
-from datetime import UTC, date, datetime, time
+from datetime import date, datetime
 
 import django_filters
 from django import forms
 from django.db.models import Exists, OuterRef, Q, QuerySet
 
+from incidents.days import utc_midnight
 from incidents.forms import DateInput
 from incidents.models import (
     Difficulty,
@@ -42,11 +43,6 @@ from incidents.models import (
 )
 
 DATE_FORMAT = "%Y-%m-%d"
-
-
-def utc_midnight(day: date) -> datetime:
-    """The first moment of a UTC day: periods are whole UTC days, whatever the server's zone."""
-    return datetime.combine(day, time.min, tzinfo=UTC)
 
 
 # Q builders. `ref` names the incident or near miss from the filtered model's point of view
