@@ -9,9 +9,9 @@ list it links to always count the same records.
 from __future__ import annotations
 
 from dataclasses import dataclass, replace
-from datetime import UTC, date, datetime, timedelta
+from datetime import date, datetime, timedelta
 
-from django.utils import timezone
+from incidents.days import utc_midnight, utc_today
 
 MONTH = "month"
 QUARTER = "quarter"
@@ -19,18 +19,10 @@ CUSTOM = "custom"
 KINDS = (MONTH, QUARTER, CUSTOM)
 
 
-def _midnight(day: date) -> datetime:
-    return datetime(day.year, day.month, day.day, tzinfo=UTC)
-
-
 def _add_months(day: date, months: int) -> date:
     """First day of the month `months` after (or before) day's month."""
     index = day.year * 12 + day.month - 1 + months
     return date(index // 12, index % 12 + 1, 1)
-
-
-def _today() -> date:
-    return timezone.now().astimezone(UTC).date()
 
 
 @dataclass(frozen=True)
@@ -54,24 +46,24 @@ class Period:
     @classmethod
     def month(cls, year: int, month: int) -> Period:
         first = date(year, month, 1)
-        return cls(_midnight(first), _midnight(_add_months(first, 1)), MONTH)
+        return cls(utc_midnight(first), utc_midnight(_add_months(first, 1)), MONTH)
 
     @classmethod
     def quarter(cls, year: int, quarter: int) -> Period:
         if not 1 <= quarter <= 4:
             raise ValueError("quarter must be 1..4")
         first = date(year, 3 * (quarter - 1) + 1, 1)
-        return cls(_midnight(first), _midnight(_add_months(first, 3)), QUARTER)
+        return cls(utc_midnight(first), utc_midnight(_add_months(first, 3)), QUARTER)
 
     @classmethod
     def last_full_month(cls, today: date | None = None) -> Period:
-        previous = _add_months(today or _today(), -1)
+        previous = _add_months(today or utc_today(), -1)
         return cls.month(previous.year, previous.month)
 
     @classmethod
     def last_full_quarter(cls, today: date | None = None) -> Period:
         """The default dashboard period: the last quarter that has fully ended."""
-        today = today or _today()
+        today = today or utc_today()
         current_quarter = (today.month - 1) // 3 + 1
         if current_quarter == 1:
             return cls.quarter(today.year - 1, 4)
@@ -89,7 +81,7 @@ class Period:
             kind = MONTH
         elif start.day == 1 and start.month % 3 == 1 and end == _add_months(start, 3):
             kind = QUARTER
-        return cls(_midnight(start), _midnight(end), kind)
+        return cls(utc_midnight(start), utc_midnight(end), kind)
 
     @classmethod
     def months_ending(cls, end: date, months: int) -> Period:
@@ -98,7 +90,7 @@ class Period:
         An `end` inside a month rounds up to the next month, so that month is included.
         """
         last = end if end.day == 1 else _add_months(end, 1)
-        return cls(_midnight(_add_months(last, -months)), _midnight(last), CUSTOM)
+        return cls(utc_midnight(_add_months(last, -months)), utc_midnight(last), CUSTOM)
 
     # --- derived -----------------------------------------------------------------------------
 
@@ -149,7 +141,7 @@ class Period:
     def month_starts(self) -> list[date]:
         """First day of every calendar month the period touches, oldest first."""
         months, current = [], date(self.start.year, self.start.month, 1)
-        while _midnight(current) < self.end:
+        while utc_midnight(current) < self.end:
             months.append(current)
             current = _add_months(current, 1)
         return months

@@ -15,23 +15,24 @@ One FilterSet per list; the same names mean the same thing everywhere:
 A bad value (a malformed date, an unknown slug or choice, an end before the start) is a form
 error, never an exception: pages show it beside the filter bar, the API answers 400.
 
-Visibility is not applied here: callers pass `Model.objects.visible_to(user)` as the queryset, so
-the FilterSets stay free of request-specific logic and the API can reuse them as they are.
+Each rule above is written once, as the Q builders of incidents/scopes.py, which the dashboard
+selectors use too. Visibility is not applied here: callers pass `Model.objects.visible_to(user)`
+as the queryset, so the FilterSets stay free of request-specific logic and the API can reuse
+them as they are.
 """
 
 from __future__ import annotations
 
-from datetime import UTC, date, datetime, time
+from datetime import date, datetime
 
 import django_filters
 from django import forms
-from django.db.models import Exists, OuterRef, Q, QuerySet
+from django.db.models import Q, QuerySet
 
+from incidents.days import utc_midnight
 from incidents.forms import DateInput
 from incidents.models import (
     Difficulty,
-    Incident,
-    IncidentSystem,
     NearMiss,
     OwnershipGap,
     Severity,
@@ -40,52 +41,18 @@ from incidents.models import (
     Team,
     Theme,
 )
+from incidents.scopes import (
+    near_miss_has_severity,
+    near_miss_in_period,
+    near_miss_involves_team,
+    near_miss_touches_system,
+    signal_about_system,
+    signal_has_severity,
+    signal_in_period,
+    signal_involves_team,
+)
 
 DATE_FORMAT = "%Y-%m-%d"
-
-
-def utc_midnight(day: date) -> datetime:
-    """The first moment of a UTC day: periods are whole UTC days, whatever the server's zone."""
-    return datetime.combine(day, time.min, tzinfo=UTC)
-
-
-# Q builders. `ref` names the incident or near miss from the filtered model's point of view
-# ("pk" on Incident itself, "incident" on a signal). Exists subqueries instead of joins, so a
-# match through several systems or teams never duplicates a row.
-
-
-def incident_touches_system(system: System, ref: str = "pk") -> Exists:
-    return Exists(IncidentSystem.objects.filter(incident=OuterRef(ref), system=system))
-
-
-def incident_involves_team(team: Team, ref: str = "pk") -> Q:
-    listed = Incident.teams.through.objects.filter(incident=OuterRef(ref), team=team)
-    owned = IncidentSystem.objects.filter(incident=OuterRef(ref), system__owner_team=team)
-    return Q(Exists(listed)) | Q(Exists(owned))
-
-
-def near_miss_touches_system(system: System, ref: str = "pk") -> Exists:
-    return Exists(NearMiss.systems.through.objects.filter(nearmiss=OuterRef(ref), system=system))
-
-
-def near_miss_involves_team(team: Team, ref: str = "pk") -> Exists:
-    # Near misses list systems, not teams: a team is involved through the systems it owns.
-    return Exists(
-        NearMiss.systems.through.objects.filter(nearmiss=OuterRef(ref), system__owner_team=team)
-    )
-
-
-def signal_about_system(system: System) -> Q:
-    """A signal is about a system when it names it, or names none and its subject touched it."""
-    inherited = Q(incident__isnull=False) & Q(incident_touches_system(system, "incident"))
-    inherited |= Q(near_miss__isnull=False) & Q(near_miss_touches_system(system, "near_miss"))
-    return Q(system=system) | (Q(system__isnull=True) & inherited)
-
-
-def signal_involves_team(team: Team) -> Q:
-    return (Q(incident__isnull=False) & incident_involves_team(team, "incident")) | (
-        Q(near_miss__isnull=False) & Q(near_miss_involves_team(team, "near_miss"))
-    )
 
 
 class PeriodForm(forms.Form):
@@ -123,7 +90,8 @@ def theme_filter() -> django_filters.ModelChoiceFilter:
 class SharedFilterSet(django_filters.FilterSet):
     """start, end, system, team and severity, written once.
 
-    Subclasses say what each means for their model by overriding the four `*_q` methods.
+    Subclasses say what each means for their model by overriding the four `*_q` methods, with
+    the rules of incidents/scopes.py.
     """
 
     start = date_filter("From")
@@ -182,15 +150,6 @@ class SharedFilterSet(django_filters.FilterSet):
         return queryset.filter(self.severity_q(value))
 
 
-def between(field: str, *, start: datetime | None, end: datetime | None) -> Q:
-    condition = Q()
-    if start is not None:
-        condition &= Q(**{f"{field}__gte": start})
-    if end is not None:
-        condition &= Q(**{f"{field}__lt": end})
-    return condition
-
-
 class NearMissFilter(SharedFilterSet):
     severity = django_filters.ChoiceFilter(
         label="Potential severity",
@@ -206,16 +165,16 @@ class NearMissFilter(SharedFilterSet):
         model = NearMiss
 
     def period_q(self, *, start, end):
-        return between("occurred_at", start=start, end=end)
+        return near_miss_in_period(start=start, end=end)
 
     def system_q(self, system):
-        return Q(near_miss_touches_system(system))
+        return near_miss_touches_system(system)
 
     def team_q(self, team):
-        return Q(near_miss_involves_team(team))
+        return near_miss_involves_team(team)
 
     def severity_q(self, severity):
-        return Q(potential_severity=severity)
+        return near_miss_has_severity(severity)
 
 
 class SignalFilterSet(SharedFilterSet):
@@ -229,10 +188,7 @@ class SignalFilterSet(SharedFilterSet):
     )
 
     def period_q(self, *, start, end):
-        # A NULL foreign key never compares, so each side only matches its own kind of subject.
-        return between("incident__started_at", start=start, end=end) | between(
-            "near_miss__occurred_at", start=start, end=end
-        )
+        return signal_in_period(start=start, end=end)
 
     def system_q(self, system):
         return signal_about_system(system)
@@ -241,7 +197,7 @@ class SignalFilterSet(SharedFilterSet):
         return signal_involves_team(team)
 
     def severity_q(self, severity):
-        return Q(incident__severity=severity)
+        return signal_has_severity(severity)
 
     def filter_subject(self, queryset, name, value):
         return queryset.filter(**{f"{value}__isnull": False})

@@ -1,23 +1,23 @@
 """The filters of the lists that show reviews: incidents (with their review status) and
-follow-ups. They follow the filter contract of `incidents/filters.py`; the API reuses them."""
+follow-ups. They follow the filter contract of `incidents/filters.py`, with the rules of
+`incidents/scopes.py`; the API reuses them."""
 
 from __future__ import annotations
 
 import django_filters
 from django import forms
-from django.db.models import Exists, OuterRef, Q
+from django.db.models import Q
 
-from incidents.filters import (
-    PeriodForm,
-    SharedFilterSet,
-    between,
-    date_filter,
+from incidents.days import utc_midnight
+from incidents.filters import PeriodForm, SharedFilterSet, date_filter, theme_filter
+from incidents.models import Difficulty, Incident, OwnershipGap, Surprise, Team
+from incidents.scopes import (
+    incident_has_severity,
+    incident_has_signal,
+    incident_in_period,
     incident_involves_team,
     incident_touches_system,
-    theme_filter,
-    utc_midnight,
 )
-from incidents.models import Difficulty, Incident, OwnershipGap, Surprise, Team
 from reviews.models import ActionItem, Review
 
 
@@ -55,16 +55,16 @@ class IncidentFilter(SharedFilterSet):
         model = Incident
 
     def period_q(self, *, start, end):
-        return between("started_at", start=start, end=end)
+        return incident_in_period(start=start, end=end)
 
     def system_q(self, system):
-        return Q(incident_touches_system(system))
+        return incident_touches_system(system)
 
     def team_q(self, team):
         return incident_involves_team(team)
 
     def severity_q(self, severity):
-        return Q(severity=severity)
+        return incident_has_severity(severity)
 
     def filter_review_status(self, queryset, name, value):
         if value == self.REVIEW_NONE:
@@ -73,7 +73,7 @@ class IncidentFilter(SharedFilterSet):
 
     def filter_has(self, queryset, name, value):
         model = {"surprise": Surprise, "difficulty": Difficulty, "ownership_gap": OwnershipGap}
-        return queryset.filter(Exists(model[value].objects.filter(incident=OuterRef("pk"))))
+        return queryset.filter(incident_has_signal(model[value]))
 
     def filter_search(self, queryset, name, value):
         value = value.strip()
@@ -114,10 +114,11 @@ class FollowUpFilter(django_filters.FilterSet):
         ]
 
     def filter_period(self, queryset, name, value):
+        # A follow-up sits in its incident's period.
         moment = utc_midnight(value)
         if name == "start":
-            return queryset.filter(review__incident__started_at__gte=moment)
-        return queryset.filter(review__incident__started_at__lt=moment)
+            return queryset.filter(incident_in_period("review__incident", start=moment, end=None))
+        return queryset.filter(incident_in_period("review__incident", start=None, end=moment))
 
     def filter_team(self, queryset, name, value):
         if value == self.NO_TEAM:

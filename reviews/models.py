@@ -7,6 +7,7 @@ from django.db import models
 from django.utils import timezone
 from simple_history.models import HistoricalRecords
 
+from incidents.days import utc_today
 from incidents.formatting import person_name
 from incidents.models import Incident, Team
 
@@ -63,7 +64,7 @@ def follow_up_open_q(prefix: str = "") -> models.Q:
 
 
 def follow_up_overdue_q(today=None, prefix: str = "") -> models.Q:
-    today = today or timezone.localdate()
+    today = today or utc_today()
     return follow_up_open_q(prefix) & models.Q(**{f"{prefix}due_date__lt": today})
 
 
@@ -150,7 +151,7 @@ class ActionItem(models.Model):
 
     @property
     def is_overdue(self) -> bool:
-        return self.is_open and self.due_date is not None and self.due_date < timezone.localdate()
+        return self.is_open and self.due_date is not None and self.due_date < utc_today()
 
 
 class Participant(models.Model):

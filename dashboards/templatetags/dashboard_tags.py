@@ -7,6 +7,7 @@ from django import template
 from django.utils.html import format_html
 
 from dashboards.links import list_url
+from dashboards.selectors import SIGNAL_LABELS
 from dashboards.stats import FEWER, MORE
 from incidents.formatting import format_duration
 
@@ -109,6 +110,4 @@ def days(seconds):
 
 @register.filter
 def signal_label(name):
-    from dashboards.selectors import SIGNAL_LABELS
-
     return SIGNAL_LABELS.get(name, name)

@@ -438,7 +438,7 @@ def test_the_overview_bundle_agrees_with_each_selector_called_alone(filters, out
 def test_within_merges_contiguous_periods_into_one_range():
     from django.db.models import Q
 
-    from dashboards.selectors import _within
+    from dashboards.selectors.scope import _within
 
     assert _within("at", Q3, Q3.previous()) == Q(at__gte=Q3.previous().start, at__lt=Q3.end)
     apart = _within("at", Q3, Period.quarter(2026, 1))

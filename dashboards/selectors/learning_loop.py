@@ -1,0 +1,80 @@
+"""The learning loop: do the incidents of a period get a published review, do their follow-ups
+get done, and do readers learn something (the survey)?"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from django.db.models import Count, Q
+
+from dashboards import stats
+from dashboards.periods import DashboardFilters, Period
+from dashboards.selectors.durations import _duration_summaries
+from dashboards.selectors.scope import _between, _incidents, _visible_incident_q
+from incidents.scopes import incident_moment, incident_scope
+from reviews.models import ActionItem, Review, SurveyResponse, follow_up_overdue_q
+
+
+@dataclass(frozen=True)
+class LearningLoop:
+    """How well the loop closes for the incidents of the period (placed by started_at)."""
+
+    incidents: int
+    reviews_published: int
+    published_share: stats.Proportion
+    days_to_publish: stats.DurationSummary  # seconds from resolution to published review
+    follow_ups_open: int
+    follow_ups_in_progress: int
+    follow_ups_done: int
+    follow_ups_overdue: int
+    follow_ups_unowned: int
+    survey_responses: int
+    learned_something: stats.Proportion
+
+
+def learning_loop(*, user, period: Period, filters: DashboardFilters) -> LearningLoop:
+    """Reviews, follow-ups and the survey for the incidents of the period (4 queries)."""
+    incidents = _incidents(user, filters).filter(_between(incident_moment(), period))
+    published = Q(review__status=Review.Status.PUBLISHED)
+    counts = incidents.aggregate(incidents=Count("pk"), published=Count("pk", filter=published))
+    days_to_publish = _duration_summaries(
+        incidents.filter(published, review__published_at__isnull=False),
+        {"publish": ("review__published_at", "resolved_at")},
+    )["publish"]
+
+    # Follow-ups and survey answers sit in their incident's period.
+    incident = "review__incident"
+    follow_ups = ActionItem.objects.filter(
+        _visible_incident_q(user, incident),
+        _between(incident_moment(incident), period),
+        incident_scope(incident, system=filters.system, severity=filters.severity),
+    )
+    if filters.team:  # on follow-ups, `team` is the owner team (as on the follow-ups list)
+        follow_ups = follow_ups.filter(owner_team__slug=filters.team)
+    follow = follow_ups.aggregate(
+        open=Count("pk", filter=Q(status=ActionItem.Status.OPEN)),
+        in_progress=Count("pk", filter=Q(status=ActionItem.Status.IN_PROGRESS)),
+        done=Count("pk", filter=Q(status=ActionItem.Status.DONE)),
+        overdue=Count("pk", filter=follow_up_overdue_q()),
+        unowned=Count("pk", filter=Q(owner_team__isnull=True)),
+    )
+    survey = SurveyResponse.objects.filter(
+        _visible_incident_q(user, incident),
+        _between(incident_moment(incident), period),
+        incident_scope(
+            incident, team=filters.team, system=filters.system, severity=filters.severity
+        ),
+    ).aggregate(n=Count("pk"), learned=Count("pk", filter=Q(learned_something=True)))
+    return LearningLoop(
+        incidents=counts["incidents"],
+        reviews_published=counts["published"],
+        published_share=stats.proportion(counts["published"], counts["incidents"]),
+        days_to_publish=days_to_publish,
+        follow_ups_open=follow["open"],
+        follow_ups_in_progress=follow["in_progress"],
+        follow_ups_done=follow["done"],
+        follow_ups_overdue=follow["overdue"],
+        follow_ups_unowned=follow["unowned"],
+        survey_responses=survey["n"],
+        learned_something=stats.proportion(survey["learned"], survey["n"]),
+    )

@@ -1,0 +1,52 @@
+"""The overview page in one call: every section of /dashboard/ for one period, the summary,
+the trends and the systems' rows sharing their scans of the signal tables."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from dashboards.periods import DashboardFilters, Period
+from dashboards.selectors.durations import Durations, duration_distributions
+from dashboards.selectors.learning_loop import LearningLoop, learning_loop
+from dashboards.selectors.summary import Summary, _summary
+from dashboards.selectors.systems import SystemRow, _system_rows
+from dashboards.selectors.trends import TREND_MONTHS, MonthlyTrend, _trend
+
+
+@dataclass(frozen=True)
+class Overview:
+    """Everything the overview page shows, from shared scans of the signal tables."""
+
+    summary: Summary
+    learning_loop: LearningLoop
+    durations: Durations
+    trend: MonthlyTrend
+    systems: tuple[SystemRow, ...]
+
+
+def dashboard_overview(
+    *, user, period: Period, filters: DashboardFilters, months: int = TREND_MONTHS
+) -> Overview:
+    """The overview page in one call: the summary and the trends share their scans of the
+    signal tables, so the same numbers cost fewer queries than calling each selector."""
+    window = Period.months_ending(period.end_date, months)
+    summary, signal_months, named = _summary(
+        user=user, period=period, filters=filters, trend=window
+    )
+    return Overview(
+        summary=summary,
+        learning_loop=learning_loop(user=user, period=period, filters=filters),
+        durations=duration_distributions(user=user, period=period, filters=filters),
+        trend=_trend(
+            user=user,
+            filters=filters,
+            months=months,
+            end=period.end_date,
+            signal_months=signal_months,
+        ),
+        # With a system filter the shared scan only saw that system, but "high" ranks a
+        # system among all of them: then the rows count for themselves.
+        systems=_system_rows(
+            user=user, period=period, filters=filters, named=None if filters.system else named
+        ),
+    )

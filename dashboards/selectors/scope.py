@@ -1,0 +1,124 @@
+"""What every selector counts, and the query blocks they share.
+
+The five signals; the scope of each kind of record (the user's visibility, then the dashboard
+filters, with the rules of incidents/scopes.py so the lists count the same); periods as
+conditions on the moment each record sits at; and signal counts per kind of subject.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+from django.db.models import Count, Q
+
+from dashboards.periods import DashboardFilters, Period
+from dashboards.selectors.expressions import _MonthOf
+from incidents.models import Incident, NearMiss
+from incidents.scopes import (
+    between,
+    follow,
+    incident_scope,
+    near_miss_scope,
+    signal_moments,
+    signal_scope,
+)
+
+SIGNALS = ("incidents", "near_misses", "surprises", "difficulties", "ownership_gaps")
+SIGNAL_LABELS = {
+    "incidents": "Incidents",
+    "near_misses": "Near misses",
+    "surprises": "Surprises",
+    "difficulties": "Difficulties in understanding",
+    "ownership_gaps": "Ownership gaps",
+}
+
+
+def _between(field: str, period: Period) -> Q:
+    return between(field, start=period.start, end=period.end)
+
+
+def _within(field: str, *periods: Period) -> Q:
+    """field in any of the periods, as few ranges as possible: a cycle and the one before
+    are one contiguous range, which an index scans once (an OR of ranges it may not)."""
+    merged: list[list] = []
+    for period in sorted(periods, key=lambda period: period.start):
+        if merged and period.start <= merged[-1][1]:
+            merged[-1][1] = max(merged[-1][1], period.end)
+        else:
+            merged.append([period.start, period.end])
+    q = Q()
+    for start, end in merged:
+        q |= Q(**{f"{field}__gte": start, f"{field}__lt": end})
+    return q
+
+
+def _visible_incident_q(user, path: str) -> Q:
+    """Incidents reached through `path` that the user may see (no-op for superusers)."""
+    if user.is_superuser:
+        return Q()
+    return Q(**{f"{path}__in": Incident.objects.visible_to(user)})
+
+
+def _incidents(user, filters: DashboardFilters):
+    return Incident.objects.visible_to(user).filter(
+        incident_scope(team=filters.team, system=filters.system, severity=filters.severity)
+    )
+
+
+def _near_misses(filters: DashboardFilters):
+    return NearMiss.objects.filter(
+        near_miss_scope(team=filters.team, system=filters.system, severity=filters.severity)
+    )
+
+
+def _signal_scope_q(user, filters: DashboardFilters, path: str = "") -> Q:
+    """Visibility and filters for surprises, difficulties or ownership gaps at `path`.
+
+    Visible as in `Signal.objects.visible_to`: a near miss's signal, or an incident's that the
+    user may see. The filters are the signal lists' (incidents/scopes.py).
+    """
+    incident = follow(path, "incident")
+    q = Q()
+    if not user.is_superuser:
+        q &= Q(**{f"{incident}__isnull": True}) | _visible_incident_q(user, incident)
+    return q & signal_scope(
+        path, system=filters.system, severity=filters.severity, team=filters.team
+    )
+
+
+def _per_side(
+    queryset,
+    *,
+    windows: dict[str, Period],
+    keys: Sequence[str] = (),
+    month: bool = False,
+    path: str = "",
+) -> dict[tuple, dict[str, int]]:
+    """Signal counts in each named window, grouped by `keys` (and by the subject's month).
+
+    One query per kind of subject (incident, near miss) instead of one query over both: a
+    join on the subject's time range lets the database start from the subject's time index,
+    where "incident in range OR near miss in range" forces a scan of the whole signal table.
+    Rows returned are groups (months, categories, systems), never one per record.
+    """
+    result: dict[tuple, dict[str, int]] = {}
+    for when in signal_moments(path):
+        rows = queryset.filter(_within(when, *windows.values()))
+        group = list(keys)
+        if month:
+            rows = rows.annotate(_month=_MonthOf(when))
+            group.append("_month")
+        counts = {
+            name: Count("pk", filter=_between(when, period)) for name, period in windows.items()
+        }
+        found = (
+            [rows.aggregate(**counts)]
+            if not group
+            else rows.values(*group).annotate(**counts).order_by()
+        )
+        for row in found:
+            key = tuple(row[name] for name in group)
+            totals = result.setdefault(key, dict.fromkeys(windows, 0))
+            for name in windows:
+                totals[name] += row[name]
+    return result

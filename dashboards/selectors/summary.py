@@ -1,0 +1,298 @@
+"""The summary: the five signals this period against the previous one, with their intervals
+and tests, the near-miss ratio, difficulties by category, open ownership gaps and the systems
+nobody owns that incidents touched."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import date
+
+from django.db.models import Count
+
+from dashboards import stats
+from dashboards.periods import DashboardFilters, Period
+from dashboards.selectors.expressions import _as_date
+from dashboards.selectors.scope import (
+    SIGNALS,
+    _between,
+    _incidents,
+    _near_misses,
+    _per_side,
+    _signal_scope_q,
+    _visible_incident_q,
+    _within,
+)
+from incidents.models import Difficulty, IncidentSystem, OwnershipGap, Surprise
+from incidents.scopes import incident_has_signal, incident_moment, incident_scope, near_miss_moment
+
+
+@dataclass(frozen=True)
+class CountComparison:
+    """A count this period against the previous one, with a Garwood 95% interval on the
+    current count and the conditional binomial rate-ratio test (exposure = days)."""
+
+    current: int
+    previous: int
+    interval: tuple[float, float]
+    comparison: stats.Comparison
+
+    @property
+    def verdict(self) -> str:
+        return self.comparison.verdict
+
+    @property
+    def p_value(self) -> float:
+        return self.comparison.p_value
+
+
+@dataclass(frozen=True)
+class ShareComparison:
+    """A share (Wilson 95% intervals) this period against the previous, two-proportion test."""
+
+    current: stats.Proportion
+    previous: stats.Proportion
+    comparison: stats.Comparison
+
+    @property
+    def verdict(self) -> str:
+        return self.comparison.verdict
+
+    @property
+    def p_value(self) -> float:
+        return self.comparison.p_value
+
+
+@dataclass(frozen=True)
+class Ratio:
+    """numerator / denominator (near misses per incident), with a 95% interval.
+
+    Conditional on the total, numerator ~ Binomial(total, r / (1 + r)); the Wilson interval
+    on that share, mapped through p / (1 - p), bounds the ratio r. None when undefined.
+    """
+
+    numerator: int
+    denominator: int
+    estimate: float | None
+    lower: float | None
+    upper: float | None
+
+
+@dataclass(frozen=True)
+class CategoryCount:
+    key: str
+    label: str
+    counts: CountComparison
+
+
+@dataclass(frozen=True)
+class KindCount:
+    key: str
+    label: str
+    count: int
+
+
+@dataclass(frozen=True)
+class UnownedSystem:
+    slug: str
+    name: str
+    incidents: int
+
+
+@dataclass(frozen=True)
+class Summary:
+    period: Period
+    previous_period: Period
+    filters: DashboardFilters
+    incidents: CountComparison
+    near_misses: CountComparison
+    near_miss_ratio: Ratio
+    near_miss_ratio_previous: Ratio
+    surprises: CountComparison
+    incidents_with_surprise: ShareComparison
+    difficulties: CountComparison
+    difficulties_by_category: tuple[CategoryCount, ...]
+    ownership_gaps: CountComparison
+    open_ownership_gaps: int
+    open_ownership_gaps_by_kind: tuple[KindCount, ...]
+    unowned_systems: tuple[UnownedSystem, ...]
+
+    @property
+    def is_empty(self) -> bool:
+        """Nothing recorded in either period: the page shows a "no data" state."""
+        return not any(
+            getattr(self, name).current or getattr(self, name).previous for name in SIGNALS
+        )
+
+
+def _counts(current: int, previous: int, period: Period, previous_period: Period):
+    return CountComparison(
+        current=current,
+        previous=previous,
+        interval=stats.garwood_interval(current),
+        comparison=stats.rate_ratio_test(current, previous, period.days, previous_period.days),
+    )
+
+
+def _ratio(numerator: int, denominator: int) -> Ratio:
+    if denominator == 0:
+        return Ratio(numerator, denominator, None, None, None)
+    lower, upper = stats.wilson_interval(numerator, numerator + denominator)
+    return Ratio(
+        numerator,
+        denominator,
+        numerator / denominator,
+        lower / (1 - lower),
+        upper / (1 - upper) if upper < 1 else None,  # None: unbounded above
+    )
+
+
+def period_comparison(*, user, period: Period, filters: DashboardFilters) -> Summary:
+    """The five signals this period against the previous one (9 queries)."""
+    return _summary(user=user, period=period, filters=filters)[0]
+
+
+def _summary(
+    *, user, period: Period, filters: DashboardFilters, trend: Period | None = None
+) -> tuple[Summary, dict[str, dict[date, int]], dict[str, dict[int, dict[str, int]]]]:
+    """The summary, and, when `trend` is given, from the same scans of the signal tables:
+    each signal's monthly counts over `trend`, and this period's signals per system they
+    name (the overview page needs all three)."""
+    previous = period.previous()
+    started, occurred = incident_moment(), near_miss_moment()
+    cur, prev = _between(started, period), _between(started, previous)
+    has_surprise = incident_has_signal(Surprise)
+    incidents = (
+        _incidents(user, filters)
+        .filter(_within(started, period, previous))
+        .aggregate(
+            current=Count("pk", filter=cur),
+            previous=Count("pk", filter=prev),
+            surprised=Count("pk", filter=cur & has_surprise),
+            surprised_previous=Count("pk", filter=prev & has_surprise),
+        )
+    )
+    cur_nm, prev_nm = _between(occurred, period), _between(occurred, previous)
+    near_misses = (
+        _near_misses(filters)
+        .filter(_within(occurred, period, previous))
+        .aggregate(current=Count("pk", filter=cur_nm), previous=Count("pk", filter=prev_nm))
+    )
+    windows = {"current": period, "previous": previous}
+    if trend is not None:
+        windows["trend"] = trend
+    months: dict[str, dict[date, int]] = {}
+    named_systems: dict[str, dict[int, dict[str, int]]] = {}
+
+    def signal_counts(name, model, *group_by) -> list[dict]:
+        # For the overview, also by month (the trend) and by named system (the systems'
+        # rows): one scan of the signal table serves all three.
+        shared = trend is not None
+        grouped = _per_side(
+            model.objects.filter(_signal_scope_q(user, filters)),
+            windows=windows,
+            keys=(*group_by, "system") if shared else group_by,
+            month=shared,
+        )
+        merged: dict[tuple, dict] = {}
+        by_month = months.setdefault(name, {})
+        by_system = named_systems.setdefault(name, {})
+        for key, counts in grouped.items():
+            if shared:
+                month, system, key = _as_date(key[-1]), key[-2], key[:-2]
+                by_month[month] = by_month.get(month, 0) + counts["trend"]
+                if system is not None:
+                    found = by_system.setdefault(system, {"current": 0, "previous": 0})
+                    found["current"] += counts["current"]
+                    found["previous"] += counts["previous"]
+            row = merged.setdefault(
+                key, {**dict(zip(group_by, key, strict=True)), "current": 0, "previous": 0}
+            )
+            row["current"] += counts["current"]
+            row["previous"] += counts["previous"]
+        return list(merged.values())
+
+    surprise_rows = signal_counts("surprises", Surprise)
+    surprises = {
+        "current": sum(row["current"] for row in surprise_rows),
+        "previous": sum(row["previous"] for row in surprise_rows),
+    }
+    by_category = {
+        row["category"]: row for row in signal_counts("difficulties", Difficulty, "category")
+    }
+    gap_rows = signal_counts("ownership_gaps", OwnershipGap, "kind", "resolved")
+    # Open gaps are counted from the current period's gaps that are still unresolved.
+    open_by_kind: dict[str, int] = {}
+    for row in gap_rows:
+        if not row["resolved"] and row["current"]:
+            open_by_kind[row["kind"]] = open_by_kind.get(row["kind"], 0) + row["current"]
+
+    unowned = (
+        IncidentSystem.objects.filter(
+            _visible_incident_q(user, "incident"),
+            _between(incident_moment("incident"), period),
+            incident_scope(
+                "incident", team=filters.team, system=filters.system, severity=filters.severity
+            ),
+            system__owner_team__isnull=True,
+        )
+        .values("system__slug", "system__name")
+        .annotate(incidents=Count("incident", distinct=True))
+        .order_by("-incidents", "system__name")
+    )
+
+    def total(rows, key):
+        return sum(row[key] for row in rows)
+
+    summary = Summary(
+        period=period,
+        previous_period=previous,
+        filters=filters,
+        incidents=_counts(incidents["current"], incidents["previous"], period, previous),
+        near_misses=_counts(near_misses["current"], near_misses["previous"], period, previous),
+        near_miss_ratio=_ratio(near_misses["current"], incidents["current"]),
+        near_miss_ratio_previous=_ratio(near_misses["previous"], incidents["previous"]),
+        surprises=_counts(surprises["current"], surprises["previous"], period, previous),
+        incidents_with_surprise=ShareComparison(
+            current=stats.proportion(incidents["surprised"], incidents["current"]),
+            previous=stats.proportion(incidents["surprised_previous"], incidents["previous"]),
+            comparison=stats.two_proportion_test(
+                incidents["surprised"],
+                incidents["current"],
+                incidents["surprised_previous"],
+                incidents["previous"],
+            ),
+        ),
+        difficulties=_counts(
+            total(by_category.values(), "current"),
+            total(by_category.values(), "previous"),
+            period,
+            previous,
+        ),
+        difficulties_by_category=tuple(
+            CategoryCount(
+                key=key,
+                label=label,
+                counts=_counts(
+                    by_category.get(key, {}).get("current", 0),
+                    by_category.get(key, {}).get("previous", 0),
+                    period,
+                    previous,
+                ),
+            )
+            for key, label in Difficulty.Category.choices
+        ),
+        ownership_gaps=_counts(
+            total(gap_rows, "current"), total(gap_rows, "previous"), period, previous
+        ),
+        open_ownership_gaps=sum(open_by_kind.values()),
+        open_ownership_gaps_by_kind=tuple(
+            KindCount(key, label, open_by_kind[key])
+            for key, label in OwnershipGap.Kind.choices
+            if open_by_kind.get(key)
+        ),
+        unowned_systems=tuple(
+            UnownedSystem(row["system__slug"], row["system__name"], row["incidents"])
+            for row in unowned
+        ),
+    )
+    return summary, months, named_systems

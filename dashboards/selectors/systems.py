@@ -1,0 +1,309 @@
+"""The systems pages: one row per system (each signal this cycle and the last, and which
+systems to act on next cycle), and one system's history."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import date
+
+from django.db.models import Count, Q
+
+from dashboards import stats
+from dashboards.periods import DashboardFilters, Period
+from dashboards.selectors.scope import (
+    SIGNALS,
+    _between,
+    _incidents,
+    _near_misses,
+    _per_side,
+    _signal_scope_q,
+    _visible_incident_q,
+    _within,
+)
+from dashboards.selectors.trends import TREND_MONTHS, MonthlyTrend, monthly_trends
+from incidents.days import utc_today
+from incidents.models import (
+    Difficulty,
+    Incident,
+    IncidentSystem,
+    NearMiss,
+    OwnershipGap,
+    Surprise,
+    System,
+)
+from incidents.scopes import (
+    incident_moment,
+    incident_scope,
+    near_miss_moment,
+    near_miss_scope,
+    signal_moments,
+)
+from reviews.models import ActionItem
+
+PER_DAYS = 30  # failure rates are shown per 30 days
+LIST_LIMIT = 50  # rows of incidents / near misses on a system's page
+
+# "Act here next cycle": a system is HIGH on a signal when its count this period reaches the
+# top quarter of all systems in the catalog (at least the top 3; ties included) AND is at
+# least HIGH_MIN_COUNT; it is flagged when it is high on at least ACT_HERE_MIN_SIGNALS of the
+# five signals. Plain ranks, not a statistical claim: a shortlist for the next cycle.
+HIGH_MIN_COUNT = 3
+HIGH_TOP_SHARE = 0.25
+HIGH_TOP_AT_LEAST = 3
+ACT_HERE_MIN_SIGNALS = 3
+HIGH_RULE = (
+    "A system is high on a signal when its count this period reaches the top quarter of all "
+    f"systems (at least the top {HIGH_TOP_AT_LEAST}, ties included) and is {HIGH_MIN_COUNT} "
+    f"or more; it is flagged when it is high on {ACT_HERE_MIN_SIGNALS} or more of the five "
+    "signals."
+)
+
+
+@dataclass(frozen=True)
+class SystemRow:
+    slug: str
+    name: str
+    owner_team: str | None
+    owner_team_slug: str | None
+    tier: int
+    incidents: int
+    incidents_previous: int
+    near_misses: int
+    surprises: int
+    difficulties: int
+    ownership_gaps: int
+    failure_rate: stats.RateEstimate  # incidents per 30 days, Garwood 95%
+    change: stats.Comparison  # incidents, this period against the previous
+    high_on: tuple[str, ...]  # the signals this system is "high" on (see HIGH_RULE)
+    near_misses_previous: int = 0
+    surprises_previous: int = 0
+    difficulties_previous: int = 0
+    ownership_gaps_previous: int = 0
+    high_on_previous: tuple[str, ...] = ()  # ... in the previous period
+
+    @property
+    def act_here(self) -> bool:
+        return len(self.high_on) >= ACT_HERE_MIN_SIGNALS
+
+    @property
+    def flagged_previously(self) -> bool:
+        """Flagged last cycle: did acting on it help? (compare the *_previous counts)"""
+        return len(self.high_on_previous) >= ACT_HERE_MIN_SIGNALS
+
+    @property
+    def has_owner(self) -> bool:
+        return self.owner_team is not None
+
+
+@dataclass(frozen=True)
+class SystemHistory:
+    system: System
+    trend: MonthlyTrend
+    incidents: tuple[Incident, ...]  # most recent first, at most LIST_LIMIT
+    near_misses: tuple[NearMiss, ...]
+    open_follow_ups: tuple[ActionItem, ...]
+
+
+def system_rows(*, user, period: Period, filters: DashboardFilters) -> tuple[SystemRow, ...]:
+    """One row per system for the period (see _system_rows)."""
+    return _system_rows(user=user, period=period, filters=filters)
+
+
+def _system_rows(
+    *,
+    user,
+    period: Period,
+    filters: DashboardFilters,
+    named: dict[str, dict[int, dict[str, int]]] | None = None,
+) -> tuple[SystemRow, ...]:
+    """One row per system for the period, with the previous period's incidents (15 queries).
+
+    Rows: every system, or only the filtered system; with a team filter, the systems the team
+    owns plus any system with records in the period.
+    """
+    previous = period.previous()
+    incidents_in_scope = Q(
+        _visible_incident_q(user, "incident"),
+        incident_scope("incident", team=filters.team, severity=filters.severity),
+    )
+    started = incident_moment("incident")
+    cur_i, prev_i = _between(started, period), _between(started, previous)
+    incident_counts = {
+        row["system"]: row
+        for row in IncidentSystem.objects.filter(
+            incidents_in_scope, _within(started, period, previous)
+        )
+        .values("system")
+        .annotate(current=Count("pk", filter=cur_i), previous=Count("pk", filter=prev_i))
+        .order_by()
+    }
+    occurred = near_miss_moment("nearmiss")
+    cur_n, prev_n = _between(occurred, period), _between(occurred, previous)
+    near_miss_rows = (
+        NearMiss.systems.through.objects.filter(
+            near_miss_scope("nearmiss", team=filters.team, severity=filters.severity),
+            _within(occurred, period, previous),
+        )
+        .values("system")
+        .annotate(current=Count("pk", filter=cur_n), previous=Count("pk", filter=prev_n))
+        .order_by()
+    )
+    scope_without_system = DashboardFilters(team=filters.team, severity=filters.severity)
+    # {signal: {"current" | "previous": {system id: count}}}
+    counts = {
+        "incidents": {
+            when: {key: row[when] for key, row in incident_counts.items()}
+            for when in ("current", "previous")
+        },
+        "near_misses": {
+            when: {row["system"]: row[when] for row in near_miss_rows}
+            for when in ("current", "previous")
+        },
+    }
+    for name, model in (
+        ("surprises", Surprise),
+        ("difficulties", Difficulty),
+        ("ownership_gaps", OwnershipGap),
+    ):
+        counts[name] = _signal_counts_by_system(
+            model,
+            _signal_scope_q(user, scope_without_system),
+            period,
+            previous,
+            named=named.get(name) if named is not None else None,
+        )
+    # All systems (one query): "high" ranks a system among the whole catalog, filtered or not.
+    catalog = list(System.objects.select_related("owner_team").order_by("name"))
+    systems = [system for system in catalog if system.slug == filters.system or not filters.system]
+    high = {
+        when: {name: _high_ids(counts[name][when], len(catalog)) for name in SIGNALS}
+        for when in ("current", "previous")
+    }
+    active = {key for name in SIGNALS for key, n in counts[name]["current"].items() if n}
+
+    def count(name, when, system):
+        return counts[name][when].get(system.pk, 0)
+
+    rows = []
+    for system in systems:  # one row per system: aggregated data, not records
+        owned_by_team = system.owner_team is not None and system.owner_team.slug == filters.team
+        if filters.team and system.pk not in active and not owned_by_team:
+            continue
+        current = count("incidents", "current", system)
+        previous_count = count("incidents", "previous", system)
+        rows.append(
+            SystemRow(
+                slug=system.slug,
+                name=system.name,
+                owner_team=system.owner_team.name if system.owner_team else None,
+                owner_team_slug=system.owner_team.slug if system.owner_team else None,
+                tier=system.tier,
+                incidents=current,
+                incidents_previous=previous_count,
+                near_misses=count("near_misses", "current", system),
+                surprises=count("surprises", "current", system),
+                difficulties=count("difficulties", "current", system),
+                ownership_gaps=count("ownership_gaps", "current", system),
+                failure_rate=stats.poisson_rate(current, period.days, per=PER_DAYS),
+                change=stats.rate_ratio_test(current, previous_count, period.days, previous.days),
+                high_on=tuple(name for name in SIGNALS if system.pk in high["current"][name]),
+                near_misses_previous=count("near_misses", "previous", system),
+                surprises_previous=count("surprises", "previous", system),
+                difficulties_previous=count("difficulties", "previous", system),
+                ownership_gaps_previous=count("ownership_gaps", "previous", system),
+                high_on_previous=tuple(
+                    name for name in SIGNALS if system.pk in high["previous"][name]
+                ),
+            )
+        )
+    return tuple(rows)
+
+
+def _signal_counts_by_system(
+    model,
+    scope: Q,
+    period: Period,
+    previous: Period,
+    named: dict[int, dict[str, int]] | None = None,
+) -> dict[str, dict[int, int]]:
+    """Signals per system this period and the previous one, as the lists count them (4
+    queries, 2 when the counts by named system come from the overview's shared scan): by the
+    system a signal names, and, for signals naming none, by every system their incident or
+    near miss touched. Returns {"current": {system: n}, "previous": {system: n}}."""
+    windows = {"current": period, "previous": previous}
+    if named is None:
+        grouped = _per_side(
+            model.objects.filter(scope, system__isnull=False), windows=windows, keys=("system",)
+        )
+        named = {system: found for (system,), found in grouped.items()}
+    counts: dict[str, dict[int, int]] = {name: {} for name in windows}
+    for system, found in named.items():
+        for name in windows:
+            counts[name][system] = found[name]
+    # A signal has one subject, so only that subject's systems fan it out.
+    unnamed = model.objects.filter(scope, system__isnull=True)
+    for side, systems in zip(
+        signal_moments(), ("incident__system_roles__system", "near_miss__systems"), strict=True
+    ):
+        rows = (
+            unnamed.filter(_within(side, period, previous), **{f"{systems}__isnull": False})
+            .values(systems)
+            .annotate(
+                **{name: Count("pk", filter=_between(side, w)) for name, w in windows.items()}
+            )
+            .order_by()
+        )
+        for row in rows:
+            for name in windows:
+                found = counts[name]
+                found[row[systems]] = found.get(row[systems], 0) + row[name]
+    return counts
+
+
+def _high_ids(counts: dict[int, int], population: int) -> set[int]:
+    """Systems "high" on one signal, by HIGH_RULE, among `population` systems."""
+    ranked = sorted((n for n in counts.values() if n >= HIGH_MIN_COUNT), reverse=True)
+    if not ranked:
+        return set()
+    top = max(HIGH_TOP_AT_LEAST, round(population * HIGH_TOP_SHARE))
+    threshold = ranked[min(top, len(ranked)) - 1]
+    return {key for key, n in counts.items() if n >= max(threshold, HIGH_MIN_COUNT)}
+
+
+def system_history(
+    *,
+    user,
+    system: System,
+    filters: DashboardFilters | None = None,
+    months: int = TREND_MONTHS,
+    end: date | None = None,
+) -> SystemHistory:
+    """One system over time: every signal by month, its recent incidents and near misses,
+    and the open follow-ups of incidents that touched it (8 queries)."""
+    filters = DashboardFilters(
+        team=filters.team if filters else None,
+        system=system.slug,
+        severity=filters.severity if filters else None,
+    )
+    window = Period.months_ending(end or utc_today(), months)
+    incidents = _incidents(user, filters).filter(_between(incident_moment(), window))
+    near_misses = _near_misses(filters).filter(_between(near_miss_moment(), window))
+    trend = monthly_trends(user=user, filters=filters, months=months, end=end)
+    recent_incidents = tuple(incidents.order_by("-started_at")[:LIST_LIMIT])
+    recent_near_misses = tuple(near_misses.order_by("-occurred_at")[:LIST_LIMIT])
+    follow_ups = tuple(
+        ActionItem.objects.open()
+        .filter(
+            _visible_incident_q(user, "review__incident"),
+            incident_scope("review__incident", system=system.slug),
+        )
+        .select_related("review__incident", "owner_team")
+        .order_by("due_date", "pk")[:LIST_LIMIT]
+    )
+    return SystemHistory(
+        system=system,
+        trend=trend,
+        incidents=recent_incidents,
+        near_misses=recent_near_misses,
+        open_follow_ups=follow_ups,
+    )
