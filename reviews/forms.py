@@ -12,9 +12,9 @@ from django import forms
 from django.contrib.auth import get_user_model
 from django.core.validators import MaxLengthValidator, URLValidator
 from django.db.models import Q
-from django.utils import timezone
 from django.utils.text import slugify
 
+from incidents.days import utc_today
 from incidents.forms import DateInput, DateTimeLocalInput
 from incidents.models import Difficulty, OwnershipGap, Surprise, System, Theme, TimelineEntry
 from reviews.models import ActionItem, Participant
@@ -142,7 +142,7 @@ class FollowUpForm(ItemForm):
         due = self.cleaned_data.get("due_date")
         is_new = self.instance.pk is None
         moved = not is_new and due != self.initial.get("due_date")
-        if due and (is_new or moved) and due < timezone.localdate():
+        if due and (is_new or moved) and due < utc_today():
             raise forms.ValidationError("A follow-up cannot be due in the past.")
         return due
 

@@ -18,8 +18,8 @@ from django.contrib.auth.models import Group
 from django.core.management import call_command
 from django.core.management.base import BaseCommand
 from django.db import models, transaction
-from django.utils import timezone
 
+from incidents.days import utc_midnight, utc_today
 from incidents.models import Incident
 from incidents.roles import FACILITATORS, RESPONDERS
 from reviews import demo
@@ -79,8 +79,7 @@ class Command(BaseCommand):
         self._accounts()
 
     def _load(self, fixture: Path) -> None:
-        today = timezone.now().replace(hour=0, minute=0, second=0, microsecond=0)
-        delta = timedelta(days=(today - demo.ANCHOR).days)
+        delta = utc_midnight(utc_today()) - demo.ANCHOR
         objects = shift_fixture(json.loads(fixture.read_text()), delta)
         with tempfile.NamedTemporaryFile("w", suffix=".json", delete=False) as shifted:
             json.dump(objects, shifted)
