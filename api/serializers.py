@@ -16,7 +16,6 @@ from django.utils.text import slugify
 from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
-from api.services import incident_save, near_miss_update
 from incidents.models import (
     Difficulty,
     Incident,
@@ -29,7 +28,12 @@ from incidents.models import (
     Theme,
     TimelineEntry,
 )
-from incidents.services import near_miss_report
+from incidents.services import (
+    incident_create,
+    incident_save,
+    near_miss_report,
+    near_miss_update,
+)
 from reviews.models import ActionItem, Participant, Review, SurveyResponse
 from reviews.sections import TEXT_SECTIONS
 
@@ -318,7 +322,7 @@ class IncidentSerializer(ModelCleanMixin, serializers.ModelSerializer):
         return value
 
     def create(self, validated_data):
-        return incident_save(incident=Incident(), data=validated_data)
+        return incident_create(data=validated_data, created_by=_request_user(self))
 
     def update(self, instance, validated_data):
         return incident_save(incident=instance, data=validated_data)

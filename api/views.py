@@ -48,7 +48,6 @@ from api.permissions import RoleRules, allow
 from api.renderers import CSVRenderer
 from api.review_export import MarkdownRenderer
 from api.schema import ErrorSerializer
-from api.services import incident_create_or_get, incidents_import
 from incidents.filters import DifficultyFilter, NearMissFilter, OwnershipGapFilter, SurpriseFilter
 from incidents.models import (
     Difficulty,
@@ -62,6 +61,7 @@ from incidents.models import (
     Theme,
     TimelineEntry,
 )
+from incidents.services import incident_create_or_get, incidents_import
 from reviews import rules
 from reviews import services as review_services
 from reviews.filters import IncidentFilter
@@ -276,11 +276,9 @@ class IncidentViewSet(_FlatExport, ApiViewSet):
     def create(self, request, *args, **kwargs):
         serializer = self.get_serializer(data=request.data)
         serializer.is_valid(raise_exception=True)
-        data = dict(serializer.validated_data)
-        if data.get("is_private") and data.get("lead") is None:
-            # Whoever logs a private incident must still be able to see it afterwards.
-            data["lead"] = request.user
-        incident, created = incident_create_or_get(data=data)
+        incident, created = incident_create_or_get(
+            data=serializer.validated_data, created_by=request.user
+        )
         if not created and not rules.can_view_incident(request.user, incident):
             raise Conflict("An incident with this source and external id already exists.")
         output = s.IncidentDetailSerializer(
