@@ -6,7 +6,8 @@ user may see comes from the `visible_to` querysets, so a hidden incident is a 40
 
 from __future__ import annotations
 
-from django.db import transaction
+from contextlib import contextmanager
+
 from django.db.models import Prefetch
 from django.http import StreamingHttpResponse
 from django_filters.rest_framework import DjangoFilterBackend
@@ -67,7 +68,6 @@ from reviews import services as review_services
 from reviews.filters import IncidentFilter
 from reviews.markdown import review_markdown
 from reviews.models import ActionItem, Participant, Review
-from reviews.sections import TEXT_SECTIONS
 
 FORMAT_PARAMETER = OpenApiParameter(
     "format",
@@ -439,6 +439,9 @@ class _ContributionRules:
         return self._may_contribute(user, obj.incident)
 
     def may_delete(self, user, obj):
+        if rules.can_delete_contribution(user, obj.incident):
+            return True
+        # Refused: say which half of the rule failed, the role or the incident's state.
         if not rules.is_facilitator(user):
             return allow(False, "Only facilitators delete what responders recorded.")
         return self.may_change(user, obj)
@@ -571,12 +574,12 @@ class ReviewViewSet(ApiViewSet):
         serializer.is_valid(raise_exception=True)
         require(self.check_create(request.user, serializer.validated_data))
         data = dict(serializer.validated_data)
-        with transaction.atomic():
-            review = review_services.review_start(
-                incident=data.pop("incident"), facilitator=request.user
+        incident = data.pop("incident")
+        data.pop("version", None)
+        with _conflict_as_409():
+            review = review_services.review_create(
+                incident=incident, facilitator=request.user, data=data
             )
-            data.pop("version", None)
-            _review_apply(review=review, data=data, version=review.version)
         return self._output(review, status.HTTP_201_CREATED)
 
     def update(self, request, *args, **kwargs):
@@ -587,7 +590,8 @@ class ReviewViewSet(ApiViewSet):
         data = dict(serializer.validated_data)
         data.pop("incident", None)
         version = data.pop("version", review.version)
-        _review_apply(review=review, data=data, version=version)
+        with _conflict_as_409():
+            review_services.review_update(review=review, data=data, version=version)
         return self._output(review)
 
     @extend_schema(
@@ -660,36 +664,8 @@ class ReviewViewSet(ApiViewSet):
         return Response(s.SurveyAnswerSerializer(answer).data)
 
 
-def _review_apply(*, review: Review, data: dict, version: int) -> None:
-    """Apply an API update: text sections through the versioned save (409 on a conflict),
-    the schedule through its service, the rest directly."""
-    themes = data.pop("themes", None)
-    # Read once: saving one section leaves the others' stored text as it was.
-    stored = Review.objects.get(pk=review.pk)
-    for section in TEXT_SECTIONS:
-        if section not in data:
-            continue
-        text = data.pop(section)
-        if text == getattr(stored, section):
-            continue  # unchanged: no new version, and no conflict over text nobody edited
-        outcome = review_services.review_update_section(
-            review=review, section=section, text=text, version=version
-        )
-        if not outcome.saved:
-            raise ReviewConflict(section=section, outcome=outcome)
-    if "scheduled_for" in data:
-        review_services.review_schedule(review=review, scheduled_for=data.pop("scheduled_for"))
-    if data:
-        current = Review.objects.get(pk=review.pk)
-        for name, value in data.items():
-            setattr(current, name, value)
-        current.save()
-    if themes is not None:
-        review.incident.themes.set(themes)
-
-
 class ReviewConflict(Conflict):
-    def __init__(self, *, section: str, outcome):
+    def __init__(self, *, section: str, outcome: review_services.SectionSave):
         super().__init__(f"Someone changed the {section} since you loaded it.")
         # Sent as it is (DRF would turn every value into a string).
         self.body = {
@@ -700,6 +676,15 @@ class ReviewConflict(Conflict):
             "changed_by": outcome.changed_by,
             "version": outcome.review.version,
         }
+
+
+@contextmanager
+def _conflict_as_409():
+    """A text section someone changed meanwhile (nothing of it saved) becomes a 409."""
+    try:
+        yield
+    except review_services.SectionConflict as conflict:
+        raise ReviewConflict(section=conflict.section, outcome=conflict.outcome) from conflict
 
 
 class _ReviewPartViewSet(ApiViewSet):
