@@ -1,7 +1,7 @@
 """Reading an import: a JSON array or a CSV file into rows, and errors into per-row entries.
 
 The rows are then validated by `ImportRowSerializer` and written by
-`api.services.incidents_import`, all or nothing.
+`incidents.services.incidents_import`, all or nothing.
 """
 
 from __future__ import annotations
@@ -12,7 +12,8 @@ import json
 
 from rest_framework.exceptions import ValidationError
 
-from api.services import MAX_IMPORT_ROWS
+# How many incidents one request may import: a limit on the request, like its size in bytes.
+MAX_IMPORT_ROWS = 5000
 
 
 def parse_bool(value: str, name: str) -> bool:

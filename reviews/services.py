@@ -1,17 +1,18 @@
 """Writes that span several rows or need care: starting, editing and publishing a review.
 
 Views call these with keyword arguments; each runs in one transaction, so a failure leaves
-nothing half-written.
+nothing half-written. The exception is `review_update`, which saves text sections one by one.
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import datetime
+from typing import Any
 
 from django.core.exceptions import ValidationError
 from django.db import transaction
-from django.db.models import F
+from django.db.models import F, Max
 from django.utils import timezone
 
 from incidents.formatting import person_name
@@ -125,8 +126,6 @@ class ItemSave:
 
 def latest_changes(model, pks) -> dict[int, int]:
     """The newest history id of each item: what an edit form was loaded at."""
-    from django.db.models import Max
-
     rows = model.history.filter(id__in=list(pks)).values("id").annotate(latest=Max("history_id"))
     return {row["id"]: row["latest"] for row in rows}
 
@@ -189,6 +188,56 @@ def review_schedule(*, review: Review, scheduled_for: datetime | None) -> Review
     if scheduled_for and review.status == Review.Status.NOT_STARTED:
         review.status = Review.Status.SCHEDULED
     review.save()
+    return review
+
+
+class SectionConflict(Exception):
+    """Someone changed a text section since the version the writer loaded: nothing of that
+    section was saved. `outcome` says what is stored now, and who stored it."""
+
+    def __init__(self, *, section: str, outcome: SectionSave):
+        super().__init__(f"Someone changed the {section} since you loaded it.")
+        self.section = section
+        self.outcome = outcome
+
+
+def review_update(*, review: Review, data: dict[str, Any], version: int) -> None:
+    """Apply an edit of several fields at once: text sections through the versioned save
+    (`review_update_section`; SectionConflict when one conflicts), the schedule through
+    `review_schedule`, the other review fields directly, `themes` to the incident.
+
+    Each text section is its own save: those saved before a conflicting one stay saved.
+    """
+    data = dict(data)
+    themes = data.pop("themes", None)
+    # Read once: saving one section leaves the others' stored text as it was.
+    stored = Review.objects.get(pk=review.pk)
+    for section in TEXT_SECTIONS:
+        if section not in data:
+            continue
+        text = data.pop(section)
+        if text == getattr(stored, section):
+            continue  # unchanged: no new version, and no conflict over text nobody edited
+        outcome = review_update_section(review=review, section=section, text=text, version=version)
+        if not outcome.saved:
+            raise SectionConflict(section=section, outcome=outcome)
+    if "scheduled_for" in data:
+        review_schedule(review=review, scheduled_for=data.pop("scheduled_for"))
+    if data:
+        current = Review.objects.get(pk=review.pk)
+        for name, value in data.items():
+            setattr(current, name, value)
+        current.save()
+    if themes is not None:
+        review.incident.themes.set(themes)
+
+
+@transaction.atomic
+def review_create(*, incident: Incident, facilitator, data: dict[str, Any]) -> Review:
+    """Start the review of an incident (`review_start`) with its first edits
+    (`review_update`), together or not at all."""
+    review = review_start(incident=incident, facilitator=facilitator)
+    review_update(review=review, data=data, version=review.version)
     return review
 
 

@@ -10,7 +10,7 @@ import pytest
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
 
-from api import services
+from incidents import services
 from incidents.models import Incident
 from reviews.models import Review
 from tests.api.conftest import client_for
