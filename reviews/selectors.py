@@ -1,6 +1,6 @@
 """Reads for the review pages: the queue and what one review's pages show.
 
-Aggregates across reviews (counts, rates, trends) live in `dashboards/selectors.py`.
+Aggregates across reviews (counts, rates, trends) live in `dashboards/selectors/`.
 """
 
 from __future__ import annotations
@@ -14,7 +14,15 @@ from django.db.models import Count, Exists, OuterRef, Q
 from django.utils import timezone
 
 from incidents.formatting import person_name
-from incidents.models import Incident, IncidentSystem, Severity, TimelineEntry
+from incidents.models import (
+    Difficulty,
+    Incident,
+    IncidentSystem,
+    OwnershipGap,
+    Severity,
+    Surprise,
+    TimelineEntry,
+)
 from reviews.models import ActionItem, Participant, Review, SurveyResponse, follow_up_open_q
 
 # No review this many days after an incident was resolved: the memory is fading.
@@ -217,8 +225,6 @@ _HISTORY_SKIP_FIELDS = {"version", "updated_at", "created_at", "completed_at"}
 
 
 def _history_sources(review: Review):
-    from incidents.models import Difficulty, OwnershipGap, Surprise
-
     incident = review.incident_id
     return [
         ("Review", Review.history.filter(id=review.pk)),
