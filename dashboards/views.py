@@ -15,6 +15,7 @@ from dashboards.links import list_url
 from dashboards.periods import DashboardFilters, Period
 from dashboards.stats import NO_CHANGE
 from incidents.models import System
+from incidents.signal_kinds import SIGNAL_KINDS
 
 # Sortable columns of the systems table: query value -> (row attribute, label).
 SYSTEM_SORTS = {
@@ -29,13 +30,7 @@ SYSTEM_SORTS = {
     "previous": "incidents_previous",  # sorts the change column by the previous count
     "flag": "act_here",
 }
-TREND_LIST_VIEWS = {
-    "incidents": "incidents:list",
-    "near_misses": "incidents:near_miss_list",
-    "surprises": "incidents:surprise_list",
-    "difficulties": "incidents:difficulty_list",
-    "ownership_gaps": "incidents:ownership_gap_list",
-}
+TREND_LIST_VIEWS = {key: kind.list_view for key, kind in SIGNAL_KINDS.items()}
 
 
 def _filter_bar(request: HttpRequest) -> tuple[DashboardForm, Period, DashboardFilters]:

@@ -13,6 +13,7 @@ import nh3
 from django.utils.safestring import SafeString, mark_safe
 
 from incidents.formatting import person_name
+from incidents.signal_kinds import SIGNAL_KINDS
 from reviews import selectors
 from reviews.sections import TEXT_SECTIONS
 
@@ -104,7 +105,7 @@ def review_report_markdown(*, review, items: dict, sections: list[tuple[str, str
         lines.extend(rows or ["_None recorded._"])
 
     bullet_list(
-        "Surprises",
+        SIGNAL_KINDS["surprises"].label,
         [
             f"- Expected: {_cell(s.expected)}; observed: {_cell(s.observed)}"
             + (f" ({s.system})" if s.system_id else "")
@@ -112,7 +113,7 @@ def review_report_markdown(*, review, items: dict, sections: list[tuple[str, str
         ],
     )
     bullet_list(
-        "Difficulties in understanding",
+        SIGNAL_KINDS["difficulties"].label,
         [
             f"- {d.get_category_display()}: {_cell(d.description)}"
             + (f" ({d.system})" if d.system_id else "")
@@ -120,7 +121,7 @@ def review_report_markdown(*, review, items: dict, sections: list[tuple[str, str
         ],
     )
     bullet_list(
-        "Ownership gaps",
+        SIGNAL_KINDS["ownership_gaps"].label,
         [
             f"- {g.get_kind_display()}"
             + (f" ({g.system})" if g.system_id else "")

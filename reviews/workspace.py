@@ -16,6 +16,7 @@ from django.http import HttpRequest
 from django.urls import reverse
 
 from incidents.models import Theme
+from incidents.signal_kinds import SIGNAL_KINDS
 from reviews import selectors, services
 from reviews.forms import (
     DifficultyForm,
@@ -69,7 +70,7 @@ ITEM_KINDS = {
         ),
         ItemKind(
             "surprises",
-            "Surprises",
+            SIGNAL_KINDS["surprises"].label,
             "surprise",
             SurpriseForm,
             "incident",
@@ -78,7 +79,7 @@ ITEM_KINDS = {
         ),
         ItemKind(
             "difficulties",
-            "Difficulties in understanding",
+            SIGNAL_KINDS["difficulties"].label,
             "difficulty",
             DifficultyForm,
             "incident",
@@ -87,7 +88,7 @@ ITEM_KINDS = {
         ),
         ItemKind(
             "ownership-gaps",
-            "Ownership gaps",
+            SIGNAL_KINDS["ownership_gaps"].label,
             "ownership gap",
             OwnershipGapForm,
             "incident",

@@ -22,15 +22,10 @@ from incidents.scopes import (
     signal_moments,
     signal_scope,
 )
+from incidents.signal_kinds import SIGNAL_KINDS
 
-SIGNALS = ("incidents", "near_misses", "surprises", "difficulties", "ownership_gaps")
-SIGNAL_LABELS = {
-    "incidents": "Incidents",
-    "near_misses": "Near misses",
-    "surprises": "Surprises",
-    "difficulties": "Difficulties in understanding",
-    "ownership_gaps": "Ownership gaps",
-}
+SIGNALS = tuple(SIGNAL_KINDS)
+SIGNAL_LABELS = {key: kind.label for key, kind in SIGNAL_KINDS.items()}
 
 
 def _between(field: str, period: Period) -> Q:
