@@ -1,6 +1,6 @@
 """FilterSets for the API resources that have no list page of their own.
 
-Incidents, near misses and the three signals reuse `incidents/filters.py` unchanged (one filter
+Incidents, near misses, the three signals and follow-ups reuse the pages' FilterSets (one filter
 contract for pages, dashboard links and API). The ones here follow the same conventions:
 slugs for teams and systems, `start`/`end` as the half-open UTC interval of the incident's
 `started_at`, a bad value is a 400, never a 500.
@@ -11,7 +11,7 @@ from __future__ import annotations
 import django_filters
 from django import forms
 
-from incidents.filters import PeriodForm, date_filter, utc_midnight
+from incidents.filters import IncidentPeriodFilterSet
 from incidents.models import Incident, System, Team, TimelineEntry
 from reviews.filters import FollowUpFilter
 from reviews.models import Participant, Review
@@ -24,24 +24,6 @@ def _incident(field: str) -> django_filters.ModelChoiceFilter:
         to_field_name="reference",
         help_text="Incident reference, e.g. INC-0042.",
     )
-
-
-class _IncidentPeriodFilterSet(django_filters.FilterSet):
-    """`start`/`end` on the incident's started_at, through `incident_path`."""
-
-    incident_path = "incident"
-    start = date_filter("From")
-    end = date_filter("Until (excluded)")
-
-    class Meta:
-        form = PeriodForm
-        fields: list[str] = []
-
-    def filter_period(self, queryset, name, value):
-        lookup = "gte" if name == "start" else "lt"
-        return queryset.filter(
-            **{f"{self.incident_path}__started_at__{lookup}": utc_midnight(value)}
-        )
 
 
 class _IdFilter(django_filters.NumberFilter):
@@ -70,19 +52,19 @@ class SystemFilter(django_filters.FilterSet):
         return queryset.filter(owner_team__isnull=value != "true")
 
 
-class TimelineEntryFilter(_IncidentPeriodFilterSet):
+class TimelineEntryFilter(IncidentPeriodFilterSet):
     incident = _incident("incident")
     kind = django_filters.ChoiceFilter(choices=TimelineEntry.Kind.choices)
 
-    class Meta(_IncidentPeriodFilterSet.Meta):
+    class Meta(IncidentPeriodFilterSet.Meta):
         model = TimelineEntry
 
 
-class ReviewFilter(_IncidentPeriodFilterSet):
+class ReviewFilter(IncidentPeriodFilterSet):
     incident = _incident("incident")
     status = django_filters.ChoiceFilter(choices=Review.Status.choices)
 
-    class Meta(_IncidentPeriodFilterSet.Meta):
+    class Meta(IncidentPeriodFilterSet.Meta):
         model = Review
 
 

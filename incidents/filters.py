@@ -42,6 +42,7 @@ from incidents.models import (
     Theme,
 )
 from incidents.scopes import (
+    incident_in_period,
     near_miss_has_severity,
     near_miss_in_period,
     near_miss_involves_team,
@@ -85,6 +86,25 @@ def theme_filter() -> django_filters.ModelChoiceFilter:
         field_name="themes",
         empty_label="Any theme",
     )
+
+
+class IncidentPeriodFilterSet(django_filters.FilterSet):
+    """`start`/`end` for records that sit in their incident's period (a timeline entry, a
+    review, a follow-up): the incident's `started_at`, reached through `incident_path`."""
+
+    incident_path = "incident"
+    start = date_filter("From")
+    end = date_filter("Until (excluded)")
+
+    class Meta:
+        form = PeriodForm
+        fields: list[str] = []
+
+    def filter_period(self, queryset: QuerySet, name: str, value: date) -> QuerySet:
+        moment = utc_midnight(value)
+        if name == "start":
+            return queryset.filter(incident_in_period(self.incident_path, start=moment, end=None))
+        return queryset.filter(incident_in_period(self.incident_path, start=None, end=moment))
 
 
 class SharedFilterSet(django_filters.FilterSet):

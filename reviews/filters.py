@@ -8,8 +8,7 @@ import django_filters
 from django import forms
 from django.db.models import Q
 
-from incidents.days import utc_midnight
-from incidents.filters import PeriodForm, SharedFilterSet, date_filter, theme_filter
+from incidents.filters import IncidentPeriodFilterSet, SharedFilterSet, theme_filter
 from incidents.models import Difficulty, Incident, OwnershipGap, Surprise, Team
 from incidents.scopes import (
     incident_has_severity,
@@ -84,13 +83,13 @@ class IncidentFilter(SharedFilterSet):
         )
 
 
-class FollowUpFilter(django_filters.FilterSet):
-    """The follow-up list's filters: team (slug, or `none` for unowned), status, overdue, period."""
+class FollowUpFilter(IncidentPeriodFilterSet):
+    """The follow-up list's filters: team (slug, or `none` for unowned), status, overdue, and
+    the period of the follow-up's incident."""
 
     NO_TEAM = "none"
+    incident_path = "review__incident"
 
-    start = date_filter("From")
-    end = date_filter("Until (excluded)")
     team = django_filters.ChoiceFilter(
         label="Owner team", method="filter_team", empty_label="Any team", choices=[]
     )
@@ -101,10 +100,8 @@ class FollowUpFilter(django_filters.FilterSet):
         label="Due", choices=[("true", "Overdue")], method="filter_overdue", empty_label="Any"
     )
 
-    class Meta:
+    class Meta(IncidentPeriodFilterSet.Meta):
         model = ActionItem
-        form = PeriodForm
-        fields: list[str] = []
 
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
@@ -112,13 +109,6 @@ class FollowUpFilter(django_filters.FilterSet):
             (self.NO_TEAM, "Nobody (unowned)"),
             *Team.objects.values_list("slug", "name"),
         ]
-
-    def filter_period(self, queryset, name, value):
-        # A follow-up sits in its incident's period.
-        moment = utc_midnight(value)
-        if name == "start":
-            return queryset.filter(incident_in_period("review__incident", start=moment, end=None))
-        return queryset.filter(incident_in_period("review__incident", start=None, end=moment))
 
     def filter_team(self, queryset, name, value):
         if value == self.NO_TEAM:
