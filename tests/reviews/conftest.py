@@ -2,8 +2,11 @@
 
 from __future__ import annotations
 
+from datetime import timedelta
+
 import pytest
 from django.test import Client
+from django.urls import reverse
 
 from reviews.models import Review
 from tests.factories import IncidentFactory, ReviewFactory, SystemFactory, TeamFactory
@@ -52,3 +55,23 @@ def as_user(request):
 
 
 HTMX = {"HTTP_HX_REQUEST": "true"}
+
+
+# URLs and form data of the workspace, shared by its test modules.
+
+
+def _url(review, name="workspace", *args):
+    return reverse(f"reviews:{name}", args=[review.pk, *args])
+
+
+def _section(review, section):
+    return reverse("reviews:section_save", args=[review.pk, section])
+
+
+def _add(review, kind):
+    return reverse("reviews:item_add", args=[review.pk, kind])
+
+
+def _timeline_data(review, text="Alert fired", **extra):
+    at = review.incident.started_at + timedelta(minutes=7)
+    return {"at": at.strftime("%Y-%m-%dT%H:%M"), "kind": "detection", "text": text, **extra}
