@@ -1,4 +1,4 @@
-"""Factories for every model, in one place: tests use them, and so does `manage.py generate_demo`."""
+"""Factories for every model, in one place, for the tests (the demo data is built without them)."""
 
 from __future__ import annotations
 
