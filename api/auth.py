@@ -2,13 +2,18 @@
 
 Tokens are django-rest-knox tokens: only a hash is stored, each expires (REST_KNOX TOKEN_TTL,
 or `ttl_days` at login) and can be revoked here, in the admin, or all at once.
+
+Logins are throttled per client address (api.throttling.LoginRateThrottle) and locked out per
+username and address after repeated failures (django-axes, as the web and admin logins).
 """
 
 from __future__ import annotations
 
 from datetime import timedelta
 
+from axes.helpers import get_cool_off, get_lockout_message
 from django.contrib.auth import authenticate
+from django.contrib.auth.signals import user_logged_in
 from drf_spectacular.utils import OpenApiResponse, extend_schema
 from knox.auth import TokenAuthentication
 from knox.models import AuthToken
@@ -19,7 +24,9 @@ from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from api.base import ApiMixin
+from api.exceptions import LoginLockedOut
 from api.serializers import LoginSerializer, TokenSerializer
+from api.throttling import LoginRateThrottle
 
 
 def token_create(*, user, ttl: timedelta | None = None) -> tuple[AuthToken, str]:
@@ -32,6 +39,7 @@ def token_create(*, user, ttl: timedelta | None = None) -> tuple[AuthToken, str]
 class LoginView(ApiMixin, APIView):
     authentication_classes: list = []
     permission_classes = [AllowAny]
+    throttle_classes = [LoginRateThrottle]
 
     @extend_schema(
         summary="Exchange a username and password for an API token",
@@ -47,10 +55,18 @@ class LoginView(ApiMixin, APIView):
             username=serializer.validated_data["username"],
             password=serializer.validated_data["password"],
         )
+        # Axes' backend refuses a locked-out username and address before any password is
+        # checked, and marks this (DRF) request; the answer is the same whatever the password.
+        if getattr(request, "axes_locked_out", False):
+            wait = int(get_cool_off(request).total_seconds())
+            raise LoginLockedOut(get_lockout_message(), wait=wait)
         if user is None or not user.is_active:
             raise ValidationError({"non_field_errors": ["Wrong username or password."]})
         days = serializer.validated_data.get("ttl_days")
         instance, token = token_create(user=user, ttl=timedelta(days=days) if days else None)
+        # A token login is a login (as knox's own view says): last_login moves and the
+        # lockout's failure count for this username and address is reset.
+        user_logged_in.send(sender=user.__class__, request=request, user=user)
         data = {"token": token, "expiry": instance.expiry, "username": user.get_username()}
         return Response(TokenSerializer(data).data)
 

@@ -31,6 +31,18 @@ class Conflict(exceptions.APIException):
     default_code = "conflict"
 
 
+class LoginLockedOut(exceptions.APIException):
+    """Too many failed logins for a username from an address (django-axes): 429, with the
+    cool-off as Retry-After (DRF's handler turns `wait` into that header)."""
+
+    status_code = status.HTTP_429_TOO_MANY_REQUESTS
+    default_code = "locked_out"
+
+    def __init__(self, detail: str, *, wait: int):
+        super().__init__(detail)
+        self.wait = wait
+
+
 def _first_message(errors) -> str:
     if isinstance(errors, dict):
         for field, messages in errors.items():

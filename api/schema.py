@@ -32,6 +32,14 @@ _DESCRIPTIONS = {
     "409": "Conflicts with the current state (see the operation).",
     "413": "The request body is too large.",
     "415": "Unsupported Content-Type; send application/json.",
+    "429": "Too many requests (or, at login, too many failed logins for this username from "
+    "your address): wait the seconds in `Retry-After`.",
+}
+_RETRY_AFTER = {
+    "Retry-After": {
+        "description": "Seconds to wait before trying again.",
+        "schema": {"type": "integer"},
+    }
 }
 _CSV_SCHEMA = {"type": "string", "description": "CSV with a header row (UTF-8)."}
 
@@ -44,7 +52,16 @@ class AutoSchema(openapi.AutoSchema):
         codes.append("404")
         if self.method in ("POST", "PUT", "PATCH"):
             codes += ["413", "415"]
+        if self._throttled():
+            codes.append("429")
         return codes
+
+    def _throttled(self) -> bool:
+        """Whether one of the view's throttles (api.throttling) counts this operation."""
+        return any(
+            getattr(throttle, "applies_to", lambda method: True)(self.method)
+            for throttle in self.view.throttle_classes
+        )
 
     def _get_response_bodies(self, direction="response"):
         responses = super()._get_response_bodies(direction)
@@ -61,4 +78,6 @@ class AutoSchema(openapi.AutoSchema):
                 serializer, code, media_types=["application/json"]
             )
             responses[code]["description"] = _DESCRIPTIONS[code]
+            if code == "429":
+                responses[code]["headers"] = dict(_RETRY_AFTER)
         return dict(sorted(responses.items()))

@@ -7,6 +7,7 @@ message, not limp along on a default nobody chose.
 from __future__ import annotations
 
 import os
+import re
 
 import dj_database_url
 from django.core.exceptions import ImproperlyConfigured
@@ -34,6 +35,37 @@ def env_list(name: str, default: list[str]) -> list[str]:
     if raw is None:
         return default
     return [item.strip() for item in raw.split(",") if item.strip()]
+
+
+def env_int(name: str, default: int, *, minimum: int = 1) -> int:
+    raw = os.environ.get(name)
+    if raw is None:
+        return default
+    try:
+        value = int(raw.strip())
+    except ValueError:
+        value = None
+    if value is None or value < minimum:
+        raise ImproperlyConfigured(f"{name}={raw!r} is not a whole number of at least {minimum}.")
+    return value
+
+
+# DRF's rate syntax: a count per second, minute, hour or day (only the unit's first letter
+# counts for DRF, so "10/min" and "10/minute" are the same rate).
+_RATE = re.compile(r"(\d+)/(s|sec|second|m|min|minute|h|hour|d|day)")
+
+
+def env_rate(name: str, default: str) -> str:
+    raw = os.environ.get(name)
+    if raw is None:
+        return default
+    match = _RATE.fullmatch(raw.replace(" ", "").lower())
+    if match is None or int(match[1]) < 1:
+        raise ImproperlyConfigured(
+            f"{name}={raw!r} is not a rate; use a count per second, minute, hour or day, "
+            "e.g. 10/minute or 1000/day."
+        )
+    return f"{int(match[1])}/{match[2]}"
 
 
 def env_database(name: str, default: str) -> dict:

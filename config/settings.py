@@ -11,7 +11,7 @@ from __future__ import annotations
 from datetime import timedelta
 from pathlib import Path
 
-from config.env import env_bool, env_database, env_list, env_secret_key
+from config.env import env_bool, env_database, env_int, env_list, env_rate, env_secret_key
 
 BASE_DIR = Path(__file__).resolve().parent.parent
 
@@ -182,6 +182,53 @@ SPECTACULAR_SETTINGS = {
         "ParticipantRoleEnum": "reviews.models.Participant.Role",
     },
 }
+
+# --- Abuse: login lockout (django-axes) and API throttling (DRF) ------------------------------
+# Every deployment-tunable value here comes from the environment (README, "Configuration").
+#
+# Lockout: after LOGIN_FAILURE_LIMIT wrong passwords for one username from one address, that
+# pair is refused for LOGIN_COOLOFF_MINUTES on the web login, the admin login and the API login
+# alike (a 429 saying so), whatever the password, and for usernames that do not exist too, so
+# the answer tells neither. A failure during the lock restarts the cool-off; a successful login
+# resets the count. Failures are database rows (axes' AccessAttempt), so every replica sees
+# them; a superuser unlocks in the admin (Axes > Access attempts) or with `manage.py axes_reset`
+# (or axes_reset_username NAME).
+LOGIN_FAILURE_LIMIT = env_int("LOGIN_FAILURE_LIMIT", 5)
+LOGIN_COOLOFF_MINUTES = env_int("LOGIN_COOLOFF_MINUTES", 15)
+# How many reverse proxies in front of the app append to X-Forwarded-For. 0: the client is the
+# connection's address and the header is ignored (a client could forge it).
+TRUSTED_PROXY_COUNT = env_int("TRUSTED_PROXY_COUNT", 0, minimum=0)
+
+INSTALLED_APPS += ["axes"]
+MIDDLEWARE += ["axes.middleware.AxesMiddleware"]  # last, as axes asks: it sees the view's answer
+AUTHENTICATION_BACKENDS = [
+    "axes.backends.AxesStandaloneBackend",  # first: refuses a locked-out login before any check
+    "django.contrib.auth.backends.ModelBackend",
+]
+AXES_FAILURE_LIMIT = LOGIN_FAILURE_LIMIT
+AXES_COOLOFF_TIME = timedelta(minutes=LOGIN_COOLOFF_MINUTES)
+AXES_LOCKOUT_PARAMETERS = [["username", "ip_address"]]
+AXES_RESET_ON_SUCCESS = True
+# Keep the failures the lockout needs, not a row for every successful login forever.
+AXES_DISABLE_ACCESS_LOG = True
+AXES_CLIENT_IP_CALLABLE = "config.login_lockout.client_ip"
+AXES_LOCKOUT_CALLABLE = "config.login_lockout.lockout_response"
+AXES_COOLOFF_MESSAGE = (
+    "Too many failed logins for this username from your address. Try again in "
+    f"{LOGIN_COOLOFF_MINUTES} minutes, or ask an administrator to unlock it."
+)
+
+# Throttles (api/throttling.py): API logins per client address, API writes (POST, PUT, PATCH,
+# DELETE, the import too) per user; reads are not throttled. Over the rate: JSON 429 with
+# Retry-After. The counts live in Django's default cache, per process unless REDIS_URL names a
+# shared one: with several processes or replicas, use the shared cache or each counts alone.
+REST_FRAMEWORK["DEFAULT_THROTTLE_CLASSES"] = ["api.throttling.WriteRateThrottle"]
+REST_FRAMEWORK["DEFAULT_THROTTLE_RATES"] = {
+    "login": env_rate("API_LOGIN_RATE", "10/minute"),
+    "write": env_rate("API_WRITE_RATE", "120/minute"),
+}
+REST_FRAMEWORK["NUM_PROXIES"] = TRUSTED_PROXY_COUNT
+# --- end of Abuse -------------------------------------------------------------------------------
 
 LOGGING = {
     "version": 1,

@@ -1,8 +1,15 @@
-"""Shared fixtures: the people every permission test talks about."""
+"""Shared fixtures: the people every permission test talks about; the abuse counters (login
+lockout, API throttles) start empty in every test."""
 
 from __future__ import annotations
 
+from datetime import timedelta
+
 import pytest
+from axes.models import AccessAttempt
+from django.conf import settings
+from django.core.cache import cache
+from django.db.models import F
 
 from tests.factories import FacilitatorFactory, ResponderFactory, UserFactory
 
@@ -11,6 +18,21 @@ from tests.factories import FacilitatorFactory, ResponderFactory, UserFactory
 def _fast_password_hashing(settings):
     # The default hasher is slow on purpose; every test user would pay a second for it.
     settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
+
+
+@pytest.fixture(autouse=True)
+def _empty_throttle_counters():
+    # DRF's throttles count in Django's cache, which outlives a test (the login lockout's
+    # failures are database rows, rolled back with the rest). Without this, one test's
+    # requests would count against the next test's user or address.
+    cache.clear()
+
+
+def cool_off_passes() -> None:
+    """As if the login cool-off had passed: every recorded failure moves back past it."""
+    AccessAttempt.objects.update(
+        attempt_time=F("attempt_time") - settings.AXES_COOLOFF_TIME - timedelta(seconds=1)
+    )
 
 
 @pytest.fixture

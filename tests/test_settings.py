@@ -10,14 +10,14 @@ import pytest
 from django.conf import settings
 from django.core.exceptions import ImproperlyConfigured
 
-from config.env import env_bool, env_database
+from config.env import env_bool, env_database, env_int, env_rate
 
 
-def _start(**environment) -> subprocess.CompletedProcess:
+def _start(*command: str, **environment) -> subprocess.CompletedProcess:
     env = {k: v for k, v in os.environ.items() if k not in {"DATABASE_URL", "SECRET_KEY", "DEBUG"}}
     env.update(environment)
     return subprocess.run(
-        [sys.executable, "manage.py", "check"],
+        [sys.executable, "manage.py", *(command or ["check"])],
         cwd=settings.BASE_DIR,
         env=env,
         capture_output=True,
@@ -63,3 +63,54 @@ def test_postgres_url_is_parsed(monkeypatch):
         "reviews",
         5433,
     )
+
+
+def test_abuse_limits_come_from_the_environment():
+    printed = "from django.conf import settings as s; print(s.AXES_FAILURE_LIMIT, s.AXES_COOLOFF_TIME, s.REST_FRAMEWORK['DEFAULT_THROTTLE_RATES'], s.REST_FRAMEWORK['NUM_PROXIES'])"
+    result = _start(
+        "shell",
+        "--no-imports",
+        "-c",
+        printed,
+        LOGIN_FAILURE_LIMIT="3",
+        LOGIN_COOLOFF_MINUTES="60",
+        API_LOGIN_RATE="5/hour",
+        API_WRITE_RATE="1000/day",
+        TRUSTED_PROXY_COUNT="1",
+    )
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.strip() == "3 1:00:00 {'login': '5/hour', 'write': '1000/day'} 1"
+
+
+def test_a_bad_login_limit_stops_start_up_with_its_name():
+    result = _start(LOGIN_FAILURE_LIMIT="five")
+    assert result.returncode != 0
+    assert "LOGIN_FAILURE_LIMIT='five' is not a whole number of at least 1" in result.stderr
+
+
+@pytest.mark.parametrize("raw", ["0", "-2", "1.5", ""])
+def test_whole_numbers_below_the_minimum_or_not_whole_are_refused(monkeypatch, raw):
+    monkeypatch.setenv("LOGIN_COOLOFF_MINUTES", raw)
+    with pytest.raises(ImproperlyConfigured, match="LOGIN_COOLOFF_MINUTES="):
+        env_int("LOGIN_COOLOFF_MINUTES", 15)
+
+
+def test_a_proxy_count_may_be_zero(monkeypatch):
+    monkeypatch.setenv("TRUSTED_PROXY_COUNT", "0")
+    assert env_int("TRUSTED_PROXY_COUNT", 0, minimum=0) == 0
+
+
+@pytest.mark.parametrize(
+    ("raw", "rate"),
+    [("10/minute", "10/minute"), ("10/min", "10/min"), (" 5 / Hour ", "5/hour"), ("7/s", "7/s")],
+)
+def test_rates_are_read_in_drf_syntax(monkeypatch, raw, rate):
+    monkeypatch.setenv("API_WRITE_RATE", raw)
+    assert env_rate("API_WRITE_RATE", "120/minute") == rate
+
+
+@pytest.mark.parametrize("raw", ["10", "10/week", "0/minute", "ten/minute", "10 per minute"])
+def test_a_bad_rate_names_the_variable(monkeypatch, raw):
+    monkeypatch.setenv("API_WRITE_RATE", raw)
+    with pytest.raises(ImproperlyConfigured, match=r"API_WRITE_RATE=.* is not a rate"):
+        env_rate("API_WRITE_RATE", "120/minute")

@@ -1,0 +1,34 @@
+"""Login lockout (django-axes): whose address a login comes from, and what a locked-out web or
+admin login sees. The settings ("Abuse" in config/settings.py) name both functions.
+
+The API login answers its own lockout as JSON (api/auth.py); both say the same message,
+settings.AXES_COOLOFF_MESSAGE, whatever the password was, so a locked-out answer never tells
+whether the password was right.
+"""
+
+from __future__ import annotations
+
+from axes.helpers import get_cool_off, get_lockout_message
+from django.http import HttpRequest, HttpResponse
+from django.shortcuts import render
+from rest_framework.throttling import BaseThrottle
+
+
+def client_ip(request: HttpRequest) -> str | None:
+    """The client's address as DRF's throttles see it: REMOTE_ADDR, or, behind NUM_PROXIES
+    trusted reverse proxies, the address the nearest of them forwarded. One rule for the
+    lockout and the throttles, so a forged X-Forwarded-For fools neither."""
+    return BaseThrottle().get_ident(request)
+
+
+def lockout_response(request: HttpRequest, original_response, credentials) -> HttpResponse:
+    """A 429 page saying why and for how long (each failure during the lock restarts the
+    cool-off, so the whole cool-off is the honest Retry-After)."""
+    response = render(
+        request,
+        "registration/locked_out.html",
+        {"message": get_lockout_message()},
+        status=429,
+    )
+    response["Retry-After"] = str(int(get_cool_off(request).total_seconds()))
+    return response
