@@ -31,8 +31,8 @@ GUNICORN = Path(sys.executable).with_name("gunicorn")
 SERVER_START_TIMEOUT = 60  # seconds; the machine may be busy with a parallel test run
 REQUEST_TIMEOUT = 30
 ON_POSTGRES = settings.DATABASES["default"]["ENGINE"] == "django.db.backends.postgresql"
-# The variables of the README's "Run it in production", minus the database, the hosts and
-# the static root, which each test sets. Behind the (simulated) TLS proxy every request says
+# The production variables every deploy test's server starts with, beside a database, a
+# static root and, per test, a host name. Behind the (simulated) TLS proxy every request says
 # X-Forwarded-Proto: https, so the production defaults (HTTPS redirect, secure cookies, HSTS)
 # stay on, as in a real deployment.
 PRODUCTION = {
@@ -43,23 +43,35 @@ PRODUCTION = {
     "GUNICORN_WORKERS": "1",
     "GUNICORN_THREADS": "4",
 }
-# What the deploy tests' own settings must not inherit from the test run's environment.
-_INHERITED_SETTINGS = {
+# What the deploy tests' processes must not inherit from the test run's environment: the
+# settings they are about, and the browser tests' DJANGO_ALLOW_ASYNC_UNSAFE (which the deploy
+# check rightly flags).
+_NOT_INHERITED = {
     "DATABASE_URL",
     "SECRET_KEY",
     "DEBUG",
     "ALLOWED_HOSTS",
-    "REDIS_URL",
-    "EMAIL_URL",
-    "STATIC_ROOT",
-    "LOG_FORMAT",
-    "LOG_LEVEL",
     "CSRF_TRUSTED_ORIGINS",
     "SECURE_PROXY_SSL_HEADER",
     "SECURE_SSL_REDIRECT",
     "SESSION_COOKIE_SECURE",
     "CSRF_COOKIE_SECURE",
     "SECURE_HSTS_SECONDS",
+    "SECURE_HSTS_INCLUDE_SUBDOMAINS",
+    "SECURE_HSTS_PRELOAD",
+    "REDIS_URL",
+    "EMAIL_URL",
+    "EMAIL_HOST",
+    "EMAIL_PORT",
+    "EMAIL_HOST_USER",
+    "EMAIL_HOST_PASSWORD",
+    "EMAIL_USE_TLS",
+    "DEFAULT_FROM_EMAIL",
+    "STATIC_ROOT",
+    "LOG_FORMAT",
+    "LOG_LEVEL",
+    "FORWARDED_ALLOW_IPS",
+    "DJANGO_ALLOW_ASYNC_UNSAFE",
 }
 
 
@@ -67,7 +79,7 @@ def clean_environment(**variables: str) -> dict[str, str]:
     env = {
         name: value
         for name, value in os.environ.items()
-        if name not in _INHERITED_SETTINGS and not name.startswith("GUNICORN")
+        if name not in _NOT_INHERITED and not name.startswith("GUNICORN")
     }
     env.update(variables)
     return env
