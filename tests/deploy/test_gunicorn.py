@@ -5,7 +5,9 @@ from __future__ import annotations
 import gzip
 import json
 import re
+import socket
 import subprocess
+import time
 from collections.abc import Iterator
 
 import pytest
@@ -161,3 +163,28 @@ def test_a_bad_gunicorn_variable_stops_start_up_with_its_name():
     )
     assert result.returncode != 0
     assert "GUNICORN_WORKERS='many' is not a whole number" in result.stdout + result.stderr
+
+
+def test_a_request_longer_than_the_worker_timeout_is_not_killed(production_env, start_gunicorn):
+    # A "database" that accepts the connection and never answers: /readyz then takes the
+    # connect timeout (3 s), three times GUNICORN_TIMEOUT. A sync worker would be killed
+    # mid-request (a 500, "WORKER TIMEOUT"); a gthread worker keeps its heartbeat while a
+    # thread waits. One thread, because gunicorn turns a sync worker with threads into gthread.
+    with socket.create_server(("127.0.0.1", 0)) as silent:
+        port = silent.getsockname()[1]
+        server = start_gunicorn(
+            {
+                **production_env,
+                "GUNICORN_TIMEOUT": "1",
+                "GUNICORN_THREADS": "1",
+                "DATABASE_URL": f"postgres://x@127.0.0.1:{port}/x?connect_timeout=3",
+            }
+        )
+        started = time.monotonic()
+        response = server.get("/readyz")
+        elapsed = time.monotonic() - started
+
+    assert elapsed > 2
+    assert response.status == 503
+    assert json.loads(response.body)["detail"] == "database unreachable"
+    assert "WORKER TIMEOUT" not in server.log_path.read_text()
