@@ -8,6 +8,7 @@ import re
 import sys
 
 import pytest
+from knox.models import AuthToken
 
 from config.logs import JsonFormatter, RequestIdFilter, TextFormatter, current_request_id
 
@@ -37,6 +38,17 @@ def test_a_request_logs_its_user_method_path_status_and_duration(client, reader,
     assert line.duration_ms > 0
     assert line.request_id == response["X-Request-ID"]
     assert re.fullmatch(r"[0-9a-f]{32}", line.request_id)
+
+
+def test_an_api_token_request_logs_the_token_user(client, reader, caplog):
+    _instance, token = AuthToken.objects.create(user=reader)
+    caplog.set_level(logging.INFO)
+
+    response = client.get("/api/v1/incidents/", HTTP_AUTHORIZATION=f"Token {token}")
+
+    assert response.status_code == 200
+    (line,) = _request_lines(caplog)
+    assert (line.user_id, line.path) == (reader.pk, "/api/v1/incidents/")
 
 
 def test_the_proxy_request_id_is_kept_and_echoed(client, caplog):
