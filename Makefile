@@ -4,7 +4,7 @@ VENV := .venv
 PY := $(VENV)/bin/python
 HOST ?= 127.0.0.1:8000
 
-.PHONY: install run test lint lock demo-fixture bench screenshots
+.PHONY: install run serve test lint lock demo-fixture bench screenshots
 
 install: $(VENV)/.installed
 
@@ -17,6 +17,22 @@ run: install
 	$(PY) manage.py migrate --no-input
 	$(PY) manage.py load_demo
 	$(PY) manage.py runserver $(HOST)
+
+# The production configuration, locally: DEBUG off, static files collected and served by
+# whitenoise, gunicorn (config/gunicorn.conf.py), JSON logs, on the same database as `make run`.
+# It serves plain HTTP on loopback, so the HTTPS redirect and secure cookies are off unless
+# set; everything else is as in production. SECRET_KEY: yours if set, else a fresh one each
+# time (sessions from the last run end). It loads no demo data: `make run` once, or createsuperuser.
+serve: install
+	@export DEBUG=0 \
+	    SECRET_KEY="$${SECRET_KEY:-$$($(PY) -c 'import secrets; print(secrets.token_urlsafe(50))')}" \
+	    SECURE_SSL_REDIRECT="$${SECURE_SSL_REDIRECT:-0}" \
+	    SESSION_COOKIE_SECURE="$${SESSION_COOKIE_SECURE:-0}" \
+	    CSRF_COOKIE_SECURE="$${CSRF_COOKIE_SECURE:-0}" \
+	    GUNICORN_BIND="$${GUNICORN_BIND:-$(HOST)}" && \
+	$(PY) manage.py collectstatic --no-input -v0 && \
+	$(PY) manage.py migrate --no-input && \
+	exec $(VENV)/bin/gunicorn -c config/gunicorn.conf.py config.wsgi
 
 test: install
 	$(PY) -m pytest -n 2

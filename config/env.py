@@ -8,9 +8,12 @@ from __future__ import annotations
 
 import os
 import re
+from urllib.parse import unquote, urlsplit
 
 import dj_database_url
 from django.core.exceptions import ImproperlyConfigured
+
+from config.logs import logging_config
 
 _TRUE = {"1", "true", "yes", "on"}
 _FALSE = {"0", "false", "no", "off", ""}
@@ -44,9 +47,11 @@ def env_int(name: str, default: int, *, minimum: int = 1) -> int:
     try:
         value = int(raw.strip())
     except ValueError:
-        value = None
-    if value is None or value < minimum:
-        raise ImproperlyConfigured(f"{name}={raw!r} is not a whole number of at least {minimum}.")
+        raise ImproperlyConfigured(
+            f"{name}={raw!r} is not a whole number of at least {minimum}."
+        ) from None
+    if value < minimum:
+        raise ImproperlyConfigured(f"{name}={raw!r} is below the minimum of {minimum}.")
     return value
 
 
@@ -94,3 +99,134 @@ def env_secret_key(name: str, *, debug: bool, development_default: str) -> str:
         f"{name} is not set and DEBUG is off: set {name} to a long random string "
         "(python -c 'import secrets; print(secrets.token_urlsafe(50))')."
     )
+
+
+def env_choice(name: str, choices: list[str], default: str) -> str:
+    raw = os.environ.get(name, "").strip()
+    if not raw:
+        return default
+    if raw.lower() not in choices:
+        raise ImproperlyConfigured(f"{name}={raw!r} is not one of: {', '.join(choices)}.")
+    return raw.lower()
+
+
+def env_origins(name: str) -> list[str]:
+    """Comma-separated origins, each with its scheme (Django compares scheme and host)."""
+    origins = env_list(name, [])
+    for origin in origins:
+        parts = urlsplit(origin)
+        if parts.scheme not in {"http", "https"} or not parts.netloc or parts.path not in {"", "/"}:
+            raise ImproperlyConfigured(
+                f"{name} has {origin!r}: each origin is a scheme and a host, "
+                "like https://incidents.example.com (no path)."
+            )
+    return [origin.rstrip("/") for origin in origins]
+
+
+def env_proxy_ssl_header(name: str) -> tuple[str, str] | None:
+    """`X-Forwarded-Proto=https` becomes Django's ("HTTP_X_FORWARDED_PROTO", "https").
+
+    Only set it behind a proxy that always sets (or strips) that header: otherwise a client
+    could claim HTTPS by sending it.
+    """
+    raw = os.environ.get(name, "").strip()
+    if not raw:
+        return None
+    header, _, value = raw.partition("=")
+    header, value = header.strip(), value.strip()
+    if not value or not header or not all(c.isalnum() or c == "-" for c in header):
+        raise ImproperlyConfigured(
+            f"{name}={raw!r} is not Header-Name=value; behind most proxies use "
+            "X-Forwarded-Proto=https."
+        )
+    return "HTTP_" + header.upper().replace("-", "_"), value
+
+
+def env_cache(name: str) -> dict:
+    """Django's RedisCache when the variable names a Redis server, else a per-process cache."""
+    raw = os.environ.get(name, "").strip()
+    if not raw:
+        return {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}
+    if urlsplit(raw).scheme not in {"redis", "rediss", "unix"}:
+        raise ImproperlyConfigured(
+            f"{name}={raw!r} is not a Redis URL; use redis://host:6379/0 "
+            "(rediss:// for TLS, unix:///path/to/redis.sock)."
+        )
+    return {"BACKEND": "django.core.cache.backends.redis.RedisCache", "LOCATION": raw}
+
+
+# EMAIL_URL schemes: how the connection to the SMTP server is secured, and its usual port.
+_EMAIL_SCHEMES = {
+    "smtp": (False, False, 25),
+    "smtp+tls": (True, False, 587),
+    "smtps": (False, True, 465),
+}
+_SMTP = "django.core.mail.backends.smtp.EmailBackend"
+_CONSOLE = "django.core.mail.backends.console.EmailBackend"
+
+
+def env_email(*, debug: bool) -> dict[str, object]:
+    """Every EMAIL_* setting, from EMAIL_URL or from EMAIL_HOST and its companions.
+
+    EMAIL_URL: smtp://user:password@host:25 (plain), smtp+tls://...:587 (STARTTLS),
+    smtps://...:465 (TLS from the start), console:// (print the mail). With neither set,
+    mail is printed while DEBUG is on, and sent through an SMTP server on localhost:25
+    (Django's default) when it is off.
+    """
+    settings: dict[str, object] = {
+        "EMAIL_BACKEND": _SMTP,
+        "EMAIL_HOST": "localhost",
+        "EMAIL_PORT": 25,
+        "EMAIL_HOST_USER": "",
+        "EMAIL_HOST_PASSWORD": "",
+        "EMAIL_USE_TLS": False,
+        "EMAIL_USE_SSL": False,
+    }
+    raw = os.environ.get("EMAIL_URL", "").strip()
+    host = os.environ.get("EMAIL_HOST", "").strip()
+    if raw:
+        settings.update(_email_from_url(raw))
+    elif host:
+        use_tls = env_bool("EMAIL_USE_TLS", default=True)
+        settings.update(
+            EMAIL_HOST=host,
+            EMAIL_PORT=env_int("EMAIL_PORT", 587 if use_tls else 25, minimum=1),
+            EMAIL_HOST_USER=os.environ.get("EMAIL_HOST_USER", ""),
+            EMAIL_HOST_PASSWORD=os.environ.get("EMAIL_HOST_PASSWORD", ""),
+            EMAIL_USE_TLS=use_tls,
+        )
+    elif debug:
+        settings["EMAIL_BACKEND"] = _CONSOLE
+    return settings
+
+
+def _email_from_url(raw: str) -> dict[str, object]:
+    parts = urlsplit(raw)
+    if parts.scheme == "console":
+        return {"EMAIL_BACKEND": _CONSOLE}
+    if parts.scheme not in _EMAIL_SCHEMES or not parts.hostname:
+        # The URL may hold a password: name the variable and the scheme, not the value.
+        raise ImproperlyConfigured(
+            f"EMAIL_URL (scheme {parts.scheme!r}) is not supported; use "
+            "smtp+tls://user:password@host:587, smtps://...:465, smtp://host:25 or console://."
+        )
+    use_tls, use_ssl, default_port = _EMAIL_SCHEMES[parts.scheme]
+    try:
+        port = parts.port or default_port
+    except ValueError:
+        raise ImproperlyConfigured("EMAIL_URL has a port that is not a number.") from None
+    return {
+        "EMAIL_HOST": parts.hostname,
+        "EMAIL_PORT": port,
+        "EMAIL_HOST_USER": unquote(parts.username or ""),
+        "EMAIL_HOST_PASSWORD": unquote(parts.password or ""),
+        "EMAIL_USE_TLS": use_tls,
+        "EMAIL_USE_SSL": use_ssl,
+    }
+
+
+def env_logging(*, debug: bool) -> dict:
+    """The logging dictConfig from LOG_FORMAT (json|text) and LOG_LEVEL, for Django and gunicorn."""
+    log_format = env_choice("LOG_FORMAT", ["json", "text"], "text" if debug else "json")
+    level = env_choice("LOG_LEVEL", ["debug", "info", "warning", "error"], "info")
+    return logging_config(log_format=log_format, level=level.upper())

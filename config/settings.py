@@ -4,14 +4,32 @@ DATABASE_URL   sqlite:///... (default: db.sqlite3 beside manage.py) or postgres:
 SECRET_KEY     required when DEBUG is off; a development default is used only while DEBUG is on
 DEBUG          1/0, true/false (default: on, for the two-command quick start)
 ALLOWED_HOSTS  comma-separated host names (default: localhost,127.0.0.1 and testserver)
+
+Running in production (HTTPS, cache, e-mail, logs, static files) reads more variables: see the
+"Deployment" block below and the README's configuration table.
 """
 
 from __future__ import annotations
 
+import os
 from datetime import timedelta
 from pathlib import Path
 
-from config.env import env_bool, env_database, env_int, env_list, env_rate, env_secret_key
+from whitenoise.compress import Compressor
+
+from config.env import (
+    env_bool,
+    env_cache,
+    env_database,
+    env_email,
+    env_int,
+    env_list,
+    env_logging,
+    env_origins,
+    env_proxy_ssl_header,
+    env_rate,
+    env_secret_key,
+)
 
 BASE_DIR = Path(__file__).resolve().parent.parent
 
@@ -47,7 +65,13 @@ INSTALLED_APPS = [
 ]
 
 MIDDLEWARE = [
+    # Outermost, so it times the whole stack and every line logged in a request has its id.
+    "config.request_log.RequestLogMiddleware",
+    # /healthz and /readyz, answered before the host check, the HTTPS redirect and the login.
+    "config.health.ProbeMiddleware",
     "django.middleware.security.SecurityMiddleware",
+    # Static files straight after the security headers, before sessions and the CSP.
+    "whitenoise.middleware.WhiteNoiseMiddleware",
     "csp.middleware.CSPMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.common.CommonMiddleware",
@@ -95,16 +119,74 @@ USE_I18N = True
 USE_TZ = True
 
 STATIC_URL = "static/"
-STATIC_ROOT = BASE_DIR / "staticfiles"
 STATICFILES_DIRS = [BASE_DIR / "static"]
 
 SESSION_COOKIE_HTTPONLY = True
 CSRF_COOKIE_HTTPONLY = False  # htmx reads the token from the page, not the cookie
 SECURE_CONTENT_TYPE_NOSNIFF = True
 X_FRAME_OPTIONS = "DENY"
+
+# --- Deployment: static files, HTTPS behind a proxy, cache, e-mail, logs -------------------
+# Every value comes from the environment (README, "Run it in production"); the defaults are
+# safe for production and relaxed only while DEBUG is on.
+
+# Static files: `collectstatic` writes them to STATIC_ROOT at deploy time, with hashed names
+# and compressed copies; whitenoise serves them with far-future caching. While DEBUG is on
+# they are served straight from the app folders, so development needs no collectstatic.
+STATIC_ROOT = os.environ.get("STATIC_ROOT") or BASE_DIR / "staticfiles"
+STORAGES = {
+    "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
+    "staticfiles": {
+        "BACKEND": "django.contrib.staticfiles.storage.StaticFilesStorage"
+        if DEBUG
+        else "whitenoise.storage.CompressedManifestStaticFilesStorage"
+    },
+}
+# From the environment's DEBUG, not Django's: the test runner turns DEBUG off but keeps the
+# development storage above, so whitenoise must keep looking in the app folders too.
+WHITENOISE_USE_FINDERS = DEBUG
+WHITENOISE_AUTOREFRESH = DEBUG
+# Pages only ever ask for the hashed names; and source maps (megabytes, for the API docs'
+# bundles) are fetched by developer tools alone: compressing them took most of collectstatic.
+WHITENOISE_KEEP_ONLY_HASHED_FILES = True
+WHITENOISE_SKIP_COMPRESS_EXTENSIONS = [*Compressor.SKIP_COMPRESS_EXTENSIONS, "map"]
+
+# HTTPS. Behind a TLS-terminating proxy, SECURE_PROXY_SSL_HEADER (opt-in, e.g.
+# X-Forwarded-Proto=https) tells Django which requests came in over HTTPS.
+SECURE_PROXY_SSL_HEADER = env_proxy_ssl_header("SECURE_PROXY_SSL_HEADER")
+CSRF_TRUSTED_ORIGINS = env_origins("CSRF_TRUSTED_ORIGINS")
 if not DEBUG:
+    SECURE_SSL_REDIRECT = env_bool("SECURE_SSL_REDIRECT", default=True)
     SESSION_COOKIE_SECURE = env_bool("SESSION_COOKIE_SECURE", default=True)
     CSRF_COOKIE_SECURE = env_bool("CSRF_COOKIE_SECURE", default=True)
+    SECURE_HSTS_SECONDS = env_int("SECURE_HSTS_SECONDS", 31_536_000, minimum=0)
+    SECURE_HSTS_INCLUDE_SUBDOMAINS = env_bool("SECURE_HSTS_INCLUDE_SUBDOMAINS", default=False)
+    SECURE_HSTS_PRELOAD = env_bool("SECURE_HSTS_PRELOAD", default=False)
+# HSTS for subdomains, and the browsers' preload list, commit the whole domain, beyond this
+# app: the operator opts in with the two variables above, so the deploy check's reminders
+# that they are off are silenced rather than turned on for everyone.
+SILENCED_SYSTEM_CHECKS = ["security.W005", "security.W021"]
+
+# Sessions live in the database (Django's default), so any replica serves any user. The cache
+# is shared through Redis when REDIS_URL is set; without it each process has its own.
+CACHES = {"default": env_cache("REDIS_URL")}
+
+# E-mail (password resets): EMAIL_URL, or EMAIL_HOST/EMAIL_PORT/EMAIL_HOST_USER/...
+_email = env_email(debug=DEBUG)
+EMAIL_BACKEND = _email["EMAIL_BACKEND"]
+EMAIL_HOST = _email["EMAIL_HOST"]
+EMAIL_PORT = _email["EMAIL_PORT"]
+EMAIL_HOST_USER = _email["EMAIL_HOST_USER"]
+EMAIL_HOST_PASSWORD = _email["EMAIL_HOST_PASSWORD"]
+EMAIL_USE_TLS = _email["EMAIL_USE_TLS"]
+EMAIL_USE_SSL = _email["EMAIL_USE_SSL"]
+DEFAULT_FROM_EMAIL = os.environ.get("DEFAULT_FROM_EMAIL") or "webmaster@localhost"
+SERVER_EMAIL = DEFAULT_FROM_EMAIL
+
+# Logs: one JSON object a line in production, readable text in development.
+# LOG_FORMAT (json|text) and LOG_LEVEL; gunicorn's own lines use the same (config/gunicorn.conf.py).
+LOGGING = env_logging(debug=DEBUG)
+# --- end of deployment ----------------------------------------------------------------------
 
 # A strict Content-Security-Policy: no inline scripts, styles or event handlers in our pages.
 # The Django admin ships inline bits of its own, so it is left out.

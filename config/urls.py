@@ -1,5 +1,6 @@
 from django.contrib import admin
 from django.contrib.auth.decorators import login_not_required
+from django.shortcuts import redirect
 from django.templatetags.static import static
 from django.urls import include, path, re_path
 from django.views.generic import RedirectView
@@ -21,12 +22,18 @@ incident_pages = (
     incident_urls.app_name,
 )
 
+
+@login_not_required
+def _favicon(request):
+    # The icon's static name is looked up per request, not when this module loads: in
+    # production it is a hashed name from collectstatic's manifest, which changes with the
+    # icon, so the redirect is a temporary one.
+    return redirect(static("favicon.svg"))
+
+
 urlpatterns = [
     # Browsers ask for /favicon.ico whatever the page says; the icon is public.
-    path(
-        "favicon.ico",
-        login_not_required(RedirectView.as_view(url=static("favicon.svg"), permanent=True)),
-    ),
+    path("favicon.ico", _favicon),
     # The timeline and the theme codebook moved from reviews/ to incidents/ (incidents 0003):
     # old bookmarks of their admin pages still land.
     re_path(

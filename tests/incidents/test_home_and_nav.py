@@ -163,5 +163,5 @@ def test_logout_is_a_post_and_ends_the_session(client, reader):
 
 def test_favicon_is_served_without_a_login(client, db):
     response = client.get("/favicon.ico")
-    assert response.status_code == 301
+    assert response.status_code == 302
     assert response["Location"].endswith("favicon.svg")
