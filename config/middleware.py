@@ -14,13 +14,10 @@ from django.core.exceptions import BadRequest
 from django.http import Http404, JsonResponse
 
 from api.exceptions import json_error
+from config.errors import is_api_request
 
 NUL = "\x00"
 NUL_MESSAGE = "Null characters are not allowed."
-
-
-def is_api_request(request) -> bool:
-    return request.path_info.startswith("/api/")
 
 
 def _with_nul(items) -> list[str]:

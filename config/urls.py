@@ -21,6 +21,9 @@ incident_pages = (
     incident_urls.app_name,
 )
 
+# Any error nothing else handled: JSON under /api/, a 503 while the database is down.
+handler500 = "config.errors.server_error"
+
 urlpatterns = [
     # Browsers ask for /favicon.ico whatever the page says; the icon is public.
     path(

@@ -63,3 +63,12 @@ def test_postgres_url_is_parsed(monkeypatch):
         "reviews",
         5433,
     )
+
+
+def test_a_postgres_connection_gives_up_after_five_seconds_unless_told_otherwise(monkeypatch):
+    # A database host that drops packets would otherwise hold each request for the operating
+    # system's TCP timeout (minutes) before the 503.
+    monkeypatch.setenv("DATABASE_URL", "postgres://user@db.example:5433/reviews")
+    assert env_database("DATABASE_URL", "sqlite:///x")["OPTIONS"]["connect_timeout"] == 5
+    monkeypatch.setenv("DATABASE_URL", "postgres://user@db.example/reviews?connect_timeout=20")
+    assert env_database("DATABASE_URL", "sqlite:///x")["OPTIONS"]["connect_timeout"] == 20
