@@ -8,9 +8,10 @@ from __future__ import annotations
 
 import csv
 import io
-import json
 
 from rest_framework.exceptions import ValidationError
+
+from api.parsers import load_json
 
 # How many incidents one request may import: a limit on the request, like its size in bytes.
 MAX_IMPORT_ROWS = 5000
@@ -65,7 +66,7 @@ def request_rows(request) -> list:
             row[column] = [item.strip() for item in row[column].split(";") if item.strip()]
         for column in _CSV_JSON_COLUMNS & set(row):
             try:
-                row[column] = json.loads(row[column])
+                row[column] = load_json(row[column])
             except ValueError:
                 row[column] = {"__invalid__": "not JSON"}
         rows.append(row)

@@ -7,6 +7,8 @@ ends with the primary key.
 
 from __future__ import annotations
 
+import re
+
 from rest_framework import pagination
 from rest_framework.exceptions import ValidationError
 from rest_framework.filters import OrderingFilter
@@ -14,9 +16,55 @@ from rest_framework.filters import OrderingFilter
 _UNIQUE_KEYS = {"pk", "-pk", "id", "-id"}
 
 
+_WHOLE_NUMBER = re.compile(r"[0-9]+")
+
+
+def _whole_number(raw: str, *, high: int | None = None) -> int | None:
+    if not _WHOLE_NUMBER.fullmatch(raw):
+        return None
+    value = int(raw)
+    return value if value >= 1 and (high is None or value <= high) else None
+
+
 class PageNumberPagination(pagination.PageNumberPagination):
+    """`page` and `page_size`, refused (400, naming what is allowed) rather than replaced:
+    DRF reads a page size of -1, 0 or `null` as "the default", and a larger one as the maximum,
+    so a client never learns it asked for something else."""
+
     page_size_query_param = "page_size"
     max_page_size = 500
+
+    def check_query_params(self, request) -> None:
+        """400 for a page or page size out of range; also called for the unpaginated CSV."""
+        errors = {}
+        page_size = request.query_params.get(self.page_size_query_param)
+        if page_size is not None and _whole_number(page_size, high=self.max_page_size) is None:
+            errors[self.page_size_query_param] = [
+                f"Must be a whole number from 1 to {self.max_page_size}."
+            ]
+        page = request.query_params.get(self.page_query_param)
+        if page is not None and page not in self.last_page_strings and not _whole_number(page):
+            errors[self.page_query_param] = [
+                f"Must be a whole number from 1, or `{self.last_page_strings[0]}`."
+            ]
+        if errors:
+            raise ValidationError(errors)
+
+    def get_page_size(self, request):
+        page_size = request.query_params.get(self.page_size_query_param)
+        return self.page_size if page_size is None else int(page_size)
+
+    def paginate_queryset(self, queryset, request, view=None):
+        self.check_query_params(request)
+        return super().paginate_queryset(queryset, request, view)
+
+    def get_schema_operation_parameters(self, view):
+        parameters = super().get_schema_operation_parameters(view)
+        for parameter in parameters:
+            parameter["schema"]["minimum"] = 1
+            if parameter["name"] == self.page_size_query_param:
+                parameter["schema"]["maximum"] = self.max_page_size
+        return parameters
 
 
 class StableOrderingFilter(OrderingFilter):

@@ -84,8 +84,13 @@ def env_database(name: str, default: str) -> dict:
         config = dj_database_url.parse(raw, conn_max_age=60, conn_health_checks=True)
     except ValueError as error:
         raise ImproperlyConfigured(f"{name}={raw!r} could not be parsed: {error}") from error
-    if config["ENGINE"] == "django.db.backends.postgresql" and not config.get("NAME"):
-        raise ImproperlyConfigured(f"{name}={raw!r} names no database; add /dbname at the end.")
+    if config["ENGINE"] == "django.db.backends.postgresql":
+        if not config.get("NAME"):
+            raise ImproperlyConfigured(f"{name}={raw!r} names no database; add /dbname at the end.")
+        # A host that drops packets would hold every request for the system's TCP timeout
+        # (minutes); give up after a few seconds and answer 503 (config/errors.py) instead.
+        # `?connect_timeout=N` in the URL wins.
+        config.setdefault("OPTIONS", {}).setdefault("connect_timeout", 5)
     return config
 
 

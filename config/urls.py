@@ -30,6 +30,8 @@ def _favicon(request):
     # icon, so the redirect is a temporary one.
     return redirect(static("favicon.svg"))
 
+# Any error nothing else handled: JSON under /api/, a 503 while the database is down.
+handler500 = "config.errors.server_error"
 
 urlpatterns = [
     # Browsers ask for /favicon.ico whatever the page says; the icon is public.

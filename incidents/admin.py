@@ -8,6 +8,7 @@ from __future__ import annotations
 from django.contrib import admin
 from django.db.models import Count
 
+from incidents import admin_input
 from incidents.models import (
     Difficulty,
     NearMiss,
@@ -19,7 +20,7 @@ from incidents.models import (
 
 
 @admin.register(Team)
-class TeamAdmin(admin.ModelAdmin):
+class TeamAdmin(admin_input.ModelAdmin):
     list_display = ["name", "contact", "system_count"]
     search_fields = ["name", "slug", "contact"]
     prepopulated_fields = {"slug": ["name"]}
@@ -48,7 +49,7 @@ class HasOwnerFilter(admin.SimpleListFilter):
 
 
 @admin.register(System)
-class SystemAdmin(admin.ModelAdmin):
+class SystemAdmin(admin_input.ModelAdmin):
     list_display = ["name", "owner", "tier"]
     list_filter = [HasOwnerFilter, "tier", "owner_team"]
     search_fields = ["name", "slug", "description"]
@@ -61,7 +62,7 @@ class SystemAdmin(admin.ModelAdmin):
         return system.owner_team or "⚠ no owner"
 
 
-class SignalInline(admin.StackedInline):
+class SignalInline(admin_input.StackedInline):
     """The fields of a signal as an inline row; near misses use these as they are, incidents
     through reviews/admin/, where a published review freezes them."""
 
@@ -107,7 +108,7 @@ class NearMissOwnershipGapInline(NearMissSignalInline, OwnershipGapInline):
 
 
 @admin.register(NearMiss)
-class NearMissAdmin(admin.ModelAdmin):
+class NearMissAdmin(admin_input.ModelAdmin):
     list_display = ["title", "occurred_at", "stopped_by", "potential_severity", "reporter"]
     list_filter = [
         "stopped_by",

@@ -7,6 +7,7 @@ from datetime import timedelta
 from django import forms
 from django.utils import timezone
 
+from incidents.keys import KeysField
 from incidents.models import NearMiss, System
 
 DATETIME_INPUT = "%Y-%m-%dT%H:%M"
@@ -29,30 +30,6 @@ class DateTimeLocalInput(forms.DateTimeInput):
 
     def __init__(self, attrs=None):
         super().__init__(attrs=attrs, format=DATETIME_INPUT)
-
-
-# The widest integer key any of our databases stores; SQLite raises OverflowError beyond it
-# instead of finding nothing, so a larger id must be refused before it reaches a query.
-MAX_ID = 2**63 - 1
-
-
-class SystemsField(forms.ModelMultipleChoiceField):
-    """Systems by id; an id no database could hold is an unknown system, not a crash."""
-
-    def clean(self, value):
-        if isinstance(value, list | tuple):
-            for pk in value:
-                try:
-                    number = int(str(pk))
-                except ValueError:
-                    continue  # not a number at all: the parent's own check says so
-                if not -MAX_ID - 1 <= number <= MAX_ID:
-                    raise forms.ValidationError(
-                        self.error_messages["invalid_pk_value"],
-                        code="invalid_pk_value",
-                        params={"pk": pk},
-                    )
-        return super().clean(value)
 
 
 class NearMissForm(forms.ModelForm):
@@ -94,7 +71,7 @@ class NearMissForm(forms.ModelForm):
             "worst_credible_outcome": "Had nothing stopped it, what could realistically have happened?",
             "systems": "",
         }
-        field_classes = {"systems": SystemsField}
+        field_classes = {"systems": KeysField}
         widgets = {
             "description": forms.Textarea(attrs={"rows": 4}),
             "worst_credible_outcome": forms.Textarea(attrs={"rows": 2}),

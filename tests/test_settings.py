@@ -114,3 +114,10 @@ def test_a_bad_rate_names_the_variable(monkeypatch, raw):
     monkeypatch.setenv("API_WRITE_RATE", raw)
     with pytest.raises(ImproperlyConfigured, match=r"API_WRITE_RATE=.* is not a rate"):
         env_rate("API_WRITE_RATE", "120/minute")
+def test_a_postgres_connection_gives_up_after_five_seconds_unless_told_otherwise(monkeypatch):
+    # A database host that drops packets would otherwise hold each request for the operating
+    # system's TCP timeout (minutes) before the 503.
+    monkeypatch.setenv("DATABASE_URL", "postgres://user@db.example:5433/reviews")
+    assert env_database("DATABASE_URL", "sqlite:///x")["OPTIONS"]["connect_timeout"] == 5
+    monkeypatch.setenv("DATABASE_URL", "postgres://user@db.example/reviews?connect_timeout=20")
+    assert env_database("DATABASE_URL", "sqlite:///x")["OPTIONS"]["connect_timeout"] == 20

@@ -51,6 +51,8 @@ class ApiViewSet(ApiMixin, viewsets.ModelViewSet):
 
     def list(self, request, *args, **kwargs):
         if request.accepted_renderer.format == "csv":
+            if self.paginator is not None:  # not paginated, but a bad page size is still a 400
+                self.paginator.check_query_params(request)
             queryset = self.filter_queryset(self.get_queryset())
             lines = stream_serialized_csv(
                 queryset, self.get_serializer_class(), self.get_serializer_context()

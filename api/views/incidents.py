@@ -16,13 +16,14 @@ from drf_spectacular.utils import (
 )
 from rest_framework import status
 from rest_framework.decorators import action
-from rest_framework.parsers import FormParser, JSONParser, MultiPartParser
+from rest_framework.parsers import FormParser, MultiPartParser
 from rest_framework.response import Response
 
 from api import serializers as s
 from api.exceptions import Conflict
 from api.exports import INCIDENT_EXPORT_COLUMNS, incident_export_queryset, stream_export
 from api.importing import duplicate_rows, parse_bool, request_rows, row_errors
+from api.parsers import JSONParser
 from api.permissions import allow
 from api.schema import ErrorSerializer
 from api.views.common import FORMAT_PARAMETER, ApiViewSet, FlatExport, csv_response

@@ -140,10 +140,24 @@ class Incident(models.Model):
 
     # The order responders live through: each later moment may not precede an earlier one.
     TIMESTAMP_ORDER = ("started_at", "detected_at", "mitigated_at", "resolved_at")
+    # A status that says a moment has passed needs that moment: time to resolve (and to
+    # mitigate) counts only incidents whose time is set, so a resolved incident without it
+    # would silently drop out of the figures. Resolving needs no mitigated time of its own:
+    # the fix may have been the mitigation.
+    MOMENT_OF_STATUS = {
+        Status.MITIGATED: ("mitigated_at", "mitigated"),
+        Status.RESOLVED: ("resolved_at", "resolved"),
+        Status.CLOSED: ("resolved_at", "resolved"),
+    }
 
     def clean(self):
         super().clean()
         errors = {}
+        if self.status in self.MOMENT_OF_STATUS:
+            name, verb = self.MOMENT_OF_STATUS[self.status]
+            if getattr(self, name) is None:
+                status = self.Status(self.status).label.lower()
+                errors[name] = f"A {status} incident needs the time it was {verb}."
         previous_name, previous_value = None, None
         for name in self.TIMESTAMP_ORDER:
             value = getattr(self, name)

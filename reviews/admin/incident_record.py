@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from django.contrib import admin
 
+from incidents import admin_input
 from incidents.admin import DifficultyInline, OwnershipGapInline, SurpriseInline
 from incidents.formatting import format_duration
 from incidents.models import (
@@ -28,7 +29,7 @@ from reviews.admin.scoping import (
 )
 
 
-class IncidentSystemInline(FrozenWithParentInlineMixin, admin.TabularInline):
+class IncidentSystemInline(FrozenWithParentInlineMixin, admin_input.TabularInline):
     model = IncidentSystem
     extra = 1
     autocomplete_fields = ["system"]
@@ -50,7 +51,7 @@ class IncidentOwnershipGapInline(IncidentSignalInline, OwnershipGapInline):
     pass
 
 
-class TimelineEntryInline(FrozenWithParentInlineMixin, admin.TabularInline):
+class TimelineEntryInline(FrozenWithParentInlineMixin, admin_input.TabularInline):
     model = TimelineEntry
     extra = 0
     fields = ["at", "kind", "text", "evidence_url", "author"]
@@ -167,7 +168,7 @@ class TimelineEntryAdmin(IncidentVisibleAdmin):
 
 
 @admin.register(Theme)
-class ThemeAdmin(ScopedChoicesMixin, admin.ModelAdmin):
+class ThemeAdmin(ScopedChoicesMixin, admin_input.ModelAdmin):
     list_display = ["name", "description"]
     search_fields = ["name", "description"]
     prepopulated_fields = {"slug": ["name"]}

@@ -4,18 +4,19 @@ from __future__ import annotations
 
 from django.contrib import admin
 
+from incidents import admin_input
 from reviews.admin.scoping import FrozenWithParentInlineMixin, IncidentVisibleAdmin
 from reviews.models import ActionItem, Participant, Review, SurveyResponse
 
 
-class ActionItemInline(FrozenWithParentInlineMixin, admin.TabularInline):
+class ActionItemInline(FrozenWithParentInlineMixin, admin_input.TabularInline):
     model = ActionItem
     extra = 0
     fields = ["title", "owner_team", "assignee", "due_date", "status", "kind", "external_url"]
     autocomplete_fields = ["owner_team", "assignee"]
 
 
-class ParticipantInline(FrozenWithParentInlineMixin, admin.TabularInline):
+class ParticipantInline(FrozenWithParentInlineMixin, admin_input.TabularInline):
     model = Participant
     extra = 0
     fields = ["user", "name", "role", "team", "interviewed_at", "interview_notes"]

@@ -10,11 +10,12 @@
 
 from __future__ import annotations
 
-from django.contrib import admin
 from django.contrib.admin.utils import unquote
 from django.http import Http404
 from simple_history.admin import SimpleHistoryAdmin
 
+from incidents import admin_input
+from incidents.admin_input import is_storable_key
 from incidents.models import Difficulty, Incident, Surprise
 from reviews.models import Review
 from reviews.rules import published_review_of
@@ -51,7 +52,7 @@ class ScopedChoicesMixin:
         return super().formfield_for_manytomany(db_field, request, **kwargs)
 
 
-class PrivateIncidentAdmin(ScopedChoicesMixin, admin.ModelAdmin):
+class PrivateIncidentAdmin(ScopedChoicesMixin, admin_input.ModelAdmin):
     """Base of every admin whose rows belong to an incident.
 
     `incident_path` leads from the model to its incident; None means the model's own
@@ -85,6 +86,10 @@ class PrivateIncidentAdmin(ScopedChoicesMixin, admin.ModelAdmin):
 
     def history_form_view(self, request, object_id, version_id, extra_context=None):
         self._404_unless_visible(request, object_id)
+        # django-simple-history looks the version up as given: a word there was a 500.
+        history_id = self.model.history.model._meta.pk
+        if not is_storable_key(history_id, version_id):
+            raise Http404
         return super().history_form_view(request, object_id, version_id, extra_context)
 
     def _404_unless_visible(self, request, object_id) -> None:

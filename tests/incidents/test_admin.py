@@ -103,6 +103,9 @@ def _incident_form(**overrides):
         "started_at_1": started.strftime("%H:%M:%S"),
         "detected_at_0": started.strftime("%Y-%m-%d"),
         "detected_at_1": (started + timedelta(minutes=5)).strftime("%H:%M:%S"),
+        # A resolved incident needs its resolved time (Incident.clean).
+        "resolved_at_0": (started + timedelta(minutes=50)).strftime("%Y-%m-%d"),
+        "resolved_at_1": (started + timedelta(minutes=50)).strftime("%H:%M:%S"),
         "source": "manual",
         "external_id": "",
         "customer_impact": "",
