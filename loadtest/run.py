@@ -19,6 +19,7 @@ It exits non-zero when a check fails, and prints p50/p95/p99 and requests per se
 from __future__ import annotations
 
 import argparse
+import contextlib
 import csv
 import json
 import os
@@ -187,6 +188,7 @@ def main() -> int:
     cluster = Cluster(work / "pg")
     cluster.create()
     gunicorn = None
+    stack = contextlib.ExitStack()
     try:
         run([*cluster.as_postgres, str(PG_BIN / "createdb"), "-h", "127.0.0.1", "-p",
              str(cluster.port), "-U", "postgres", "loadtest"])
@@ -206,11 +208,12 @@ def main() -> int:
         prefix = f"LT{int(time.time())}"
         ledger = work / "ledger.jsonl"
         env |= {"LOADTEST_LEDGER": str(ledger), "LOADTEST_PREFIX": prefix}
+        log = stack.enter_context(open(work / "gunicorn.log", "w"))
         gunicorn = subprocess.Popen(
             [str(BIN / "gunicorn"),
              "--bind", f"127.0.0.1:{port}", "--workers", str(args.workers),
              "--threads", str(args.threads), "config.wsgi"],
-            cwd=ROOT, env=env, stdout=open(work / "gunicorn.log", "w"), stderr=subprocess.STDOUT,
+            cwd=ROOT, env=env, stdout=log, stderr=subprocess.STDOUT,
         )
         wait_until_up(f"http://127.0.0.1:{port}/accounts/login/")
 
@@ -269,10 +272,9 @@ def main() -> int:
         if gunicorn is not None:
             gunicorn.terminate()
             gunicorn.wait(timeout=30)
-        try:
+        with contextlib.suppress(subprocess.CalledProcessError):
             cluster.stop()
-        except subprocess.CalledProcessError:
-            pass
+        stack.close()
         shutil.rmtree(work, ignore_errors=True)
 
 
