@@ -208,7 +208,7 @@ def main() -> int:
         prefix = f"LT{int(time.time())}"
         ledger = work / "ledger.jsonl"
         env |= {"LOADTEST_LEDGER": str(ledger), "LOADTEST_PREFIX": prefix}
-        log = stack.enter_context(open(work / "gunicorn.log", "w"))
+        log = stack.enter_context((work / "gunicorn.log").open("w"))
         gunicorn = subprocess.Popen(
             [str(BIN / "gunicorn"),
              "--bind", f"127.0.0.1:{port}", "--workers", str(args.workers),
