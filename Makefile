@@ -4,7 +4,7 @@ VENV := .venv
 PY := $(VENV)/bin/python
 HOST ?= 127.0.0.1:8000
 
-.PHONY: install run serve test lint lock demo-fixture bench screenshots
+.PHONY: install run serve test lint lock demo-fixture bench screenshots loadtest
 
 install: $(VENV)/.installed
 
@@ -65,3 +65,9 @@ bench: install
 # Refresh the README's screenshots (docs/screenshots/) from the browser tests.
 screenshots: install
 	SCREENSHOTS_DIR=docs/screenshots $(PY) -m pytest tests/browser/test_screenshots.py -p no:xdist
+
+# Load test (docs/benchmarks.md): gunicorn and a private PostgreSQL cluster on loopback, 50 users
+# for 60 s, then again with PostgreSQL restarted in the middle. Bounded in time; stops by itself.
+loadtest: install
+	$(PY) loadtest/run.py --users 50 --seconds 60
+	$(PY) loadtest/run.py --users 50 --seconds 60 --restart-db-at 20
