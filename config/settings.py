@@ -319,10 +319,3 @@ REST_FRAMEWORK["DEFAULT_THROTTLE_RATES"] = {
 }
 REST_FRAMEWORK["NUM_PROXIES"] = TRUSTED_PROXY_COUNT
 # --- end of Abuse -------------------------------------------------------------------------------
-
-LOGGING = {
-    "version": 1,
-    "disable_existing_loggers": False,
-    "handlers": {"console": {"class": "logging.StreamHandler"}},
-    "root": {"handlers": ["console"], "level": "WARNING"},
-}
