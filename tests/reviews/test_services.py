@@ -8,8 +8,14 @@ import pytest
 from django.db import close_old_connections, connection
 
 from reviews.models import Review
-from reviews.services import review_start, review_update_section
+from reviews.services import (
+    SectionConflict,
+    review_start,
+    review_update,
+    review_update_section,
+)
 from tests.browser.conftest import migration_data_snapshot, restore_migration_data
+from tests.concurrency import at_the_same_moment, concurrent_test
 from tests.factories import IncidentFactory, ReviewFactory, UserFactory
 
 
@@ -90,3 +96,28 @@ def test_simultaneous_saves_from_two_connections_cannot_both_win():
     assert stored.version == 2
     assert stored.narrative == winners[0].review.narrative
     assert all(r.current_text == stored.narrative for r in results if not r.saved)
+
+
+@concurrent_test
+def test_concurrent_multi_section_updates_save_all_of_one_or_none_of_it():
+    """Two API edits from the same version: one saves every section it carries, the other
+    conflicts and saves none (its first section is not left behind)."""
+    partial = []
+    for trial in range(20):
+        review = ReviewFactory(status=Review.Status.IN_PROGRESS)
+        mine = {"narrative": f"N-mine {trial}", "risks": f"R-mine {trial}"}
+        theirs = {"risks": f"R-theirs {trial}"}
+        outcomes = at_the_same_moment(
+            lambda review=review, data=mine: review_update(review=review, data=data, version=1),
+            lambda review=review, data=theirs: review_update(review=review, data=data, version=1),
+        )
+        assert [o.ok for o in outcomes].count(True) == 1
+        assert all(o.ok or isinstance(o.error, SectionConflict) for o in outcomes)
+        stored = Review.objects.get(pk=review.pk)
+        if outcomes[0].ok:
+            expected = (mine["narrative"], mine["risks"], 3)  # a version per section
+        else:
+            expected = ("", theirs["risks"], 2)
+        if (stored.narrative, stored.risks, stored.version) != expected:
+            partial.append(trial)
+    assert partial == [], f"an edit was saved in part in {len(partial)} trials"
