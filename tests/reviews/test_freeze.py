@@ -10,7 +10,9 @@ from __future__ import annotations
 
 import pytest
 from django.apps import apps
+from django.test import Client
 
+from incidents.models import TimelineEntry
 from reviews import services
 from reviews.freeze import ReviewFrozen
 from reviews.models import ActionItem, Review
@@ -275,3 +277,36 @@ def test_an_api_write_racing_publication_is_a_json_403_when_it_loses(responder):
         assert answer.status_code in (201, 403), answer.content
         if answer.status_code == 403:
             assert "published" in answer.json()["detail"]
+
+
+@concurrent_test
+def test_an_admin_save_racing_publication_lands_before_it_or_is_refused(responder):
+    """A staff responder adds a timeline entry in the admin as the facilitator publishes."""
+    facilitator = FacilitatorFactory()
+    admin = Client()
+    admin.force_login(responder)
+    late = []
+    for trial in range(TRIALS):
+        review = _ready_to_publish(facilitator)
+        at = review.incident.started_at
+        entry = {
+            "incident": review.incident.pk,
+            "at_0": at.strftime("%Y-%m-%d"),
+            "at_1": at.strftime("%H:%M:%S"),
+            "kind": "note",
+            "text": f"Seen in trial {trial}",
+            "evidence_url": "",
+        }
+        published, added = at_the_same_moment(
+            lambda review=review: review_publish(review=review, user=facilitator),
+            lambda entry=entry: admin.post("/admin/incidents/timelineentry/add/", entry),
+        )
+        assert published.ok, published.error
+        # Refused: a 403, or the form no longer offers the incident (a published one).
+        assert added.value.status_code in (302, 403, 200), added.value.status_code
+        saved = TimelineEntry.history.filter(text=f"Seen in trial {trial}")
+        assert saved.exists() == (added.value.status_code == 302)
+        published_at = Review.objects.get(pk=review.pk).published_at
+        if saved.filter(history_date__gt=published_at).exists():
+            late.append(trial)
+    assert late == [], f"added after publication in {len(late)} of {TRIALS} trials"
