@@ -34,6 +34,12 @@ class Outcome:
     def ok(self) -> bool:
         return self.error is None
 
+    def result(self) -> Any:
+        """The value, or the exception raised again (an HTTP call's 500 included)."""
+        if self.error is not None:
+            raise self.error
+        return self.value
+
 
 def at_the_same_moment(*calls: Callable[[], Any]) -> list[Outcome]:
     """Run the calls concurrently, each in its own thread and connection; their outcomes in

@@ -272,8 +272,8 @@ def test_an_api_write_racing_publication_is_a_json_403_when_it_loses(responder):
             lambda review=review: publisher.post(f"/api/v1/reviews/{review.pk}/publish/"),
             lambda entry=entry: writer.post("/api/v1/timeline-entries/", entry, format="json"),
         )
-        assert published.value.status_code == 200, published.value.content
-        answer = written.value
+        assert published.result().status_code == 200, published.result().content
+        answer = written.result()
         assert answer.status_code in (201, 403), answer.content
         if answer.status_code == 403:
             assert "published" in answer.json()["detail"]
@@ -303,9 +303,10 @@ def test_an_admin_save_racing_publication_lands_before_it_or_is_refused(responde
         )
         assert published.ok, published.error
         # Refused: a 403, or the form no longer offers the incident (a published one).
-        assert added.value.status_code in (302, 403, 200), added.value.status_code
+        answer = added.result()
+        assert answer.status_code in (302, 403, 200), answer.status_code
         saved = TimelineEntry.history.filter(text=f"Seen in trial {trial}")
-        assert saved.exists() == (added.value.status_code == 302)
+        assert saved.exists() == (answer.status_code == 302)
         published_at = Review.objects.get(pk=review.pk).published_at
         if saved.filter(history_date__gt=published_at).exists():
             late.append(trial)
