@@ -5,14 +5,17 @@ from __future__ import annotations
 import threading
 
 import pytest
+from django.core.exceptions import ValidationError
 from django.db import close_old_connections, connection
 
+from incidents.models import Theme
 from reviews.models import Review
 from reviews.services import (
     SectionConflict,
     review_start,
     review_update,
     review_update_section,
+    theme_create,
 )
 from tests.browser.conftest import migration_data_snapshot, restore_migration_data
 from tests.concurrency import at_the_same_moment, concurrent_test
@@ -50,6 +53,18 @@ def test_other_sections_changing_do_not_block_a_save():
     result = review_update_section(review=review, section="risks", text="R", version=1)
     assert result.saved
     assert result.review.narrative == "A"
+
+
+@pytest.mark.django_db
+def test_a_theme_created_twice_is_a_field_error_not_an_integrity_error():
+    """The workspace's form refuses a taken name; this is the other request of a race, which
+    passed the form before the first one's theme existed."""
+    incident = IncidentFactory()
+    theme_create(name="Retry storms", description="", incident=incident)
+    with pytest.raises(ValidationError) as error:
+        theme_create(name="Retry storms", description="again", incident=IncidentFactory())
+    assert list(error.value.message_dict) == ["name"]
+    assert Theme.objects.get().incidents.get() == incident
 
 
 @pytest.mark.django_db
