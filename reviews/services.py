@@ -356,7 +356,16 @@ def survey_response_submit(
     return response
 
 
+@transaction.atomic
 def follow_up_set_status(*, action_item: ActionItem, status: str) -> ActionItem:
-    action_item.status = status
-    action_item.save()
+    """Set a follow-up's status (completed_at follows), still allowed once the review is
+    published: the work goes on.
+
+    Only the status changes: the row is re-read under lock, so the rest of `action_item`, as
+    loaded when the request began, is not written back over an edit saved meanwhile. The
+    caller's object is refreshed to what is stored."""
+    current = ActionItem.objects.select_for_update().get(pk=action_item.pk)
+    current.status = status
+    current.save()  # save(), not update(): completed_at and the history follow
+    action_item.refresh_from_db()
     return action_item
