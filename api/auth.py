@@ -36,6 +36,12 @@ def token_create(*, user, ttl: timedelta | None = None) -> tuple[AuthToken, str]
     return AuthToken.objects.create(user=user, expiry=ttl)
 
 
+def tokens_revoke(*, user) -> int:
+    """Revoke every token of user (how many there were)."""
+    deleted, _ = AuthToken.objects.filter(user=user).delete()
+    return deleted
+
+
 class LoginView(ApiMixin, APIView):
     authentication_classes: list = []
     permission_classes = [AllowAny]
@@ -96,5 +102,5 @@ class LogoutAllView(_TokenView):
         responses={204: OpenApiResponse(description="Revoked")},
     )
     def post(self, request):
-        request.user.auth_token_set.all().delete()
+        tokens_revoke(user=request.user)
         return Response(status=status.HTTP_204_NO_CONTENT)

@@ -4,14 +4,16 @@
 
 Django-level errors that DRF leaves alone (a body over DATA_UPLOAD_MAX_MEMORY_SIZE, a model
 ValidationError from `clean()`, a database constraint hit by a race) are converted here so a
-client never sees an HTML error page.
+client never sees an HTML error page. A Django PermissionDenied keeps its reason (DRF would
+replace it with a generic one): it says, for instance, that the review was published meanwhile.
 """
 
 from __future__ import annotations
 
+from django.core.exceptions import PermissionDenied as DjangoPermissionDenied
 from django.core.exceptions import RequestDataTooBig
 from django.core.exceptions import ValidationError as DjangoValidationError
-from django.db import DataError
+from django.db import DataError, IntegrityError
 from django.db.models import ProtectedError, RestrictedError
 from django.http import JsonResponse
 from rest_framework import exceptions, status
@@ -77,6 +79,15 @@ def api_exception_handler(exc, context):
         exc = _still_in_use(exc.protected_objects)
     elif isinstance(exc, RestrictedError):
         exc = _still_in_use(exc.restricted_objects)
+    elif isinstance(exc, IntegrityError):  # after its subclasses ProtectedError, RestrictedError
+        # Validation checks every unique constraint first; one that still fails lost a race
+        # with a write that committed meanwhile (the same name, the same external id).
+        exc = Conflict(
+            "Someone saved a conflicting record at the same moment; nothing was saved. "
+            "Reload and try again."
+        )
+    elif isinstance(exc, DjangoPermissionDenied):
+        exc = exceptions.PermissionDenied(str(exc) or None)
 
     response = exception_handler(exc, context)
     if response is None:

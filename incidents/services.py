@@ -12,6 +12,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any
 
+from django.core.exceptions import ValidationError
 from django.db import IntegrityError, transaction
 from django.utils.text import slugify
 
@@ -28,16 +29,50 @@ from incidents.models import (
 # --- incidents -------------------------------------------------------------------------------
 
 
+# The unique constraint's own message, so the API, the admin and the import say the same.
+EXTERNAL_ID_TAKEN = next(
+    constraint.violation_error_message
+    for constraint in Incident._meta.constraints
+    if constraint.name == "incident_unique_external_id_per_source"
+)
+
+
+def external_id_taken(*, source: str, external_id: str, other_than: Incident | None) -> bool:
+    """Whether another incident holds (source, external_id); an empty id is never taken."""
+    if not external_id:
+        return False
+    others = Incident.objects.filter(source=source, external_id=external_id)
+    if other_than is not None and other_than.pk is not None:
+        others = others.exclude(pk=other_than.pk)
+    return others.exists()
+
+
 @transaction.atomic
 def incident_save(*, incident: Incident, data: dict[str, Any]) -> Incident:
-    """Save an incident's fields and, when given, replace its systems, teams and responders."""
+    """Save an incident's fields and, when given, replace its systems, teams and responders.
+
+    An edit that takes the (source, external_id) of another incident saved meanwhile (after
+    the caller checked, `external_id_taken`) is a ValidationError on `external_id`. A new
+    incident's clash stays an IntegrityError: `incident_create_or_get` answers it with the
+    incident that won."""
     data = dict(data)
     system_roles = data.pop("system_roles", None)
     teams = data.pop("teams", None)
     responders = data.pop("responders", None)
     for name, value in data.items():
         setattr(incident, name, value)
-    incident.save()
+    if incident.pk is None:
+        incident.save()
+    else:
+        try:
+            with transaction.atomic():  # a savepoint: the clash must not break the transaction
+                incident.save()
+        except IntegrityError:
+            if not external_id_taken(
+                source=incident.source, external_id=incident.external_id, other_than=incident
+            ):
+                raise
+            raise ValidationError({"external_id": [EXTERNAL_ID_TAKEN]}) from None
     if system_roles is not None:
         IncidentSystem.objects.filter(incident=incident).delete()
         IncidentSystem.objects.bulk_create(

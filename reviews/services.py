@@ -1,7 +1,10 @@
 """Writes that span several rows or need care: starting, editing and publishing a review.
 
 Views call these with keyword arguments; each runs in one transaction, so a failure leaves
-nothing half-written. The exception is `review_update`, which saves text sections one by one.
+nothing half-written.
+
+Every write to what a published review freezes runs inside `reviews.freeze.unless_published`,
+so a write racing the publication lands before it or is refused (`ReviewFrozen`).
 """
 
 from __future__ import annotations
@@ -11,12 +14,13 @@ from datetime import datetime
 from typing import Any
 
 from django.core.exceptions import ValidationError
-from django.db import transaction
+from django.db import IntegrityError, transaction
 from django.db.models import F, Max
 from django.utils import timezone
 
 from incidents.formatting import person_name
 from incidents.models import Incident, Theme
+from reviews.freeze import ReviewFrozen, unless_published
 from reviews.models import ActionItem, Participant, Review, SurveyResponse
 from reviews.sections import TEXT_SECTIONS
 
@@ -77,38 +81,61 @@ def review_update_section(*, review: Review, section: str, text: str, version: i
     version still goes through when the history shows this section untouched since then
     (another section moved the version on), so people editing different sections never
     block each other.
+
+    A published review is not saved (`ReviewFrozen`): the status is part of the same
+    conditional UPDATE. Publishing holds the row lock until it commits and PostgreSQL then
+    re-checks the condition on the committed row, so a save racing the publication either
+    lands before it or matches nothing.
     """
     if section not in TEXT_SECTIONS:
         raise ValueError(f"Not a text section: {section}")
     for _ in range(_SECTION_SAVE_ATTEMPTS):
         current = Review.objects.get(pk=review.pk)
+        if current.is_published:
+            raise ReviewFrozen
         if current.version != version:
             seen = _section_text_at(current, section, version)
             if seen is None or seen != getattr(current, section):
-                return _conflict(current, section)
+                return _conflict(current, section, version)
         with transaction.atomic():
-            claimed = Review.objects.filter(pk=review.pk, version=current.version).update(
-                version=F("version") + 1
+            claimed = (
+                Review.objects.filter(pk=review.pk, version=current.version)
+                .exclude(status=Review.Status.PUBLISHED)
+                .update(version=F("version") + 1)
             )
             if not claimed:
-                continue  # someone saved in between: look again
+                continue  # someone saved, or published, in between: look again
             saved = Review.objects.get(pk=review.pk)
             setattr(saved, section, text)
             # save() (not update()) so django-simple-history records who changed what.
             saved.save()
         return SectionSave(saved=True, review=saved)
-    return _conflict(Review.objects.get(pk=review.pk), section)
+    return _conflict(Review.objects.get(pk=review.pk), section, version)
 
 
-def _conflict(current: Review, section: str) -> SectionSave:
-    last = current.history.order_by("-history_date", "-history_id").select_related("history_user")
-    record = last.first()
-    who = person_name(record.history_user) if record is not None else ""
+def _conflict(current: Review, section: str, seen_version: int) -> SectionSave:
+    """A refused save of `section`: what is stored now and who stored it.
+
+    "Who" is whoever wrote the section's current text, not whoever saved the review last:
+    someone may have edited another section since."""
+    text = getattr(current, section)
+    newer = (
+        current.history.filter(version__gt=seen_version)
+        .order_by("-history_date", "-history_id")
+        .select_related("history_user")
+    )
+    record = None
+    for candidate in newer:
+        if getattr(candidate, section) != text:
+            break
+        record = candidate  # the text was already this: the change is this record or older
+    if record is None:
+        record = current.history.order_by("-history_date", "-history_id").first()
     return SectionSave(
         saved=False,
         review=current,
-        current_text=getattr(current, section),
-        changed_by=who,
+        current_text=text,
+        changed_by=person_name(record.history_user) if record is not None else "",
         changed_at=record.history_date if record else current.updated_at,
     )
 
@@ -134,11 +161,12 @@ def item_save_unless_changed(*, form, seen_change: int | None) -> ItemSave:
     """Save an edited timeline entry, signal, participant or follow-up, unless someone else
     saved it after the form was loaded (its newest history record is not the one seen).
 
-    The row is locked while checking, so of two saves from the same version one is refused.
+    The row is locked while checking, so of two saves from the same version one is refused;
+    a published review refuses it (`unless_published`).
     """
     item = form.instance
     model = type(item)
-    with transaction.atomic():
+    with unless_published(item):
         model.objects.select_for_update().filter(pk=item.pk).first()
         latest = (
             model.history.filter(id=item.pk)
@@ -157,6 +185,24 @@ def item_save_unless_changed(*, form, seen_change: int | None) -> ItemSave:
             )
         form.save()
     return ItemSave(saved=True, item=item)
+
+
+def item_add(*, form, author):
+    """Add the timeline entry, signal, participant or follow-up of a valid form, unless a
+    published review freezes where it goes; whoever adds a timeline entry is its author."""
+    item = form.save(commit=False)
+    if hasattr(item, "author_id") and item.author_id is None:
+        item.author = author
+    with unless_published(item):
+        item.save()
+        form.save_m2m()
+    return item
+
+
+def item_delete(*, item) -> None:
+    """Delete an item, unless a published review freezes it (history keeps a copy)."""
+    with unless_published(item):
+        item.delete()
 
 
 @transaction.atomic
@@ -184,6 +230,8 @@ def review_publish(*, review: Review, user) -> Review:
 def review_schedule(*, review: Review, scheduled_for: datetime | None) -> Review:
     """Set (or clear) when the review meeting happens; a not-started review becomes scheduled."""
     review = Review.objects.select_for_update().get(pk=review.pk)
+    if review.is_published:
+        raise ReviewFrozen
     review.scheduled_for = scheduled_for
     if scheduled_for and review.status == Review.Status.NOT_STARTED:
         review.status = Review.Status.SCHEDULED
@@ -192,8 +240,9 @@ def review_schedule(*, review: Review, scheduled_for: datetime | None) -> Review
 
 
 class SectionConflict(Exception):
-    """Someone changed a text section since the version the writer loaded: nothing of that
-    section was saved. `outcome` says what is stored now, and who stored it."""
+    """Someone changed a text section since the version the writer loaded: nothing of the
+    update was saved (`review_update` is all or nothing). `outcome` says what is stored now,
+    and who stored it."""
 
     def __init__(self, *, section: str, outcome: SectionSave):
         super().__init__(f"Someone changed the {section} since you loaded it.")
@@ -202,16 +251,31 @@ class SectionConflict(Exception):
 
 
 def review_update(*, review: Review, data: dict[str, Any], version: int) -> None:
-    """Apply an edit of several fields at once: text sections through the versioned save
-    (`review_update_section`; SectionConflict when one conflicts), the schedule through
-    `review_schedule`, the other review fields directly, `themes` to the incident.
+    """Apply an edit of several fields at once, all of it or nothing: text sections through
+    the versioned save (`review_update_section`), the schedule through `review_schedule`, the
+    other review fields directly, `themes` to the incident.
 
-    Each text section is its own save: those saved before a conflicting one stay saved.
+    One section that conflicts (SectionConflict) rolls back the sections saved before it, and
+    the conflict then describes what is stored once they are rolled back.
     """
+    try:
+        _review_update(review=review, data=data, version=version)
+    except SectionConflict as conflict:
+        now = Review.objects.get(pk=review.pk)
+        raise SectionConflict(
+            section=conflict.section, outcome=_conflict(now, conflict.section, version)
+        ) from None
+
+
+@transaction.atomic
+def _review_update(*, review: Review, data: dict[str, Any], version: int) -> None:
     data = dict(data)
     themes = data.pop("themes", None)
-    # Read once: saving one section leaves the others' stored text as it was.
-    stored = Review.objects.get(pk=review.pk)
+    # Locked until the end: every part below sees the same review, and a publication waits
+    # (or has happened, and the whole update is refused).
+    stored = Review.objects.select_for_update().get(pk=review.pk)
+    if stored.is_published:
+        raise ReviewFrozen
     for section in TEXT_SECTIONS:
         if section not in data:
             continue
@@ -241,12 +305,32 @@ def review_create(*, incident: Incident, facilitator, data: dict[str, Any]) -> R
     return review
 
 
-@transaction.atomic
 def theme_create(*, name: str, description: str, incident: Incident) -> Theme:
-    """Add a theme to the shared codebook and tag the incident with it."""
-    theme = Theme.objects.create(name=name, description=description)
-    theme.incidents.add(incident)
+    """Add a theme to the shared codebook and tag the incident with it.
+
+    A theme of the same name (or slug) created at the same moment is a field error on `name`,
+    as it is when it already exists."""
+    with unless_published(incident):
+        try:
+            with transaction.atomic():  # a savepoint: the clash must not break the transaction
+                theme = Theme.objects.create(name=name, description=description)
+        except IntegrityError:
+            raise ValidationError(
+                {"name": "The codebook already has this theme: attach it instead."}
+            ) from None
+        theme.incidents.add(incident)
     return theme
+
+
+def theme_attach(*, theme: Theme, incident: Incident) -> None:
+    """Tag the incident with a codebook theme, unless its review is published."""
+    with unless_published(incident):
+        theme.incidents.add(incident)
+
+
+def theme_detach(*, theme: Theme, incident: Incident) -> None:
+    with unless_published(incident):
+        theme.incidents.remove(incident)
 
 
 @transaction.atomic
@@ -272,7 +356,16 @@ def survey_response_submit(
     return response
 
 
+@transaction.atomic
 def follow_up_set_status(*, action_item: ActionItem, status: str) -> ActionItem:
-    action_item.status = status
-    action_item.save()
+    """Set a follow-up's status (completed_at follows), still allowed once the review is
+    published: the work goes on.
+
+    Only the status changes: the row is re-read under lock, so the rest of `action_item`, as
+    loaded when the request began, is not written back over an edit saved meanwhile. The
+    caller's object is refreshed to what is stored."""
+    current = ActionItem.objects.select_for_update().get(pk=action_item.pk)
+    current.status = status
+    current.save()  # save(), not update(): completed_at and the history follow
+    action_item.refresh_from_db()
     return action_item

@@ -59,3 +59,16 @@ def reader(db):
 def outsider(db):
     """A logged-in reader who has nothing to do with a given private incident."""
     return UserFactory(username="otto")
+
+
+@pytest.fixture(scope="module")
+def migration_data_back_after_the_module(django_db_setup, django_db_blocker):
+    """Committed (transactional) tests flush every table afterwards: put the role groups and
+    permissions the migrations wrote back for the tests that run after the module
+    (`tests.concurrency.concurrent_test` asks for it)."""
+    from tests.browser.conftest import migration_data_snapshot, restore_migration_data
+
+    with django_db_blocker.unblock():
+        snapshot = migration_data_snapshot()
+    yield
+    restore_migration_data(django_db_blocker, snapshot)

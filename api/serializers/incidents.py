@@ -17,7 +17,12 @@ from incidents.models import (
     Team,
     TimelineEntry,
 )
-from incidents.services import incident_create, incident_save
+from incidents.services import (
+    EXTERNAL_ID_TAKEN,
+    external_id_taken,
+    incident_create,
+    incident_save,
+)
 from reviews.models import Review
 
 
@@ -79,6 +84,17 @@ class IncidentSerializer(ModelCleanMixin, serializers.ModelSerializer):
             return incident.review.status
         except Review.DoesNotExist:
             return None
+
+    def validate(self, attrs):
+        attrs = super().validate(attrs)
+        if self.instance is not None:
+            # An edit may not take another incident's (source, external_id): a field error,
+            # not the database's IntegrityError.
+            source = attrs.get("source", self.instance.source)
+            external_id = attrs.get("external_id", self.instance.external_id)
+            if external_id_taken(source=source, external_id=external_id, other_than=self.instance):
+                raise serializers.ValidationError({"external_id": [EXTERNAL_ID_TAKEN]})
+        return attrs
 
     def validate_systems(self, value):
         slugs = [item["system"].slug for item in value]

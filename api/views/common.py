@@ -18,6 +18,7 @@ from api.base import ApiMixin
 from api.exports import stream_serialized_csv
 from api.permissions import RoleRules
 from api.renderers import CSVRenderer
+from reviews.freeze import unless_published
 
 FORMAT_PARAMETER = OpenApiParameter(
     "format",
@@ -76,7 +77,31 @@ class ApiViewSet(ApiMixin, viewsets.ModelViewSet):
 
     def perform_create(self, serializer, **save_kwargs):
         require(self.check_create(self.request.user, serializer.validated_data))
-        serializer.save(**save_kwargs)
+        with unless_published(self._frozen_by(serializer.validated_data)):
+            serializer.save(**save_kwargs)
+
+    # --- the freeze --------------------------------------------------------------------------
+
+    # The field naming what a published review freezes this resource with ("incident" or
+    # "review"), None when none does. Writes then re-check the freeze under the review's lock
+    # (`unless_published`): the rules above were asked before the write, and a publication
+    # can commit in between.
+    frozen_with: str | None = None
+
+    def _frozen_by(self, source):
+        if self.frozen_with is None:
+            return None
+        if isinstance(source, dict):
+            return source.get(self.frozen_with)
+        return getattr(source, self.frozen_with)
+
+    def perform_update(self, serializer):
+        with unless_published(self._frozen_by(serializer.instance)):
+            serializer.save()
+
+    def perform_destroy(self, instance):
+        with unless_published(self._frozen_by(instance)):
+            instance.delete()
 
 
 class FlatExport:

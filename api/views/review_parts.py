@@ -23,6 +23,7 @@ class _ReviewPartViewSet(ApiViewSet):
     model: type
     related: tuple[str, ...] = ()
     create_denied: str
+    frozen_with = "review"
 
     def get_queryset(self):
         visible = Incident.objects.visible_to(self.request.user)
@@ -76,7 +77,7 @@ class ActionItemViewSet(_ReviewPartViewSet):
                     action_item=item, status=serializer.validated_data["status"]
                 )
             return
-        serializer.save()
+        super().perform_update(serializer)
 
 
 @extend_schema_view(list=extend_schema(parameters=[FORMAT_PARAMETER]))

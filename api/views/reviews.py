@@ -1,7 +1,7 @@
 """/api/v1/reviews/: start, edit with versions (409 on a conflict), publish, export, survey.
 
 Every write is a service of `reviews.services`; a section conflict (`SectionConflict`) is
-answered with a 409 that carries what is stored now.
+answered with a 409 that carries what is stored now, and the update is saved all or not at all.
 """
 
 from __future__ import annotations
@@ -33,13 +33,15 @@ from api.views.incidents import incident_rows
 from incidents.models import Incident
 from reviews import rules
 from reviews import services as review_services
+from reviews.freeze import unless_published
 from reviews.markdown import review_markdown
 from reviews.models import ActionItem, Participant, Review
 
 REVIEW_CONFLICT = OpenApiResponse(
     s.ReviewConflictSerializer,
-    description="Someone changed a section since the version you sent: nothing of that section "
-    "was saved; the answer carries what is stored now. Reload, merge, send again.",
+    description="Someone changed a section since the version you sent: nothing of the update "
+    "was saved (no section, no other field); the answer carries what is stored now. Reload, "
+    "merge, send again.",
 )
 
 
@@ -85,6 +87,10 @@ class ReviewViewSet(ApiViewSet):
         if obj.is_published:
             return allow(False, "A published review is read-only.")
         return allow(rules.can_run_review(user, obj), "Only facilitators run reviews.")
+
+    def perform_destroy(self, instance):
+        with unless_published(instance):
+            instance.delete()
 
     def _output(self, review, code=status.HTTP_200_OK):
         review = self.get_queryset().get(pk=review.pk)
@@ -194,7 +200,7 @@ class ReviewConflict(Conflict):
         # Sent as it is (DRF would turn every value into a string).
         self.body = {
             "detail": f"Someone changed the {section.replace('_', ' ')} since you loaded "
-            "it; nothing of it was saved.",
+            "it; nothing of this update was saved.",
             "section": section,
             "current_text": outcome.current_text,
             "changed_by": outcome.changed_by,
@@ -204,7 +210,7 @@ class ReviewConflict(Conflict):
 
 @contextmanager
 def _conflict_as_409():
-    """A text section someone changed meanwhile (nothing of it saved) becomes a 409."""
+    """A text section someone changed meanwhile (nothing of the update saved) becomes a 409."""
     try:
         yield
     except review_services.SectionConflict as conflict:

@@ -17,6 +17,8 @@ from reviews import rules
 class _ContributionRules:
     """Signals and timeline entries: what responders add to an incident (or near miss)."""
 
+    frozen_with = "incident"
+
     def _may_contribute(self, user, incident):
         if incident is not None:
             return allow(

@@ -5,7 +5,9 @@
   otherwise posting the id of a hidden incident would attach something to it.
 - Once a review is published, what it is built on (the incident, its timeline and signals,
   the review, its participants and follow-ups) is read-only in the admin, as in the web UI.
-  Superusers are the exception: the admin is their repair tool.
+  Superusers are the exception: the admin is their repair tool. The permission checks run
+  when the page is posted; the save re-checks under the review's lock
+  (`reviews.freeze.unless_published`), as a publication can commit in between.
 """
 
 from __future__ import annotations
@@ -17,6 +19,7 @@ from simple_history.admin import SimpleHistoryAdmin
 from incidents import admin_input
 from incidents.admin_input import is_storable_key
 from incidents.models import Difficulty, Incident, Surprise
+from reviews.freeze import unless_published
 from reviews.models import Review
 from reviews.rules import published_review_of
 
@@ -78,6 +81,20 @@ class PrivateIncidentAdmin(ScopedChoicesMixin, admin_input.ModelAdmin):
 
     def _frozen(self, request, obj) -> bool:
         return not request.user.is_superuser and published_review_of(obj) is not None
+
+    def save_model(self, request, obj, form, change):
+        if request.user.is_superuser:
+            return super().save_model(request, obj, form, change)
+        # The admin saves a page (inlines too) in one transaction: the lock taken here holds
+        # until the inlines are saved as well.
+        with unless_published(obj):
+            return super().save_model(request, obj, form, change)
+
+    def delete_model(self, request, obj):
+        if request.user.is_superuser:
+            return super().delete_model(request, obj)
+        with unless_published(obj):
+            return super().delete_model(request, obj)
 
     def history_view(self, request, object_id, extra_context=None):
         # django-simple-history's history pages do not go through get_queryset.

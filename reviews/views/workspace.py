@@ -7,7 +7,7 @@ the workspace. What the page shows is built in `reviews.workspace`.
 from __future__ import annotations
 
 from django.contrib import messages
-from django.core.exceptions import PermissionDenied
+from django.core.exceptions import PermissionDenied, ValidationError
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, render
 from django.views.decorators.http import require_GET, require_POST
@@ -119,10 +119,7 @@ def item_add(request: HtmxHttpRequest, pk: int, kind_slug: str) -> HttpResponse:
     form = item_form(kind, instance=_new_item(review, kind), data=request.POST)
     if not form.is_valid():
         return render_section(request, review, kind.key, Bound(kind.slug, form))
-    item = form.save(commit=False)
-    if hasattr(item, "author_id") and item.author_id is None:
-        item.author = request.user
-    item.save()
+    services.item_add(form=form, author=request.user)
     if not request.htmx:
         messages.success(request, f"Added the {kind.singular}.")
     # Keep the add form open: people usually add several entries in a row.
@@ -170,7 +167,7 @@ def item_delete(request: HtmxHttpRequest, pk: int, kind_slug: str, item_pk: int)
     if not _may_delete(request.user, review, kind):
         raise PermissionDenied(f"Only facilitators delete {kind.title.lower()}.")
     item = get_object_or_404(_item_queryset(review, kind), pk=item_pk)
-    item.delete()
+    services.item_delete(item=item)
     if not request.htmx:
         messages.success(request, f"Deleted the {kind.singular}.")
     return render_section(request, review, kind.key)
@@ -182,7 +179,7 @@ def theme_attach(request: HtmxHttpRequest, pk: int) -> HttpResponse:
     form = ThemeAttachForm(request.POST, auto_id="id_theme_attach_%s")
     if not form.is_valid():
         return render_section(request, review, "themes", Bound("themes", form))
-    form.cleaned_data["theme"].incidents.add(review.incident)
+    services.theme_attach(theme=form.cleaned_data["theme"], incident=review.incident)
     return render_section(request, review, "themes")
 
 
@@ -190,7 +187,7 @@ def theme_attach(request: HtmxHttpRequest, pk: int) -> HttpResponse:
 def theme_detach(request: HtmxHttpRequest, pk: int, theme_pk: int) -> HttpResponse:
     review = get_review_to_run(request, pk, refusal="Only facilitators tag reviews with themes.")
     theme = get_object_or_404(Theme, pk=theme_pk)
-    theme.incidents.remove(review.incident)
+    services.theme_detach(theme=theme, incident=review.incident)
     return render_section(request, review, "themes")
 
 
@@ -200,9 +197,13 @@ def theme_create(request: HtmxHttpRequest, pk: int) -> HttpResponse:
     form = ThemeCreateForm(request.POST, auto_id="id_theme_new_%s")
     if not form.is_valid():
         return render_section(request, review, "themes", Bound("themes", form))
-    services.theme_create(
-        name=form.cleaned_data["name"],
-        description=form.cleaned_data["description"],
-        incident=review.incident,
-    )
+    try:
+        services.theme_create(
+            name=form.cleaned_data["name"],
+            description=form.cleaned_data["description"],
+            incident=review.incident,
+        )
+    except ValidationError as error:  # the same theme, created at the same moment
+        form.add_error(None, error)
+        return render_section(request, review, "themes", Bound("themes", form))
     return render_section(request, review, "themes")

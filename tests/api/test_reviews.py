@@ -6,7 +6,13 @@ import pytest
 
 from reviews.models import Review
 from tests.api.conftest import client_for
-from tests.factories import IncidentFactory, ReviewFactory, ThemeFactory, TimelineEntryFactory
+from tests.factories import (
+    FacilitatorFactory,
+    IncidentFactory,
+    ReviewFactory,
+    ThemeFactory,
+    TimelineEntryFactory,
+)
 
 
 @pytest.mark.parametrize(
@@ -65,6 +71,39 @@ def test_editing_another_section_from_an_older_version_is_no_conflict(facilitato
     assert response.status_code == 200
     review.refresh_from_db()
     assert (review.narrative, review.risks) == ("story", "more")
+
+
+def test_a_stale_second_section_saves_nothing_of_the_update_and_says_who_wrote_it(facilitator):
+    """All or none: the narrative (first in order) would save, the risks are stale."""
+    review = ReviewFactory(
+        facilitator=facilitator, status=Review.Status.IN_PROGRESS, narrative="N0", risks="R0"
+    )
+    other = FacilitatorFactory(username="otis", first_name="Otis", last_name="Meyer")
+    client_for(other).patch(f"/api/v1/reviews/{review.pk}/", {"risks": "R-otis", "version": 1})
+    # Otis's is not the last save: someone else edits another section after him.
+    client_for(FacilitatorFactory()).patch(
+        f"/api/v1/reviews/{review.pk}/", {"data_reviewed": "logs", "version": 2}
+    )
+    response = client_for(facilitator).patch(
+        f"/api/v1/reviews/{review.pk}/",
+        {
+            "narrative": "N-mine",
+            "risks": "R-mine",
+            "scheduled_for": "2026-05-01T10:00:00Z",
+            "version": 1,
+        },
+        format="json",
+    )
+    assert response.status_code == 409
+    body = response.json()
+    assert "nothing of this update was saved" in body["detail"]
+    assert body["section"] == "risks"
+    assert body["current_text"] == "R-otis"
+    assert body["changed_by"] == "Otis Meyer"
+    stored = Review.objects.get(pk=review.pk)
+    assert body["version"] == stored.version == 3
+    assert (stored.narrative, stored.risks, stored.scheduled_for) == ("N0", "R-otis", None)
+    assert stored.history.count() == 3  # created, Otis, the data reviewed: nothing of mine
 
 
 def test_one_request_saves_several_sections_and_skips_unchanged_text(facilitator):

@@ -5,6 +5,7 @@ import os
 import subprocess
 import sys
 from datetime import timedelta
+from io import StringIO
 from pathlib import Path
 
 import pytest
@@ -12,9 +13,11 @@ from django.conf import settings
 from django.contrib.auth import get_user_model
 from django.core.management import call_command
 from django.utils import timezone
+from knox.models import AuthToken
 
 from incidents.models import Incident, NearMiss, OwnershipGap, Surprise, System
 from reviews.models import ActionItem, Review
+from tests.factories import IncidentFactory
 
 pytestmark = pytest.mark.django_db
 FIXTURE = Path(settings.BASE_DIR) / "fixtures" / "demo.json"
@@ -41,6 +44,16 @@ def test_load_demo_moves_the_data_to_end_recently_and_is_idempotent(capsys):
     assert (
         get_user_model().objects.get(username="facilitator").check_password("facilitator-demo-pass")
     )
+
+
+def test_running_load_demo_again_keeps_the_demo_accounts_api_tokens():
+    IncidentFactory()  # data already there: load_demo only sets up the accounts
+    call_command("load_demo", stdout=StringIO())
+    instance, _plain = AuthToken.objects.create(
+        user=get_user_model().objects.get(username="facilitator")
+    )
+    call_command("load_demo", stdout=StringIO())
+    assert AuthToken.objects.filter(pk=instance.pk).exists()
 
 
 def test_demo_data_covers_every_signal_and_review_state():

@@ -9,6 +9,7 @@ from django.urls import reverse
 from django.utils import timezone
 
 from reviews.models import ActionItem
+from reviews.services import follow_up_set_status
 from tests.factories import ActionItemFactory, IncidentFactory, ReviewFactory, TeamFactory
 
 pytestmark = pytest.mark.django_db
@@ -199,3 +200,18 @@ def test_page_links_keep_the_filters(as_user):
     ActionItemFactory.create_batch(51, status=ActionItem.Status.OPEN)
     page = as_user("reader").get(LIST, {"status": "open"}).text
     assert "?status=open&amp;page=2" in page
+
+
+def test_a_status_change_keeps_what_others_saved_since_the_follow_up_was_loaded():
+    """The status form sends only the status: the rest of the row, as loaded when the request
+    began, must not be written back over an edit saved in the meantime."""
+    item = ActionItemFactory(title="Alert on queue depth")
+    loaded = ActionItem.objects.get(pk=item.pk)
+    edited = ActionItem.objects.get(pk=item.pk)
+    edited.title = "Alert on queue depth and age"
+    edited.save()
+    changed = follow_up_set_status(action_item=loaded, status=ActionItem.Status.DONE)
+    stored = ActionItem.objects.get(pk=item.pk)
+    assert (stored.title, stored.status) == ("Alert on queue depth and age", "done")
+    assert stored.completed_at is not None
+    assert (changed.title, changed.status) == (stored.title, stored.status)

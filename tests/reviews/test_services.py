@@ -5,11 +5,20 @@ from __future__ import annotations
 import threading
 
 import pytest
+from django.core.exceptions import ValidationError
 from django.db import close_old_connections, connection
 
+from incidents.models import Theme
 from reviews.models import Review
-from reviews.services import review_start, review_update_section
+from reviews.services import (
+    SectionConflict,
+    review_start,
+    review_update,
+    review_update_section,
+    theme_create,
+)
 from tests.browser.conftest import migration_data_snapshot, restore_migration_data
+from tests.concurrency import at_the_same_moment, concurrent_test
 from tests.factories import IncidentFactory, ReviewFactory, UserFactory
 
 
@@ -44,6 +53,18 @@ def test_other_sections_changing_do_not_block_a_save():
     result = review_update_section(review=review, section="risks", text="R", version=1)
     assert result.saved
     assert result.review.narrative == "A"
+
+
+@pytest.mark.django_db
+def test_a_theme_created_twice_is_a_field_error_not_an_integrity_error():
+    """The workspace's form refuses a taken name; this is the other request of a race, which
+    passed the form before the first one's theme existed."""
+    incident = IncidentFactory()
+    theme_create(name="Retry storms", description="", incident=incident)
+    with pytest.raises(ValidationError) as error:
+        theme_create(name="Retry storms", description="again", incident=IncidentFactory())
+    assert list(error.value.message_dict) == ["name"]
+    assert Theme.objects.get().incidents.get() == incident
 
 
 @pytest.mark.django_db
@@ -90,3 +111,28 @@ def test_simultaneous_saves_from_two_connections_cannot_both_win():
     assert stored.version == 2
     assert stored.narrative == winners[0].review.narrative
     assert all(r.current_text == stored.narrative for r in results if not r.saved)
+
+
+@concurrent_test
+def test_concurrent_multi_section_updates_save_all_of_one_or_none_of_it():
+    """Two API edits from the same version: one saves every section it carries, the other
+    conflicts and saves none (its first section is not left behind)."""
+    partial = []
+    for trial in range(20):
+        review = ReviewFactory(status=Review.Status.IN_PROGRESS)
+        mine = {"narrative": f"N-mine {trial}", "risks": f"R-mine {trial}"}
+        theirs = {"risks": f"R-theirs {trial}"}
+        outcomes = at_the_same_moment(
+            lambda review=review, data=mine: review_update(review=review, data=data, version=1),
+            lambda review=review, data=theirs: review_update(review=review, data=data, version=1),
+        )
+        assert [o.ok for o in outcomes].count(True) == 1
+        assert all(o.ok or isinstance(o.error, SectionConflict) for o in outcomes)
+        stored = Review.objects.get(pk=review.pk)
+        if outcomes[0].ok:
+            expected = (mine["narrative"], mine["risks"], 3)  # a version per section
+        else:
+            expected = ("", theirs["risks"], 2)
+        if (stored.narrative, stored.risks, stored.version) != expected:
+            partial.append(trial)
+    assert partial == [], f"an edit was saved in part in {len(partial)} trials"

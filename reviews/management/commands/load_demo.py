@@ -98,7 +98,10 @@ class Command(BaseCommand):
         for username, password, groups, staff, superuser, purpose in DEMO_ACCOUNTS:
             user, _ = User.objects.get_or_create(username=username)
             user.is_staff, user.is_superuser = staff, superuser
-            user.set_password(password)
+            if not user.check_password(password):
+                # Only when it differs: a new password revokes the account's API tokens, and
+                # running this again is meant to keep what people made with the demo.
+                user.set_password(password)
             user.save()
             user.groups.add(*Group.objects.filter(name__in=groups))
             self.stdout.write(f"  {username:<12} {password:<24} {purpose}")
