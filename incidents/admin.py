@@ -8,6 +8,7 @@ from __future__ import annotations
 from django.contrib import admin
 from django.db.models import Count
 
+from incidents.forms import SlugFromNameForm
 from incidents.models import (
     Difficulty,
     NearMiss,
@@ -20,6 +21,7 @@ from incidents.models import (
 
 @admin.register(Team)
 class TeamAdmin(admin.ModelAdmin):
+    form = SlugFromNameForm
     list_display = ["name", "contact", "system_count"]
     search_fields = ["name", "slug", "contact"]
     prepopulated_fields = {"slug": ["name"]}
@@ -49,6 +51,7 @@ class HasOwnerFilter(admin.SimpleListFilter):
 
 @admin.register(System)
 class SystemAdmin(admin.ModelAdmin):
+    form = SlugFromNameForm
     list_display = ["name", "owner", "tier"]
     list_filter = [HasOwnerFilter, "tier", "owner_team"]
     search_fields = ["name", "slug", "description"]

@@ -10,6 +10,7 @@ from django.contrib import admin
 
 from incidents.admin import DifficultyInline, OwnershipGapInline, SurpriseInline
 from incidents.formatting import format_duration
+from incidents.forms import SlugFromNameForm
 from incidents.models import (
     Difficulty,
     Incident,
@@ -168,6 +169,7 @@ class TimelineEntryAdmin(IncidentVisibleAdmin):
 
 @admin.register(Theme)
 class ThemeAdmin(ScopedChoicesMixin, admin.ModelAdmin):
+    form = SlugFromNameForm
     list_display = ["name", "description"]
     search_fields = ["name", "description"]
     prepopulated_fields = {"slug": ["name"]}
