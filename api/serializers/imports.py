@@ -9,14 +9,32 @@ from api.serializers.common import ModelCleanMixin, slug_field, user_field
 from incidents.models import Difficulty, Incident, IncidentSystem, OwnershipGap, Team
 
 
-class ImportSystemSerializer(serializers.Serializer):
+class _KnownFieldsOnly:
+    """An unknown key is an error, not ignored: a misspelt column ("severty") would otherwise
+    import every row with the default in silence."""
+
+    def to_internal_value(self, data):
+        unknown = sorted(set(data) - set(self.fields)) if isinstance(data, dict) else []
+        errors = {str(name): ["Unknown field."] for name in unknown}
+        try:
+            value = super().to_internal_value(data)
+        except serializers.ValidationError as error:
+            if isinstance(error.detail, dict):
+                errors.update(error.detail)
+            raise serializers.ValidationError(errors or error.detail) from error
+        if errors:
+            raise serializers.ValidationError(errors)
+        return value
+
+
+class ImportSystemSerializer(_KnownFieldsOnly, serializers.Serializer):
     name = serializers.CharField(max_length=100, help_text="Unknown names become new systems.")
     role = serializers.ChoiceField(
         choices=IncidentSystem.Role.choices, default=IncidentSystem.Role.IMPACTED
     )
 
 
-class ImportSurpriseSerializer(serializers.Serializer):
+class ImportSurpriseSerializer(_KnownFieldsOnly, serializers.Serializer):
     expected = serializers.CharField()
     observed = serializers.CharField()
     noticed_at = serializers.DateTimeField(required=False, allow_null=True)
@@ -25,7 +43,7 @@ class ImportSurpriseSerializer(serializers.Serializer):
     system = serializers.CharField(max_length=100, required=False, allow_blank=True)
 
 
-class ImportDifficultySerializer(serializers.Serializer):
+class ImportDifficultySerializer(_KnownFieldsOnly, serializers.Serializer):
     category = serializers.ChoiceField(choices=Difficulty.Category.choices)
     description = serializers.CharField()
     source = serializers.ChoiceField(
@@ -35,14 +53,14 @@ class ImportDifficultySerializer(serializers.Serializer):
     system = serializers.CharField(max_length=100, required=False, allow_blank=True)
 
 
-class ImportOwnershipGapSerializer(serializers.Serializer):
+class ImportOwnershipGapSerializer(_KnownFieldsOnly, serializers.Serializer):
     kind = serializers.ChoiceField(choices=OwnershipGap.Kind.choices)
     description = serializers.CharField(required=False, allow_blank=True)
     minutes_to_find_owner = serializers.IntegerField(required=False, allow_null=True, min_value=0)
     system = serializers.CharField(max_length=100, required=False, allow_blank=True)
 
 
-class ImportRowSerializer(ModelCleanMixin, serializers.ModelSerializer):
+class ImportRowSerializer(_KnownFieldsOnly, ModelCleanMixin, serializers.ModelSerializer):
     """One incident of an import, with its systems (by name) and signals."""
 
     systems = ImportSystemSerializer(many=True, required=False)

@@ -22,7 +22,13 @@ from rest_framework.response import Response
 from api import serializers as s
 from api.exceptions import Conflict
 from api.exports import INCIDENT_EXPORT_COLUMNS, incident_export_queryset, stream_export
-from api.importing import duplicate_rows, parse_bool, request_rows, row_errors
+from api.importing import (
+    ImportRefused,
+    duplicate_rows,
+    parse_bool,
+    request_rows,
+    row_errors,
+)
 from api.permissions import allow
 from api.schema import ErrorSerializer
 from api.views.common import FORMAT_PARAMETER, ApiViewSet, FlatExport, csv_response
@@ -198,22 +204,17 @@ class IncidentViewSet(FlatExport, ApiViewSet):
     )
     def import_incidents(self, request):
         dry_run = parse_bool(request.query_params.get("dry_run", "false"), "dry_run")
-        rows = request_rows(request)
+        rows = request_rows(request, columns=s.ImportRowSerializer.Meta.fields)
         serializer = s.ImportRowSerializer(
             data=rows, many=True, context=self.get_serializer_context()
         )
         if not serializer.is_valid():
-            errors = row_errors(serializer.errors)
-            return Response(
-                {"detail": f"Nothing was imported: {len(errors)} error(s).", "errors": errors},
-                status=status.HTTP_400_BAD_REQUEST,
-            )
+            raise ImportRefused(row_errors(serializer.errors))
         duplicates = duplicate_rows(serializer.validated_data)
         if duplicates:
-            return Response(
-                {"detail": "Nothing was imported: repeated external ids.", "errors": duplicates},
-                status=status.HTTP_400_BAD_REQUEST,
-            )
+            raise ImportRefused(duplicates, "Nothing was imported: repeated external ids.")
         result = incidents_import(rows=serializer.validated_data, dry_run=dry_run)
+        if result.errors:
+            raise ImportRefused(result.errors)
         code = status.HTTP_200_OK if dry_run else status.HTTP_201_CREATED
         return Response(s.ImportResultSerializer(result).data, status=code)
