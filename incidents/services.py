@@ -13,7 +13,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from django.db import IntegrityError, transaction
-from django.utils.text import slugify
+from simple_history.utils import bulk_create_with_history
 
 from incidents.models import (
     Difficulty,
@@ -24,6 +24,7 @@ from incidents.models import (
     Surprise,
     System,
 )
+from incidents.slugs import slug_for
 
 # --- incidents -------------------------------------------------------------------------------
 
@@ -130,6 +131,9 @@ def near_miss_update(*, near_miss: NearMiss, data: dict[str, Any]) -> NearMiss:
 
 # --- import ----------------------------------------------------------------------------------
 
+# Rows written per INSERT: a few statements per batch, whatever the number of rows.
+IMPORT_BATCH_SIZE = 1000
+
 
 @dataclass
 class ImportResult:
@@ -140,19 +144,141 @@ class ImportResult:
     errors: list[dict[str, Any]] = field(default_factory=list)
 
 
-class _DryRunRollback(Exception):
-    pass
+class _SystemsNamed:
+    """The systems an import names, resolved in memory against the catalog read once.
+
+    A name is the catalog system with the same name (case aside), else the one whose slug is
+    the name's slug or the name itself (a file may name systems by slug, as the export does).
+    Otherwise it is a new system, created without an owner (an ownership gap the systems
+    dashboard shows), and later rows that name it alike get that same new system.
+    """
+
+    def __init__(self):
+        self.by_name: dict[str, System] = {}
+        self.by_slug: dict[str, System] = {}
+        self.new: list[System] = []
+        for system in System.objects.order_by("pk").only("pk", "name", "slug"):
+            self._add(system)
+
+    def _add(self, system: System) -> None:
+        self.by_name.setdefault(system.name.casefold(), system)
+        self.by_slug.setdefault(system.slug.casefold(), system)
+
+    def get(self, name: str) -> System:
+        key = name.casefold()
+        system = self.by_name.get(key) or self.by_slug.get(slug_for(name)) or self.by_slug.get(key)
+        if system is None:
+            system = System(name=name, slug=slug_for(name), owner_team=None)
+            self.new.append(system)
+            self._add(system)
+        return system
 
 
-def _find_or_create_system(name: str, created: list[str]) -> System:
-    system = System.objects.filter(name__iexact=name).first()
-    system = system or System.objects.filter(slug=slugify(name)[:100]).first()
-    if system is None:
-        # Named in an import but not in the catalog: created without an owner, which is an
-        # ownership gap the systems dashboard then shows.
-        system = System.objects.create(name=name, owner_team=None)
-        created.append(system.name)
-    return system
+@dataclass
+class _PlannedRow:
+    number: int
+    incident: Incident
+    teams: list[Any]
+    system_roles: list[tuple[System, str]]
+    signals: list[tuple[type, dict[str, Any], System | None]]
+
+
+def _existing_references(rows: list[dict[str, Any]]) -> dict[tuple[str, str], str]:
+    """{(source, external_id): reference} of the rows already imported, by chunks of ids."""
+    external_ids = sorted({row["external_id"] for row in rows if row.get("external_id")})
+    found = {}
+    for start in range(0, len(external_ids), IMPORT_BATCH_SIZE):
+        chunk = external_ids[start : start + IMPORT_BATCH_SIZE]
+        found.update(
+            ((source, external_id), reference)
+            for source, external_id, reference in Incident.objects.filter(
+                external_id__in=chunk
+            ).values_list("source", "external_id", "reference")
+        )
+    return found
+
+
+_SIGNALS = ((Surprise, "surprises"), (Difficulty, "difficulties"), (OwnershipGap, "ownership_gaps"))
+
+
+def _plan_row(number: int, row: dict[str, Any], systems: _SystemsNamed, result: ImportResult):
+    row = dict(row)
+    # By identity: a new system has no primary key yet, so it cannot be a dict key.
+    roles, seen = [], {}
+    for item in row.pop("systems", []):
+        system = systems.get(item["name"])
+        if id(system) in seen:
+            result.errors.append(
+                {
+                    "row": number,
+                    "field": "systems",
+                    "message": f"{seen[id(system)]!r} and {item['name']!r} name the same system "
+                    f"({system.name}): name it once.",
+                }
+            )
+        seen.setdefault(id(system), item["name"])
+        roles.append((system, item["role"]))
+    signals = []
+    for model, key in _SIGNALS:
+        for item in row.pop(key, []):
+            fields = dict(item)
+            name = fields.pop("system", None)
+            signals.append((model, fields, systems.get(name) if name else None))
+    teams = list(dict.fromkeys(row.pop("teams", [])))  # a team named twice is linked once
+    return _PlannedRow(number, Incident(**row), teams, roles, signals)
+
+
+def _plan(rows: list[dict[str, Any]], result: ImportResult) -> tuple[list[_PlannedRow], list]:
+    """What the import will write, read with a fixed number of queries: rows already imported
+    are skipped, systems resolved, a system named twice in a row is that row's error."""
+    existing = _existing_references(rows)
+    systems = _SystemsNamed()
+    planned = []
+    for number, row in enumerate(rows, start=1):
+        reference = existing.get((row["source"], row.get("external_id", "")))
+        if reference is not None:
+            result.skipped.append({"row": number, "reference": reference})
+            continue
+        planned.append(_plan_row(number, row, systems, result))
+    result.systems_created = [system.name for system in systems.new]
+    return planned, systems.new
+
+
+def _write(planned: list[_PlannedRow], new_systems: list[System]) -> list[str]:
+    """Insert the planned rows in batches, a few statements each; the references of the new
+    incidents, in row order."""
+    System.objects.bulk_create(new_systems)
+    references = []
+    for start in range(0, len(planned), IMPORT_BATCH_SIZE):
+        batch = planned[start : start + IMPORT_BATCH_SIZE]
+        incidents = Incident.objects.bulk_create([row.incident for row in batch])
+        # One UPDATE sets every reference from its id, as Incident.save() does one by one.
+        Incident.objects.filter(pk__in=[incident.pk for incident in incidents]).update(
+            reference=Incident.reference_from_pk()
+        )
+        references += [Incident.reference_for(incident.pk) for incident in incidents]
+        IncidentSystem.objects.bulk_create(
+            IncidentSystem(incident=row.incident, system=system, role=role)
+            for row in batch
+            for system, role in row.system_roles
+        )
+        Incident.teams.through.objects.bulk_create(
+            Incident.teams.through(incident=row.incident, team=team)
+            for row in batch
+            for team in row.teams
+        )
+        for model, _key in _SIGNALS:
+            # With their history rows, as save() would write them (the request's user).
+            bulk_create_with_history(
+                [
+                    model(incident=row.incident, system=system, **fields)
+                    for row in batch
+                    for signal_model, fields, system in row.signals
+                    if signal_model is model
+                ],
+                model,
+            )
+    return references
 
 
 def incidents_import(*, rows: list[dict[str, Any]], dry_run: bool) -> ImportResult:
@@ -161,48 +287,32 @@ def incidents_import(*, rows: list[dict[str, Any]], dry_run: bool) -> ImportResu
     Each row is an incident's fields with its `systems` (by name, with a role) and its
     `surprises`, `difficulties` and `ownership_gaps` (each naming its system, if any). An
     incident whose (source, external_id) exists is skipped (imports are re-run), not
-    duplicated. A dry run does all the work and rolls back, so it reports exactly what a real
-    run would do. The rows are records kept elsewhere: they are saved as they are
-    (`incident_save`, not `incident_create`), so the importer becomes nobody's lead.
+    duplicated. A row that names one system twice is an error, and nothing is written.
+
+    Everything is read first, with a fixed number of queries; then the rows are inserted in
+    batches, in one transaction. A dry run stops after the reading: it reports what a real run
+    would do without inserting anything, so it uses up no reference number (a rolled-back
+    insert still consumes its sequence value on PostgreSQL); its `created` names the rows
+    (`row 3`). The rows are records kept elsewhere: saved as they are, the importer becomes
+    nobody's lead (unlike `incident_create`).
     """
     result = ImportResult(dry_run=dry_run)
+    planned, new_systems = _plan(rows, result)
+    if result.errors:
+        return result
+    if dry_run:
+        result.created = [f"row {row.number}" for row in planned]
+        return result
     try:
         with transaction.atomic():
-            for number, row in enumerate(rows, start=1):
-                row = dict(row)
-                existing = _existing(row["source"], row.get("external_id", ""))
-                if existing is not None:
-                    result.skipped.append({"row": number, "reference": existing.reference})
-                    continue
-                systems = row.pop("systems", [])
-                surprises = row.pop("surprises", [])
-                difficulties = row.pop("difficulties", [])
-                ownership_gaps = row.pop("ownership_gaps", [])
-                row["system_roles"] = [
-                    {
-                        "system": _find_or_create_system(item["name"], result.systems_created),
-                        "role": item["role"],
-                    }
-                    for item in systems
-                ]
-                incident = incident_save(incident=Incident(), data=row)
-                for model, items in (
-                    (Surprise, surprises),
-                    (Difficulty, difficulties),
-                    (OwnershipGap, ownership_gaps),
-                ):
-                    for item in items:
-                        item = dict(item)
-                        system_name = item.pop("system", None)
-                        system = (
-                            _find_or_create_system(system_name, result.systems_created)
-                            if system_name
-                            else None
-                        )
-                        model.objects.create(incident=incident, system=system, **item)
-                result.created.append(incident.reference)
-            if dry_run:
-                raise _DryRunRollback
-    except _DryRunRollback:
-        pass
+            result.created = _write(planned, new_systems)
+    except IntegrityError:
+        # Another import or an integration wrote one of these (source, external_id), or a
+        # system of the same name, between the reading and the writing: read again, once;
+        # those rows are then skipped and that system found.
+        result = ImportResult(dry_run=dry_run)
+        planned, new_systems = _plan(rows, result)
+        if not result.errors:
+            with transaction.atomic():
+                result.created = _write(planned, new_systems)
     return result

@@ -5,8 +5,12 @@ from __future__ import annotations
 
 from rest_framework import serializers
 
-from api.serializers.common import ModelCleanMixin, slug_field, user_field
+from api.serializers.common import ModelCleanMixin, SlugField, User
 from incidents.models import Difficulty, Incident, IncidentSystem, OwnershipGap, Team
+from incidents.slugs import validate_sluggable
+
+# Related rows looked up per chunk of this many distinct values.
+_LOOKUP_CHUNK = 1000
 
 
 class _KnownFieldsOnly:
@@ -27,8 +31,66 @@ class _KnownFieldsOnly:
         return value
 
 
+def _system_name(**kwargs) -> serializers.CharField:
+    # An unknown name becomes a new system, whose slug comes from the name.
+    return serializers.CharField(max_length=100, validators=[validate_sluggable], **kwargs)
+
+
+class _Preloaded(SlugField):
+    """A related row by slug, looked up in what the import loaded once for all its rows
+    (`ImportRowListSerializer`) instead of one query per row; alone, as any SlugField."""
+
+    def __init__(self, *, preload: str, **kwargs):
+        self.preload = preload
+        super().__init__(**kwargs)
+
+    def to_internal_value(self, data):
+        loaded = getattr(self.root, "preloaded", {}).get(self.preload)
+        if loaded is None or not isinstance(data, str) or "\x00" in data:
+            return super().to_internal_value(data)
+        if data not in loaded:
+            self.fail("does_not_exist", slug_name=self.slug_field, value=data)
+        return loaded[data]
+
+
+def _named(rows, name: str) -> set[str]:
+    """The strings the rows give for `name` (one, or a list): what to look up."""
+    found = set()
+    for row in rows:
+        value = row.get(name) if isinstance(row, dict) else None
+        found.update(
+            item
+            for item in (value if isinstance(value, list) else [value])
+            if isinstance(item, str)
+        )
+    return found
+
+
+class ImportRowListSerializer(serializers.ListSerializer):
+    """The import's rows: the teams and leads they name are read once for all rows."""
+
+    def to_internal_value(self, data):
+        if isinstance(data, list):
+            self.preloaded = {}
+            for name, field in self.child.fields.items():
+                relation = getattr(field, "child_relation", field)
+                if isinstance(relation, _Preloaded):
+                    self.preloaded[name] = self._load(relation, _named(data, name))
+        return super().to_internal_value(data)
+
+    @staticmethod
+    def _load(field: _Preloaded, values: set[str]) -> dict:
+        values = sorted(value for value in values if "\x00" not in value)
+        loaded = {}
+        for start in range(0, len(values), _LOOKUP_CHUNK):
+            chunk = values[start : start + _LOOKUP_CHUNK]
+            rows = field.get_queryset().filter(**{f"{field.slug_field}__in": chunk})
+            loaded.update((getattr(row, field.slug_field), row) for row in rows)
+        return loaded
+
+
 class ImportSystemSerializer(_KnownFieldsOnly, serializers.Serializer):
-    name = serializers.CharField(max_length=100, help_text="Unknown names become new systems.")
+    name = _system_name(help_text="Unknown names become new systems.")
     role = serializers.ChoiceField(
         choices=IncidentSystem.Role.choices, default=IncidentSystem.Role.IMPACTED
     )
@@ -40,7 +102,7 @@ class ImportSurpriseSerializer(_KnownFieldsOnly, serializers.Serializer):
     noticed_at = serializers.DateTimeField(required=False, allow_null=True)
     noticed_by = serializers.CharField(max_length=200, required=False, allow_blank=True)
     notes = serializers.CharField(required=False, allow_blank=True)
-    system = serializers.CharField(max_length=100, required=False, allow_blank=True)
+    system = _system_name(required=False, allow_blank=True)
 
 
 class ImportDifficultySerializer(_KnownFieldsOnly, serializers.Serializer):
@@ -50,22 +112,30 @@ class ImportDifficultySerializer(_KnownFieldsOnly, serializers.Serializer):
         choices=Difficulty.Source.choices, default=Difficulty.Source.DEBRIEF
     )
     minutes_lost = serializers.IntegerField(required=False, allow_null=True, min_value=0)
-    system = serializers.CharField(max_length=100, required=False, allow_blank=True)
+    system = _system_name(required=False, allow_blank=True)
 
 
 class ImportOwnershipGapSerializer(_KnownFieldsOnly, serializers.Serializer):
     kind = serializers.ChoiceField(choices=OwnershipGap.Kind.choices)
     description = serializers.CharField(required=False, allow_blank=True)
     minutes_to_find_owner = serializers.IntegerField(required=False, allow_null=True, min_value=0)
-    system = serializers.CharField(max_length=100, required=False, allow_blank=True)
+    system = _system_name(required=False, allow_blank=True)
 
 
 class ImportRowSerializer(_KnownFieldsOnly, ModelCleanMixin, serializers.ModelSerializer):
     """One incident of an import, with its systems (by name) and signals."""
 
     systems = ImportSystemSerializer(many=True, required=False)
-    teams = slug_field(Team, many=True, required=False)
-    lead = user_field(allow_null=True, required=False)
+    teams = _Preloaded(
+        preload="teams", slug_field="slug", queryset=Team.objects.all(), many=True, required=False
+    )
+    lead = _Preloaded(
+        preload="lead",
+        slug_field="username",
+        queryset=User.objects.filter(is_active=True),
+        allow_null=True,
+        required=False,
+    )
     surprises = ImportSurpriseSerializer(many=True, required=False)
     difficulties = ImportDifficultySerializer(many=True, required=False)
     ownership_gaps = ImportOwnershipGapSerializer(many=True, required=False)
@@ -94,12 +164,7 @@ class ImportRowSerializer(_KnownFieldsOnly, ModelCleanMixin, serializers.ModelSe
         ]
         extra_kwargs = {"source": {"default": Incident.Source.IMPORT}}
         validators: list = []
-
-    def validate_systems(self, value):
-        names = [item["name"].casefold() for item in value]
-        if len(set(names)) != len(names):
-            raise serializers.ValidationError("Each system once per incident.")
-        return value
+        list_serializer_class = ImportRowListSerializer
 
 
 class ImportResultSerializer(serializers.Serializer):

@@ -54,9 +54,7 @@ def test_empty_and_invalid_slugs_are_repaired_and_valid_ones_kept():
     assert slugs[clash.pk] == f"foo-bar-{clash.pk}"
     assert slugs[symbols.pk] == "system"
     assert new.get_model("incidents", "Team").objects.get(pk=ops.pk).slug == slug_for("运维")
-    assert new.get_model("incidents", "Theme").objects.get(pk=retry.pk).slug == slug_for(
-        "重试风暴"
-    )
+    assert new.get_model("incidents", "Theme").objects.get(pk=retry.pk).slug == slug_for("重试风暴")
     assert all(URL_SLUG.fullmatch(slug) for slug in slugs.values())
     for slug in slugs.values():
         reverse("dashboards:system_detail", args=[slug])  # NoReverseMatch before the repair
