@@ -14,7 +14,7 @@ from collections.abc import Iterable
 from rest_framework.exceptions import ValidationError
 
 # How many incidents one request may import: a limit on the request, like its size in bytes.
-MAX_IMPORT_ROWS = 5000
+MAX_IMPORT_ROWS = 10_000
 
 
 def parse_bool(value: str, name: str) -> bool:

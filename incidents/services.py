@@ -13,8 +13,9 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from django.db import IntegrityError, transaction
-from simple_history.utils import bulk_create_with_history
+from django.utils import timezone
 
+from incidents.bulk import insert_creation_history, insert_instances, insert_rows, new_ids
 from incidents.models import (
     Difficulty,
     Incident,
@@ -177,7 +178,7 @@ class _SystemsNamed:
 @dataclass
 class _PlannedRow:
     number: int
-    incident: Incident
+    fields: dict[str, Any]
     teams: list[Any]
     system_roles: list[tuple[System, str]]
     signals: list[tuple[type, dict[str, Any], System | None]]
@@ -225,7 +226,7 @@ def _plan_row(number: int, row: dict[str, Any], systems: _SystemsNamed, result: 
             name = fields.pop("system", None)
             signals.append((model, fields, systems.get(name) if name else None))
     teams = list(dict.fromkeys(row.pop("teams", [])))  # a team named twice is linked once
-    return _PlannedRow(number, Incident(**row), teams, roles, signals)
+    return _PlannedRow(number, row, teams, roles, signals)
 
 
 def _plan(rows: list[dict[str, Any]], result: ImportResult) -> tuple[list[_PlannedRow], list]:
@@ -244,40 +245,65 @@ def _plan(rows: list[dict[str, Any]], result: ImportResult) -> tuple[list[_Plann
     return planned, systems.new
 
 
+def _signal_columns(model) -> list[str]:
+    """The columns of a signal that an import row may give (the others are set by _write)."""
+    set_by_write = {"id", "incident", "near_miss", "system", "created_at", "updated_at"}
+    return [field.name for field in model._meta.concrete_fields if field.name not in set_by_write]
+
+
 def _write(planned: list[_PlannedRow], new_systems: list[System]) -> list[str]:
     """Insert the planned rows in batches, a few statements each; the references of the new
     incidents, in row order."""
     System.objects.bulk_create(new_systems)
+    now = timezone.now()
+    # As save() would record it: the user of the request (simple_history's middleware).
+    history_user = Surprise.history.model.get_default_history_user(None)
     references = []
     for start in range(0, len(planned), IMPORT_BATCH_SIZE):
         batch = planned[start : start + IMPORT_BATCH_SIZE]
-        incidents = Incident.objects.bulk_create([row.incident for row in batch])
-        # One UPDATE sets every reference from its id, as Incident.save() does one by one.
-        Incident.objects.filter(pk__in=[incident.pk for incident in incidents]).update(
-            reference=Incident.reference_from_pk()
+        ids = new_ids(Incident, len(batch))
+        # The id is drawn first, so the reference goes in with the row (save() has to insert,
+        # then update).
+        incidents = [
+            Incident(**row.fields, pk=pk, reference=Incident.reference_for(pk))
+            for row, pk in zip(batch, ids, strict=True)
+        ]
+        insert_instances(Incident, incidents)
+        references += [incident.reference for incident in incidents]
+        insert_rows(
+            IncidentSystem,
+            ["incident", "system", "role"],
+            (
+                (pk, system.pk, role)
+                for row, pk in zip(batch, ids, strict=True)
+                for system, role in row.system_roles
+            ),
         )
-        references += [Incident.reference_for(incident.pk) for incident in incidents]
-        IncidentSystem.objects.bulk_create(
-            IncidentSystem(incident=row.incident, system=system, role=role)
-            for row in batch
-            for system, role in row.system_roles
-        )
-        Incident.teams.through.objects.bulk_create(
-            Incident.teams.through(incident=row.incident, team=team)
-            for row in batch
-            for team in row.teams
+        insert_rows(
+            Incident.teams.through,
+            ["incident", "team"],
+            ((pk, team.pk) for row, pk in zip(batch, ids, strict=True) for team in row.teams),
         )
         for model, _key in _SIGNALS:
-            # With their history rows, as save() would write them (the request's user).
-            bulk_create_with_history(
-                [
-                    model(incident=row.incident, system=system, **fields)
-                    for row in batch
-                    for signal_model, fields, system in row.signals
-                    if signal_model is model
-                ],
+            columns = _signal_columns(model)
+            defaults = [model._meta.get_field(name).get_default() for name in columns]
+            insert_rows(
                 model,
+                ["incident", "system", "created_at", "updated_at", *columns],
+                (
+                    (
+                        pk,
+                        getattr(system, "pk", None),
+                        now,
+                        now,
+                        *map(fields.get, columns, defaults),
+                    )
+                    for row, pk in zip(batch, ids, strict=True)
+                    for kind, fields, system in row.signals
+                    if kind is model
+                ),
             )
+            insert_creation_history(model, incident_ids=ids, user=history_user, when=now)
     return references
 
 

@@ -26,6 +26,7 @@ from __future__ import annotations
 import hashlib
 import re
 import unicodedata
+from functools import lru_cache
 
 from django.core.exceptions import ValidationError
 from django.db import models
@@ -66,6 +67,7 @@ def _fit(slug: str) -> str:
     return f"{slug[: SLUG_MAX_LENGTH - 9].rstrip('-_')}-{digest}"
 
 
+@lru_cache(maxsize=4096)  # an import asks for the same few system names thousands of times
 def slug_for(name: str) -> str:
     """The slug a new team, system or theme called `name` gets; "" when the name has no letter
     or digit at all (refused where names are entered: `validate_sluggable`)."""

@@ -7,8 +7,8 @@ from datetime import timedelta
 from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.db import models, transaction
-from django.db.models import Case, Count, Exists, OuterRef, Q, Subquery, Value, When
-from django.db.models.functions import Cast, Coalesce, Concat, LPad
+from django.db.models import Count, Exists, OuterRef, Q, Subquery
+from django.db.models.functions import Coalesce
 from django.urls import reverse
 
 from incidents.models.catalog import System, Team
@@ -161,14 +161,6 @@ class Incident(models.Model):
     @staticmethod
     def reference_for(pk: int) -> str:
         return f"INC-{pk:04d}"
-
-    @staticmethod
-    def reference_from_pk():
-        """`reference_for` as an SQL expression, to set the references of rows inserted in
-        bulk with one UPDATE. LPAD cuts a longer value, so it pads only ids below 10,000."""
-        padded = LPad(Cast("pk", models.CharField()), 4, Value("0"))
-        number = Case(When(pk__lt=10_000, then=padded), default=Cast("pk", models.CharField()))
-        return Concat(Value("INC-"), number)
 
     def _since_start(self, moment) -> timedelta | None:
         if moment is None or self.started_at is None:

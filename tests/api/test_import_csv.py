@@ -106,3 +106,14 @@ def test_an_unknown_field_in_a_json_row_is_an_error_on_its_row(responder):
     )
     errors = _refused(response)
     assert [(e["row"], e["field"]) for e in errors] == [(2, "severty"), (3, "systems[0].rol")]
+
+
+def test_a_lone_surrogate_in_a_json_row_is_an_error_on_its_field(responder):
+    response = client_for(responder).post(
+        URL,
+        '[{"title": "bad \\ud800", "started_at": "2026-02-01T10:00:00Z"}]',
+        content_type="application/json",
+    )
+    errors = _refused(response)
+    assert [(e["row"], e["field"]) for e in errors] == [(1, "title")]
+    assert "U+D800" in errors[0]["message"]

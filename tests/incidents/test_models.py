@@ -64,13 +64,6 @@ def test_reference_follows_the_primary_key():
     assert Incident.objects.get(pk=incident.pk).reference == incident.reference
 
 
-@pytest.mark.parametrize("pk", [7, 9_999, 10_000, 123_456])
-def test_the_bulk_reference_expression_gives_the_reference_of_the_primary_key(pk):
-    IncidentFactory(id=pk)
-    Incident.objects.filter(pk=pk).update(reference=Incident.reference_from_pk())
-    assert Incident.objects.get(pk=pk).reference == Incident.reference_for(pk)
-
-
 def test_durations_are_measured_from_the_start():
     incident = IncidentFactory(
         started_at=NOW,
