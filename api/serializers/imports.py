@@ -203,7 +203,9 @@ class ImportRowSerializer(_KnownFieldsOnly, ModelCleanMixin, serializers.ModelSe
 class ImportResultSerializer(serializers.Serializer):
     dry_run = serializers.BooleanField()
     created = serializers.ListField(
-        child=serializers.CharField(), help_text="References of the incidents created."
+        child=serializers.CharField(),
+        help_text="References of the incidents created; in a dry run, which draws none, the "
+        "rows that would be (`row 3`).",
     )
     skipped = serializers.ListField(
         child=serializers.DictField(),

@@ -172,11 +172,15 @@ class IncidentViewSet(FlatExport, ApiViewSet):
             "POST a JSON array of incidents (`ImportRow`), or a CSV file as multipart field "
             "`file` with one incident per row: columns as in ImportRow; `systems` as "
             "`name:role; name:role`, `teams` as `slug; slug`, and `surprises`, `difficulties`, "
-            "`ownership_gaps` as JSON arrays. The whole file is validated first; any error "
-            "and nothing is written (400 with one entry per row and field). Systems named but "
-            "unknown are created without an owner and listed in `systems_created`. A row whose "
-            "(source, external_id) exists is skipped, so an import can be re-run. "
-            "`?dry_run=true` validates and reports without writing."
+            "`ownership_gaps` as JSON arrays. At most 10,000 rows. The whole file is validated "
+            "first; any error and nothing is written (400 with one entry per row and field): "
+            "a CSV row with more or fewer fields than the header or broken quoting, an unknown "
+            "or repeated column, an unknown field, a row naming one system twice. Systems "
+            "named but unknown are created without an owner and listed in `systems_created`; "
+            "a name is the catalog system with that name (case aside) or slug, or whose slug "
+            "it gives. A row whose (source, external_id) exists is skipped, so an import can "
+            "be re-run. `?dry_run=true` validates and reports without writing anything (no "
+            "reference is used up): `created` then names the rows (`row 3`)."
         ),
         request={
             "application/json": s.ImportRowSerializer(many=True),

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from django.core.files.uploadedfile import SimpleUploadedFile
 
+from api.importing import MAX_IMPORT_ROWS
 from incidents.models import Incident, System
 from tests.api.conftest import client_for
 
@@ -117,3 +118,15 @@ def test_a_lone_surrogate_in_a_json_row_is_an_error_on_its_field(responder):
     errors = _refused(response)
     assert [(e["row"], e["field"]) for e in errors] == [(1, "title")]
     assert "U+D800" in errors[0]["message"]
+
+
+def test_more_rows_than_the_limit_are_refused_before_anything_else(responder):
+    rows = [{"title": "t", "started_at": "2026-02-01T10:00:00Z"}] * (MAX_IMPORT_ROWS + 1)
+    response = client_for(responder).post(URL, rows)
+    assert response.status_code == 400
+    assert f"At most {MAX_IMPORT_ROWS} rows" in response.json()["detail"]
+    text = "title,started_at\n" + "t,2026-02-01T10:00:00Z\n" * (MAX_IMPORT_ROWS + 1)
+    response = _post_csv(responder, text)
+    assert response.status_code == 400
+    assert f"At most {MAX_IMPORT_ROWS} rows" in response.json()["detail"]
+    assert not Incident.objects.exists()
