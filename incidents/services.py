@@ -132,7 +132,8 @@ def near_miss_update(*, near_miss: NearMiss, data: dict[str, Any]) -> NearMiss:
 
 # --- import ----------------------------------------------------------------------------------
 
-# Rows written per INSERT: a few statements per batch, whatever the number of rows.
+# Rows per batch: the import reads and writes each batch with one statement per table, so its
+# number of queries grows by a constant per 1,000 rows, not per row.
 IMPORT_BATCH_SIZE = 1000
 
 
@@ -230,8 +231,9 @@ def _plan_row(number: int, row: dict[str, Any], systems: _SystemsNamed, result: 
 
 
 def _plan(rows: list[dict[str, Any]], result: ImportResult) -> tuple[list[_PlannedRow], list]:
-    """What the import will write, read with a fixed number of queries: rows already imported
-    are skipped, systems resolved, a system named twice in a row is that row's error."""
+    """What the import will write, read with a query per batch of external ids and one for
+    the catalog: rows already imported are skipped, systems resolved, a system named twice in
+    a row is that row's error."""
     existing = _existing_references(rows)
     systems = _SystemsNamed()
     planned = []
@@ -315,8 +317,8 @@ def incidents_import(*, rows: list[dict[str, Any]], dry_run: bool) -> ImportResu
     incident whose (source, external_id) exists is skipped (imports are re-run), not
     duplicated. A row that names one system twice is an error, and nothing is written.
 
-    Everything is read first, with a fixed number of queries; then the rows are inserted in
-    batches, in one transaction. A dry run stops after the reading: it reports what a real run
+    Everything is read first, then the rows are inserted in batches, in one transaction: a few
+    queries per batch of IMPORT_BATCH_SIZE rows, none per row. A dry run stops after the reading: it reports what a real run
     would do without inserting anything, so it uses up no reference number (a rolled-back
     insert still consumes its sequence value on PostgreSQL); its `created` names the rows
     (`row 3`). The rows are records kept elsewhere: saved as they are, the importer becomes

@@ -63,6 +63,11 @@ def _system_name(**kwargs) -> serializers.CharField:
     return _Text(max_length=100, validators=[validate_sluggable], **kwargs)
 
 
+def _loadable(value) -> bool:
+    # A NUL or a lone surrogate cannot be sent to PostgreSQL; SlugField refuses them itself.
+    return isinstance(value, str) and "\x00" not in value and not _SURROGATE.search(value)
+
+
 class _Preloaded(SlugField):
     """A related row by slug, looked up in what the import loaded once for all its rows
     (`ImportRowListSerializer`) instead of one query per row; alone, as any SlugField."""
@@ -73,7 +78,7 @@ class _Preloaded(SlugField):
 
     def to_internal_value(self, data):
         loaded = getattr(self.root, "preloaded", {}).get(self.preload)
-        if loaded is None or not isinstance(data, str) or "\x00" in data:
+        if loaded is None or not _loadable(data):  # the usual answers to a bad value
             return super().to_internal_value(data)
         if data not in loaded:
             self.fail("does_not_exist", slug_name=self.slug_field, value=data)
@@ -107,7 +112,7 @@ class ImportRowListSerializer(serializers.ListSerializer):
 
     @staticmethod
     def _load(field: _Preloaded, values: set[str]) -> dict:
-        values = sorted(value for value in values if "\x00" not in value)
+        values = sorted(filter(_loadable, values))
         loaded = {}
         for start in range(0, len(values), _LOOKUP_CHUNK):
             chunk = values[start : start + _LOOKUP_CHUNK]

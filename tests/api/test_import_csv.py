@@ -120,6 +120,17 @@ def test_a_lone_surrogate_in_a_json_row_is_an_error_on_its_field(responder):
     assert "U+D800" in errors[0]["message"]
 
 
+def test_a_team_or_lead_the_database_cannot_hold_is_a_field_error_not_a_500(responder):
+    response = client_for(responder).post(
+        URL,
+        '[{"title": "t", "started_at": "2026-02-01T10:00:00Z", "teams": ["a\\ud800"], '
+        '"lead": "x\\u0000"}]',
+        content_type="application/json",
+    )
+    errors = _refused(response)
+    assert sorted((e["row"], e["field"]) for e in errors) == [(1, "lead"), (1, "teams")]
+
+
 def test_more_rows_than_the_limit_are_refused_before_anything_else(responder):
     rows = [{"title": "t", "started_at": "2026-02-01T10:00:00Z"}] * (MAX_IMPORT_ROWS + 1)
     response = client_for(responder).post(URL, rows)
