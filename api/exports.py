@@ -11,7 +11,6 @@ Two kinds:
 
 from __future__ import annotations
 
-import csv
 from collections.abc import Iterable, Iterator
 from itertools import islice
 from typing import Any
@@ -20,7 +19,7 @@ from django.db.models import Aggregate, CharField, Count, OuterRef, Subquery, Va
 from django.db.models.functions import Coalesce, Concat
 from rest_framework import serializers
 
-from api.renderers import Echo, flatten
+from api.renderers import Echo, csv_writer, flatten
 from incidents.models import (
     Difficulty,
     IncidentSystem,
@@ -53,7 +52,7 @@ def serializer_columns(serializer: serializers.Serializer) -> list[str]:
 
 
 def stream_serialized_csv(queryset, serializer_class, context: dict[str, Any]) -> Iterator[str]:
-    writer = csv.writer(Echo())
+    writer = csv_writer(Echo())
     header = serializer_columns(serializer_class(context=context))
     yield writer.writerow(header)
     chunk_size = 500
@@ -67,7 +66,7 @@ def stream_serialized_csv(queryset, serializer_class, context: dict[str, Any]) -
 
 def stream_rows_csv(header: list[str], rows: Iterable[Iterable[Any]]) -> Iterator[str]:
     """Header, then rows in chunks: one yield per chunk keeps the per-row overhead small."""
-    writer = csv.writer(Echo())
+    writer = csv_writer(Echo())
     yield writer.writerow(header)
     for chunk in _batched(rows, CHUNK_SIZE):
         yield "".join(map(writer.writerow, chunk))

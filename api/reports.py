@@ -131,6 +131,18 @@ def schema_of(cls) -> dict[str, Any]:
     return {"type": "object", "properties": properties, "required": list(properties)}
 
 
+def csv_columns(schema: dict[str, Any], prefix: str = "") -> list[str]:
+    """The CSV header of rows of this schema, as `api.renderers.flatten` names their cells:
+    nested objects become dotted columns. From the type, so a report with no row has it too."""
+    columns = []
+    for name, value in schema["properties"].items():
+        if value.get("type") == "object" and "properties" in value:
+            columns += csv_columns(value, f"{prefix}{name}.")
+        else:
+            columns.append(f"{prefix}{name}")
+    return columns
+
+
 # --- views -----------------------------------------------------------------------------------
 
 FILTER_PARAMETERS = [
@@ -182,8 +194,9 @@ class ReportView(ApiMixin, APIView):
             raise ValidationError(form.errors)
         return form.period_value(), form.filters_value()
 
-    def respond_rows(self, request, selector):
-        """A report that is one row per system or theme: the selector's rows, JSON or CSV."""
+    def respond_rows(self, request, selector, row_type):
+        """A report that is one row per system or theme: the selector's rows (`row_type`
+        each), JSON or CSV."""
         period, filters = self.filter_bar(request)
         rows = as_data(selector(user=request.user, period=period, filters=filters))
         data = {
@@ -192,28 +205,23 @@ class ReportView(ApiMixin, APIView):
             "filters": as_data(filters),
             "rows": rows,
         }
-        return self.respond(request, data, rows)
+        return self.respond(request, data, rows, csv_columns(schema_of(row_type)))
 
-    def respond(self, request, data: dict[str, Any], csv_rows: list[dict[str, Any]]):
-        response = Response(
-            {"rows": csv_rows} if request.accepted_renderer.format == "csv" else data
-        )
+    def respond(self, request, data: dict[str, Any], csv_rows: list[dict[str, Any]], columns):
+        csv_data = {"columns": columns, "rows": csv_rows}
+        response = Response(csv_data if request.accepted_renderer.format == "csv" else data)
         if request.accepted_renderer.format == "csv":
             response["Content-Disposition"] = f'attachment; filename="{self.csv_name}.csv"'
         return response
 
 
+MEASURE_COLUMNS = ["measure", "current", "previous", "lower", "upper", "p_value", "verdict"]
+
+
 def _measure_row(name: str, value) -> dict[str, Any]:
     """One CSV row per counted measure: the numbers the dashboard cards show."""
-    return {
-        "measure": name,
-        "current": value.current,
-        "previous": value.previous,
-        "lower": value.interval[0],
-        "upper": value.interval[1],
-        "p_value": value.p_value,
-        "verdict": value.verdict,
-    }
+    values = (name, value.current, value.previous, *value.interval, value.p_value, value.verdict)
+    return dict(zip(MEASURE_COLUMNS, values, strict=True))
 
 
 class SummaryReport(ReportView):
@@ -250,7 +258,7 @@ class SummaryReport(ReportView):
             _measure_row(f"difficulties:{row.key}", row.counts)
             for row in summary.difficulties_by_category
         ]
-        return self.respond(request, data, rows)
+        return self.respond(request, data, rows, MEASURE_COLUMNS)
 
 
 class SystemsReport(ReportView):
@@ -267,7 +275,7 @@ class SystemsReport(ReportView):
         ),
     )
     def get(self, request):
-        return self.respond_rows(request, selectors.system_rows)
+        return self.respond_rows(request, selectors.system_rows, selectors.SystemRow)
 
 
 class ThemesReport(ReportView):
@@ -281,7 +289,7 @@ class ThemesReport(ReportView):
         ),
     )
     def get(self, request):
-        return self.respond_rows(request, selectors.theme_rows)
+        return self.respond_rows(request, selectors.theme_rows, selectors.ThemeRow)
 
 
 class LearningLoopReport(ReportView):
@@ -301,4 +309,4 @@ class LearningLoopReport(ReportView):
             "filters": as_data(filters),
             "learning_loop": loop,
         }
-        return self.respond(request, data, [loop])
+        return self.respond(request, data, [loop], csv_columns(schema_of(selectors.LearningLoop)))

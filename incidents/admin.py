@@ -9,6 +9,7 @@ from django.contrib import admin
 from django.db.models import Count
 
 from incidents import admin_input
+from incidents.forms import SlugFromNameForm
 from incidents.models import (
     Difficulty,
     NearMiss,
@@ -21,6 +22,7 @@ from incidents.models import (
 
 @admin.register(Team)
 class TeamAdmin(admin_input.ModelAdmin):
+    form = SlugFromNameForm
     list_display = ["name", "contact", "system_count"]
     search_fields = ["name", "slug", "contact"]
     prepopulated_fields = {"slug": ["name"]}
@@ -50,6 +52,7 @@ class HasOwnerFilter(admin.SimpleListFilter):
 
 @admin.register(System)
 class SystemAdmin(admin_input.ModelAdmin):
+    form = SlugFromNameForm
     list_display = ["name", "owner", "tier"]
     list_filter = [HasOwnerFilter, "tier", "owner_team"]
     search_fields = ["name", "slug", "description"]

@@ -1,4 +1,4 @@
-"""Forms for the incident pages: the near-miss report."""
+"""Forms for the incident pages (the near-miss report) and the catalog's admin (slugs)."""
 
 from __future__ import annotations
 
@@ -9,6 +9,7 @@ from django.utils import timezone
 
 from incidents.keys import KeysField
 from incidents.models import NearMiss, System
+from incidents.slugs import NO_SLUG_MESSAGE, slug_for
 
 DATETIME_INPUT = "%Y-%m-%dT%H:%M"
 # Clocks drift and people round up: a report a few minutes "in the future" is not a mistake.
@@ -117,3 +118,24 @@ class NearMissForm(forms.ModelForm):
         if occurred_at > timezone.now() + FUTURE_TOLERANCE:
             raise forms.ValidationError("This is in the future; when did it happen?")
         return occurred_at
+
+
+class SlugFromNameForm(forms.ModelForm):
+    """The admin form of a team, system or theme: an empty slug is derived from the name on the
+    server (the admin's prepopulating script folds only Latin letters, so it leaves "数据库"
+    without one), and a derived slug another row holds is a field error, like a typed one."""
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        if "slug" in self.fields:
+            self.fields["slug"].required = False
+            self.fields["slug"].help_text = "Leave it empty to derive it from the name."
+
+    def clean_slug(self) -> str:
+        slug = self.cleaned_data.get("slug")
+        name = self.cleaned_data.get("name")
+        if slug or name is None:  # no name: its own error says so
+            return slug
+        if not slug_for(name):
+            raise forms.ValidationError(NO_SLUG_MESSAGE)
+        return slug_for(name)

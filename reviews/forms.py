@@ -12,11 +12,11 @@ from django import forms
 from django.contrib.auth import get_user_model
 from django.core.validators import MaxLengthValidator, URLValidator
 from django.db.models import Q
-from django.utils.text import slugify
 
 from incidents.days import utc_today
 from incidents.forms import DateInput, DateTimeLocalInput
 from incidents.models import Difficulty, OwnershipGap, Surprise, System, Theme, TimelineEntry
+from incidents.slugs import NO_SLUG_MESSAGE, slug_for
 from reviews.models import ActionItem, Participant
 
 SECTION_MAX_LENGTH = 20_000
@@ -175,9 +175,9 @@ class ThemeCreateForm(ItemForm):
 
     def clean_name(self) -> str:
         name = self.cleaned_data["name"].strip()
-        slug = slugify(name)[:100]
+        slug = slug_for(name)
         if not slug:
-            raise forms.ValidationError("Use letters or digits in the name.")
+            raise forms.ValidationError(NO_SLUG_MESSAGE)
         if Theme.objects.filter(Q(slug=slug) | Q(name__iexact=name)).exists():
             raise forms.ValidationError("The codebook already has this theme: attach it instead.")
         return name

@@ -2,22 +2,17 @@
 
 from __future__ import annotations
 
-from django.utils.text import slugify
 from rest_framework import serializers
 
 from api.serializers.common import slug_field
 from incidents.models import System, Team, Theme
-
-
-class TeamSerializer(serializers.ModelSerializer):
-    class Meta:
-        model = Team
-        fields = ["id", "name", "slug", "contact"]
+from incidents.slugs import NO_SLUG_MESSAGE, slug_for
 
 
 class _SluggedSerializer(serializers.ModelSerializer):
-    """A slug defaults to the slugified name (as the model's save() does); either way it must
-    be new and not empty, checked here so a clash is a 400 and not a database error."""
+    """A slug defaults to the name's (`slug_for`, as the model's save() does, for a name in any
+    script); either way it must be new and not empty, checked here so a clash is a 400 and not
+    a database error."""
 
     slug = serializers.SlugField(max_length=100, required=False)
 
@@ -25,11 +20,11 @@ class _SluggedSerializer(serializers.ModelSerializer):
         attrs = super().validate(attrs)
         name = attrs.get("name", getattr(self.instance, "name", ""))
         slug = attrs.get("slug") or (
-            self.instance.slug if self.instance is not None else slugify(name)[:100]
+            self.instance.slug if self.instance is not None else slug_for(name)
         )
         field = "slug" if attrs.get("slug") else "name"
         if not slug:
-            raise serializers.ValidationError({field: ["Use at least one letter or digit."]})
+            raise serializers.ValidationError({field: [NO_SLUG_MESSAGE]})
         others = self.Meta.model.objects.filter(slug=slug)
         if self.instance is not None:
             others = others.exclude(pk=self.instance.pk)
@@ -37,6 +32,12 @@ class _SluggedSerializer(serializers.ModelSerializer):
             raise serializers.ValidationError({field: [f"The slug {slug!r} is already taken."]})
         attrs["slug"] = slug
         return attrs
+
+
+class TeamSerializer(_SluggedSerializer):
+    class Meta:
+        model = Team
+        fields = ["id", "name", "slug", "contact"]
 
 
 class SystemSerializer(_SluggedSerializer):

@@ -22,7 +22,13 @@ from rest_framework.response import Response
 from api import serializers as s
 from api.exceptions import Conflict
 from api.exports import INCIDENT_EXPORT_COLUMNS, incident_export_queryset, stream_export
-from api.importing import duplicate_rows, parse_bool, request_rows, row_errors
+from api.importing import (
+    ImportRefused,
+    duplicate_rows,
+    parse_bool,
+    request_rows,
+    row_errors,
+)
 from api.parsers import JSONParser
 from api.permissions import allow
 from api.schema import ErrorSerializer
@@ -167,11 +173,15 @@ class IncidentViewSet(FlatExport, ApiViewSet):
             "POST a JSON array of incidents (`ImportRow`), or a CSV file as multipart field "
             "`file` with one incident per row: columns as in ImportRow; `systems` as "
             "`name:role; name:role`, `teams` as `slug; slug`, and `surprises`, `difficulties`, "
-            "`ownership_gaps` as JSON arrays. The whole file is validated first; any error "
-            "and nothing is written (400 with one entry per row and field). Systems named but "
-            "unknown are created without an owner and listed in `systems_created`. A row whose "
-            "(source, external_id) exists is skipped, so an import can be re-run. "
-            "`?dry_run=true` validates and reports without writing."
+            "`ownership_gaps` as JSON arrays. At most 10,000 rows. The whole file is validated "
+            "first; any error and nothing is written (400 with one entry per row and field): "
+            "a CSV row with more or fewer fields than the header or broken quoting, an unknown "
+            "or repeated column, an unknown field, a row naming one system twice. Systems "
+            "named but unknown are created without an owner and listed in `systems_created`; "
+            "a name is the catalog system with that name (case aside) or slug, or whose slug "
+            "it gives. A row whose (source, external_id) exists is skipped, so an import can "
+            "be re-run. `?dry_run=true` validates and reports without writing anything (no "
+            "reference is used up): `created` then names the rows (`row 3`)."
         ),
         request={
             "application/json": s.ImportRowSerializer(many=True),
@@ -199,22 +209,17 @@ class IncidentViewSet(FlatExport, ApiViewSet):
     )
     def import_incidents(self, request):
         dry_run = parse_bool(request.query_params.get("dry_run", "false"), "dry_run")
-        rows = request_rows(request)
+        rows = request_rows(request, columns=s.ImportRowSerializer.Meta.fields)
         serializer = s.ImportRowSerializer(
             data=rows, many=True, context=self.get_serializer_context()
         )
         if not serializer.is_valid():
-            errors = row_errors(serializer.errors)
-            return Response(
-                {"detail": f"Nothing was imported: {len(errors)} error(s).", "errors": errors},
-                status=status.HTTP_400_BAD_REQUEST,
-            )
+            raise ImportRefused(row_errors(serializer.errors))
         duplicates = duplicate_rows(serializer.validated_data)
         if duplicates:
-            return Response(
-                {"detail": "Nothing was imported: repeated external ids.", "errors": duplicates},
-                status=status.HTTP_400_BAD_REQUEST,
-            )
+            raise ImportRefused(duplicates, "Nothing was imported: repeated external ids.")
         result = incidents_import(rows=serializer.validated_data, dry_run=dry_run)
+        if result.errors:
+            raise ImportRefused(result.errors)
         code = status.HTTP_200_OK if dry_run else status.HTTP_201_CREATED
         return Response(s.ImportResultSerializer(result).data, status=code)

@@ -3,7 +3,8 @@
 from __future__ import annotations
 
 from django.db import models
-from django.utils.text import slugify
+
+from incidents.slugs import slug_for, slug_not_empty
 
 
 class Team(models.Model):
@@ -15,9 +16,15 @@ class Team(models.Model):
 
     class Meta:
         ordering = ["name"]
+        constraints = [slug_not_empty("team")]
 
     def __str__(self) -> str:
         return self.name
+
+    def save(self, *args, **kwargs):
+        if not self.slug:
+            self.slug = slug_for(self.name)
+        super().save(*args, **kwargs)
 
 
 class SystemQuerySet(models.QuerySet):
@@ -49,13 +56,14 @@ class System(models.Model):
 
     class Meta:
         ordering = ["name"]
+        constraints = [slug_not_empty("system")]
 
     def __str__(self) -> str:
         return self.name
 
     def save(self, *args, **kwargs):
         if not self.slug:
-            self.slug = slugify(self.name)[:100]
+            self.slug = slug_for(self.name)
         super().save(*args, **kwargs)
 
     @property

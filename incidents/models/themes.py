@@ -3,10 +3,10 @@
 from __future__ import annotations
 
 from django.db import models
-from django.utils.text import slugify
 
 from incidents.models.incident import Incident
 from incidents.models.signals import Difficulty, Surprise
+from incidents.slugs import slug_for, slug_not_empty
 
 
 class Theme(models.Model):
@@ -24,11 +24,12 @@ class Theme(models.Model):
         # codebook lived in reviews/ (migration incidents 0003 moved the model, not the data).
         db_table = "reviews_theme"
         ordering = ["name"]
+        constraints = [slug_not_empty("theme")]
 
     def __str__(self) -> str:
         return self.name
 
     def save(self, *args, **kwargs):
         if not self.slug:
-            self.slug = slugify(self.name)[:100]
+            self.slug = slug_for(self.name)
         super().save(*args, **kwargs)

@@ -11,6 +11,7 @@ from django.contrib import admin
 from incidents import admin_input
 from incidents.admin import DifficultyInline, OwnershipGapInline, SurpriseInline
 from incidents.formatting import format_duration
+from incidents.forms import SlugFromNameForm
 from incidents.models import (
     Difficulty,
     Incident,
@@ -169,6 +170,7 @@ class TimelineEntryAdmin(IncidentVisibleAdmin):
 
 @admin.register(Theme)
 class ThemeAdmin(ScopedChoicesMixin, admin_input.ModelAdmin):
+    form = SlugFromNameForm
     list_display = ["name", "description"]
     search_fields = ["name", "description"]
     prepopulated_fields = {"slug": ["name"]}

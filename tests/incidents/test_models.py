@@ -148,7 +148,9 @@ def test_near_miss_detected_before_it_occurred_is_a_field_error():
     assert "detected_at" in error.value.message_dict
 
 
-@pytest.mark.django_db(transaction=True)
+# serialized_rollback, as every transactional test here: a plain flush re-creates the content
+# types with new ids, which a later serialized_rollback test then cannot load back (PostgreSQL).
+@pytest.mark.django_db(transaction=True, serialized_rollback=True)
 @pytest.mark.skipif(connection.vendor != "postgresql", reason="concurrent writers need PostgreSQL")
 def test_references_stay_unique_when_incidents_are_created_concurrently():
     from django.db import connections
