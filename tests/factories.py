@@ -23,6 +23,7 @@ from incidents.models import (
     TimelineEntry,
 )
 from incidents.roles import FACILITATORS, RESPONDERS
+from incidents.slugs import slug_for
 from reviews.models import ActionItem, Participant, Review, SurveyResponse
 
 
@@ -76,7 +77,7 @@ class TeamFactory(BaseFactory):
         skip_postgeneration_save = True
 
     name = factory.Sequence(lambda n: f"Team {n}")
-    slug = factory.LazyAttribute(lambda team: team.name.lower().replace(" ", "-"))
+    slug = factory.LazyAttribute(lambda team: slug_for(team.name))
     contact = factory.LazyAttribute(lambda team: f"#{team.slug}")
 
 
@@ -87,7 +88,7 @@ class SystemFactory(BaseFactory):
         skip_postgeneration_save = True
 
     name = factory.Sequence(lambda n: f"system-{n}")
-    slug = factory.LazyAttribute(lambda system: system.name.lower().replace(" ", "-"))
+    slug = factory.LazyAttribute(lambda system: slug_for(system.name))
     description = factory.Faker("sentence")
     owner_team = factory.SubFactory(TeamFactory)
     tier = System.Tier.MEDIUM
