@@ -22,7 +22,13 @@ from rest_framework.response import Response
 from api import serializers as s
 from api.exceptions import Conflict
 from api.exports import INCIDENT_EXPORT_COLUMNS, incident_export_queryset, stream_export
-from api.importing import duplicate_rows, parse_bool, request_rows, row_errors
+from api.importing import (
+    duplicate_rows,
+    parse_bool,
+    request_rows,
+    row_errors,
+    skipped_as_seen_by,
+)
 from api.permissions import allow
 from api.schema import ErrorSerializer
 from api.views.common import FORMAT_PARAMETER, ApiViewSet, FlatExport, csv_response
@@ -169,7 +175,8 @@ class IncidentViewSet(FlatExport, ApiViewSet):
             "`ownership_gaps` as JSON arrays. The whole file is validated first; any error "
             "and nothing is written (400 with one entry per row and field). Systems named but "
             "unknown are created without an owner and listed in `systems_created`. A row whose "
-            "(source, external_id) exists is skipped, so an import can be re-run. "
+            "(source, external_id) exists is skipped, so an import can be re-run (its `reference` "
+            "is null when the incident is private and hidden from you). "
             "`?dry_run=true` validates and reports without writing."
         ),
         request={
@@ -215,5 +222,6 @@ class IncidentViewSet(FlatExport, ApiViewSet):
                 status=status.HTTP_400_BAD_REQUEST,
             )
         result = incidents_import(rows=serializer.validated_data, dry_run=dry_run)
+        result.skipped = skipped_as_seen_by(request.user, result.skipped)
         code = status.HTTP_200_OK if dry_run else status.HTTP_201_CREATED
         return Response(s.ImportResultSerializer(result).data, status=code)

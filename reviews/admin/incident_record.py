@@ -24,6 +24,7 @@ from reviews.admin.scoping import (
     IncidentVisibleAdmin,
     PrivateIncidentAdmin,
     ScopedChoicesMixin,
+    VisibleLinksMixin,
     choices_for,
 )
 
@@ -167,7 +168,7 @@ class TimelineEntryAdmin(IncidentVisibleAdmin):
 
 
 @admin.register(Theme)
-class ThemeAdmin(ScopedChoicesMixin, admin.ModelAdmin):
+class ThemeAdmin(VisibleLinksMixin, ScopedChoicesMixin, admin.ModelAdmin):
     list_display = ["name", "description"]
     search_fields = ["name", "description"]
     prepopulated_fields = {"slug": ["name"]}

@@ -1,8 +1,9 @@
 """What keeps the admin as private and as frozen as the web UI and the API.
 
 - Rows of a private incident (and everything hanging off it) are left out of lists, change
-  pages, history pages and, just as important, out of the choices a form offers and accepts:
-  otherwise posting the id of a hidden incident would attach something to it.
+  pages, history pages, the links a change page lists (a theme's incidents) and, just as
+  important, out of the choices a form offers and accepts: otherwise posting the id of a
+  hidden incident would attach something to it.
 - Once a review is published, what it is built on (the incident, its timeline and signals,
   the review, its participants and follow-ups) is read-only in the admin, as in the web UI.
   Superusers are the exception: the admin is their repair tool.
@@ -12,6 +13,7 @@ from __future__ import annotations
 
 from django.contrib import admin
 from django.contrib.admin.utils import unquote
+from django.db.models import Prefetch
 from django.http import Http404
 from simple_history.admin import SimpleHistoryAdmin
 
@@ -20,19 +22,43 @@ from reviews.models import Review
 from reviews.rules import published_review_of
 
 
-def choices_for(model, user):
-    """The related objects a form may offer this user, or None for no restriction."""
+def visible_rows(model, user):
+    """The rows of `model` this user may see, or None when every row is visible to them."""
     if user.is_superuser:
         return None
     if model is Incident:
-        return Incident.objects.visible_to(user).exclude(review__status=Review.Status.PUBLISHED)
+        return Incident.objects.visible_to(user)
     if model is Review:
-        return Review.objects.filter(incident__in=Incident.objects.visible_to(user)).exclude(
-            status=Review.Status.PUBLISHED
-        )
+        return Review.objects.filter(incident__in=Incident.objects.visible_to(user))
     if model in (Surprise, Difficulty):
         return model.objects.visible_to(user)
     return None
+
+
+def choices_for(model, user):
+    """The related objects a form may offer this user, or None for no restriction: those
+    they may see, less an incident or review that a published review freezes."""
+    visible = visible_rows(model, user)
+    if visible is not None and model is Incident:
+        return visible.exclude(review__status=Review.Status.PUBLISHED)
+    if visible is not None and model is Review:
+        return visible.exclude(status=Review.Status.PUBLISHED)
+    return visible
+
+
+class VisibleLinksMixin:
+    """A change page lists a record's many-to-many links straight from the database: as
+    read-only text for someone who may only view it, as the form's initial value otherwise.
+    Prefetched through `visible_rows`, the record's links leave out what the user may not
+    see (a theme's private incidents and their surprises)."""
+
+    def get_queryset(self, request):
+        queryset = super().get_queryset(request)
+        for field in self.model._meta.many_to_many:
+            visible = visible_rows(field.related_model, request.user)
+            if visible is not None:
+                queryset = queryset.prefetch_related(Prefetch(field.name, queryset=visible))
+        return queryset
 
 
 class ScopedChoicesMixin:

@@ -231,6 +231,28 @@ def test_theme_form_hides_private_incidents_and_keeps_their_links(client, facili
     assert list(theme.incidents.all()) == [private]
 
 
+def test_read_only_theme_page_shows_only_the_incidents_and_signals_one_may_see(
+    client, responder
+):
+    # A responder may only view themes: the page shows its links as read-only text, which
+    # must leave out a private incident they are not part of, and its surprises and
+    # difficulties, as the editable form does.
+    private = IncidentFactory(is_private=True, title="Credential leak")
+    public = IncidentFactory(title="Checkout errors")
+    theme = ThemeFactory(name="Expired certificate")
+    theme.incidents.add(private, public)
+    theme.surprises.add(
+        SurpriseFactory(incident=private, expected="Vault sealed"), SurpriseFactory(incident=public)
+    )
+    theme.difficulties.add(DifficultyFactory(incident=private, description="Rotated keys"))
+    client.force_login(responder)
+    response = client.get(reverse("admin:incidents_theme_change", args=[theme.pk]))
+    assert response.status_code == 200
+    assert b"Checkout errors" in response.content
+    for hidden in (private.reference, "Credential leak", "Vault sealed", "Rotated keys"):
+        assert hidden.encode() not in response.content, hidden
+
+
 def test_anonymous_near_miss_logged_in_the_admin_leaves_no_trace_of_who(client, responder):
     from django.contrib.admin.models import LogEntry
 
