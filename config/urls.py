@@ -6,6 +6,7 @@ from django.views.generic import RedirectView
 
 from incidents import urls as incident_urls
 from reviews import urls as review_urls
+from reviews.admin.scoping import view_on_site
 
 admin.site.site_header = "Incident-review tracker"
 admin.site.site_title = "Incident-review tracker admin"
@@ -32,6 +33,12 @@ urlpatterns = [
     re_path(
         r"^admin/reviews/(?P<path>(?:theme|timelineentry)/.*)$",
         RedirectView.as_view(url="/admin/incidents/%(path)s", query_string=True, permanent=True),
+    ),
+    # Ahead of the admin's own "view on site", which redirects to any record's page (its
+    # address names a private incident) whoever asks.
+    path(
+        "admin/r/<path:content_type_id>/<path:object_id>/",
+        admin.site.admin_view(view_on_site),
     ),
     path("admin/", admin.site.urls),
     path("accounts/", include("django.contrib.auth.urls")),

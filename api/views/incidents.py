@@ -161,7 +161,7 @@ class IncidentViewSet(FlatExport, ApiViewSet):
         pagination_class=None,
         filter_backends=[DjangoFilterBackend],
     )
-    def export(self, request):
+    def export(self, request, format=None):
         queryset = self.filter_queryset(Incident.objects.visible_to(request.user))
         lines = stream_export(incident_export_queryset(queryset), INCIDENT_EXPORT_COLUMNS)
         return csv_response(lines, "incidents.csv")
@@ -203,7 +203,7 @@ class IncidentViewSet(FlatExport, ApiViewSet):
         parser_classes=[JSONParser, MultiPartParser, FormParser],
         max_body_bytes=IMPORT_MAX_BYTES,
     )
-    def import_incidents(self, request):
+    def import_incidents(self, request, format=None):
         dry_run = parse_bool(request.query_params.get("dry_run", "false"), "dry_run")
         rows = request_rows(request)
         serializer = s.ImportRowSerializer(

@@ -253,6 +253,23 @@ def test_read_only_theme_page_shows_only_the_incidents_and_signals_one_may_see(
         assert hidden.encode() not in response.content, hidden
 
 
+def test_view_on_site_of_a_private_incident_is_404_for_outsiders(client, responder):
+    # The admin's "view on site" link redirects to the incident's page, whose address names
+    # it: only for an incident the user may see.
+    from django.contrib.contenttypes.models import ContentType
+
+    private = IncidentFactory(is_private=True)
+    public = IncidentFactory()
+    kind = ContentType.objects.get_for_model(Incident).pk
+    client.force_login(responder)
+    response = client.get(reverse("admin:view_on_site", args=[kind, private.pk]))
+    assert response.status_code == 404
+    assert private.reference not in str(response.headers)
+    response = client.get(reverse("admin:view_on_site", args=[kind, public.pk]))
+    assert response.status_code == 302
+    assert response["Location"].endswith(public.get_absolute_url())
+
+
 def test_anonymous_near_miss_logged_in_the_admin_leaves_no_trace_of_who(client, responder):
     from django.contrib.admin.models import LogEntry
 

@@ -1,0 +1,272 @@
+"""Private "canary" incidents: every free-text field carries a unique string, so a page that
+shows any of it to someone not involved can be caught by searching the answer for the marker.
+
+Each canary string is `<head> <tail>`, both holding MARKER: a search for the head echoes the
+head in the page's search box, and is answered as a leak only when something else holding the
+marker (the tail, a truncated row) comes back with it.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, field
+from datetime import timedelta
+
+from django.contrib.admin.models import ADDITION, LogEntry
+from django.contrib.auth import get_user_model
+from django.contrib.auth.models import Group
+from django.utils import timezone
+from knox.models import AuthToken
+
+from incidents.models import (
+    Difficulty,
+    Incident,
+    IncidentSystem,
+    NearMiss,
+    OwnershipGap,
+    Surprise,
+    System,
+    Team,
+    Theme,
+    TimelineEntry,
+)
+from incidents.roles import RESPONDERS
+from reviews.models import ActionItem, Participant, Review, SurveyResponse
+from tests.factories import (
+    ActionItemFactory,
+    DifficultyFactory,
+    FacilitatorFactory,
+    IncidentFactory,
+    NearMissFactory,
+    OwnershipGapFactory,
+    ParticipantFactory,
+    ResponderFactory,
+    ReviewFactory,
+    SurpriseFactory,
+    SurveyResponseFactory,
+    SystemFactory,
+    TeamFactory,
+    ThemeFactory,
+    TimelineEntryFactory,
+    UserFactory,
+)
+
+MARKER = "zqcanary"
+User = get_user_model()
+_FOUND = re.compile(rf"{MARKER}[ht]-([a-z0-9-]+)")
+_HEAD = re.compile(rf"{MARKER}h-[a-z0-9-]+")
+
+
+def secret(key: str) -> str:
+    """The canary string of one field: `zqcanaryh-<key> zqcanaryt-<key>`."""
+    return f"{head(key)} {MARKER}t-{key}"
+
+
+def head(key: str) -> str:
+    return f"{MARKER}h-{key}"
+
+
+# The canaries' own records; the others in `Canary.objects` are public ones they share.
+PRIVATE_MODELS = (
+    Incident,
+    Review,
+    TimelineEntry,
+    Surprise,
+    Difficulty,
+    OwnershipGap,
+    ActionItem,
+    Participant,
+    SurveyResponse,
+    IncidentSystem,
+)
+
+
+@dataclass
+class Canary:
+    """The canaries, the public records around them, and the people involved in them."""
+
+    incidents: list[Incident]
+    objects: dict[type, list] = field(default_factory=dict)
+
+    @property
+    def references(self) -> list[str]:
+        return [incident.reference for incident in self.incidents]
+
+    def of(self, model) -> list:
+        return self.objects.get(model, [])
+
+    def is_private(self, obj) -> bool:
+        """A canary incident, or a record hanging off one (not the public catalog, theme or
+        near miss beside them)."""
+        return any(obj in self.of(model) for model in PRIVATE_MODELS)
+
+    def first_of_each(self) -> list:
+        return [objects[0] for objects in self.objects.values()]
+
+    def search_terms(self, model=None, fields=None) -> list[str]:
+        """What one would type to find canary rows: the heads of their canary strings and the
+        canaries' references, as found in `fields` (lookups such as "incident__title") of
+        `model`'s canary rows; every field of every canary row by default."""
+        objects = self.of(model) if model else [o for rows in self.objects.values() for o in rows]
+        terms = set()
+        for obj in objects:
+            names = fields or [f.name for f in obj._meta.concrete_fields]
+            for name in names:
+                value = obj
+                for part in name.split("__"):
+                    value = getattr(value, part, None)
+                terms.update(_HEAD.findall(str(value).lower()))
+                if value in self.references:
+                    terms.add(value)
+        if fields is None:
+            terms.update(self.references)
+        return sorted(terms)
+
+    def echoes(self, sent: str) -> list[str]:
+        """The canary heads and references a request holds (lower case)."""
+        sent = sent.lower()
+        return _HEAD.findall(sent) + [ref.lower() for ref in self.references if ref.lower() in sent]
+
+    def found_in(self, text: str) -> list[str]:
+        """What of the canaries `text` shows: field keys, or references."""
+        lowered = text.lower()
+        found = sorted(set(_FOUND.findall(lowered)))
+        if MARKER in lowered and not found:
+            found = [MARKER]
+        return found + [ref for ref in self.references if ref.lower() in lowered]
+
+
+def _texts(prefix: str, *names: str) -> dict[str, str]:
+    return {name: secret(f"{prefix}-{name.replace('_', '')}") for name in names}
+
+
+def build_canary() -> Canary:
+    """Three private incidents nobody in the test's roles is part of: one with a published
+    review and everything that hangs off an incident and a review, one whose review is in
+    progress, one waiting for a review; and public records sharing their systems, team and
+    theme, so pages that list those have something to show."""
+    team = TeamFactory(name="Payments team")
+    system = SystemFactory(name="ledger", owner_team=team)
+    theme = ThemeFactory(name="Expired certificate", description="Certificates nobody renewed.")
+    lead, facilitator = UserFactory(username="canary-lead"), FacilitatorFactory(username="cfac")
+    involved = ResponderFactory(username="canary-responder")
+
+    published = IncidentFactory(
+        is_private=True,
+        lead=lead,
+        source=Incident.Source.PAGERDUTY,
+        external_id=secret("inc-externalid"),
+        systems=[(system, IncidentSystem.Role.ORIGIN)],
+        teams=[team],
+        **_texts("inc", "title", "summary", "customer_impact"),
+    )
+    published.responders.add(involved)
+    timeline = TimelineEntryFactory(
+        incident=published,
+        author=involved,
+        evidence_url=f"https://example.com/{head('tl-url')}",
+        **_texts("tl", "text"),
+    )
+    surprise = SurpriseFactory(
+        incident=published,
+        system=system,
+        **_texts("sur", "expected", "observed", "noticed_by", "notes"),
+    )
+    difficulty = DifficultyFactory(
+        incident=published, system=system, **_texts("dif", "description")
+    )
+    gap = OwnershipGapFactory(incident=published, system=system, **_texts("gap", "description"))
+    review = ReviewFactory(
+        incident=published,
+        facilitator=facilitator,
+        status=Review.Status.IN_PROGRESS,
+        **_texts(
+            "rev",
+            "narrative",
+            "mitigators",
+            "contributors",
+            "risks",
+            "still_unclear",
+            "data_reviewed",
+        ),
+    )
+    follow_up = ActionItemFactory(
+        review=review,
+        owner_team=team,
+        assignee=involved,
+        external_url=f"https://example.com/{head('ai-url')}",
+        **_texts("ai", "title", "description"),
+    )
+    named = ParticipantFactory(review=review, user=None, **_texts("par", "name", "interview_notes"))
+    interviewed = ParticipantFactory(
+        review=review,
+        user=involved,
+        interviewed_at=timezone.now(),
+        **_texts("par2", "interview_notes"),
+    )
+    # Edited after creation, so history pages have a change to show.
+    review.narrative = secret("rev-narrative2")
+    review.save()
+    review.status, review.published_at = Review.Status.PUBLISHED, timezone.now()
+    review.save()
+    answer = SurveyResponseFactory(
+        review=review, respondent=involved, **_texts("sv", "still_unclear")
+    )
+    theme.incidents.add(published)
+    theme.surprises.add(surprise)
+    theme.difficulties.add(difficulty)
+
+    in_progress = IncidentFactory(
+        is_private=True,
+        lead=lead,
+        systems=[system],
+        teams=[team],
+        **_texts("inc2", "title", "summary"),
+    )
+    review_in_progress = ReviewFactory(
+        incident=in_progress,
+        facilitator=facilitator,
+        status=Review.Status.SCHEDULED,
+        scheduled_for=timezone.now() + timedelta(days=1),
+        **_texts("rev2", "narrative"),
+    )
+    ActionItemFactory(review=review_in_progress, owner_team=None, **_texts("ai2", "title"))
+    waiting = IncidentFactory(
+        is_private=True, lead=lead, severity="SEV1", systems=[system], **_texts("inc3", "title")
+    )
+
+    # What the people involved did in the admin: its log names the incident.
+    LogEntry.objects.log_actions(
+        user_id=lead.pk, queryset=[published], action_flag=ADDITION, change_message="Added."
+    )
+    # Public records beside them, sharing their system, team and theme.
+    public = IncidentFactory(title="Checkout errors", systems=[system], teams=[team])
+    public_review = ReviewFactory(incident=public, status=Review.Status.PUBLISHED)
+    ActionItemFactory(review=public_review, owner_team=team)
+    SurpriseFactory(incident=public, system=system)
+    theme.incidents.add(public)
+    near_miss = NearMissFactory(title="Almost expired", systems=[system])
+    token, _plain = AuthToken.objects.create(user=lead)
+
+    canary = Canary(incidents=[published, in_progress, waiting])
+    canary.objects = {
+        Incident: [published, in_progress, waiting],
+        Review: [review, review_in_progress],
+        TimelineEntry: [timeline],
+        Surprise: [surprise],
+        Difficulty: [difficulty],
+        OwnershipGap: [gap],
+        ActionItem: [follow_up],
+        Participant: [named, interviewed],
+        SurveyResponse: [answer],
+        IncidentSystem: list(published.system_roles.all()),
+        # Public, but the canaries' own: their pages must not name the canaries.
+        Theme: [theme],
+        System: [system],
+        Team: [team],
+        NearMiss: [near_miss],
+        User: [lead],
+        Group: [Group.objects.get(name=RESPONDERS)],
+        AuthToken: [token],
+    }
+    return canary
