@@ -6,11 +6,6 @@ from django.views.generic import RedirectView
 
 from incidents import urls as incident_urls
 from reviews import urls as review_urls
-from reviews.admin.scoping import view_on_site
-
-admin.site.site_header = "Incident-review tracker"
-admin.site.site_title = "Incident-review tracker admin"
-admin.site.index_title = "Log incidents, near misses and what you saw"
 
 # The `incidents` namespace spans two apps. Home, the incident list and an incident's page show
 # reviews, so they are views of reviews/ (incidents/ may not import reviews/); their names
@@ -33,12 +28,6 @@ urlpatterns = [
     re_path(
         r"^admin/reviews/(?P<path>(?:theme|timelineentry)/.*)$",
         RedirectView.as_view(url="/admin/incidents/%(path)s", query_string=True, permanent=True),
-    ),
-    # Ahead of the admin's own "view on site", which redirects to any record's page (its
-    # address names a private incident) whoever asks.
-    path(
-        "admin/r/<path:content_type_id>/<path:object_id>/",
-        admin.site.admin_view(view_on_site),
     ),
     path("admin/", admin.site.urls),
     path("accounts/", include("django.contrib.auth.urls")),

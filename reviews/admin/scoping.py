@@ -4,8 +4,8 @@
   pages, history pages, the links a change page lists (a theme's incidents) and, just as
   important, out of the choices a form offers and accepts: otherwise posting the id of a
   hidden incident would attach something to it.
-- The admin's "view on site" redirect names the record's page only to those who may see it
-  (`view_on_site`).
+- The admin's site-wide pages that name records (recent actions, "view on site") ask these
+  admins' querysets too (config/admin.py).
 - Once a review is published, what it is built on (the incident, its timeline and signals,
   the review, its participants and follow-ups) is read-only in the admin, as in the web UI.
   Superusers are the exception: the admin is their repair tool.
@@ -15,8 +15,6 @@ from __future__ import annotations
 
 from django.contrib import admin
 from django.contrib.admin.utils import unquote
-from django.contrib.contenttypes.models import ContentType
-from django.contrib.contenttypes.views import shortcut
 from django.db.models import Prefetch
 from django.http import Http404
 from simple_history.admin import SimpleHistoryAdmin
@@ -142,20 +140,3 @@ class FrozenWithParentInlineMixin(ScopedChoicesMixin):
 class IncidentVisibleAdmin(PrivateIncidentAdmin, SimpleHistoryAdmin):
     """Rows hanging off a private incident are as private as the incident, history included."""
 
-
-def view_on_site(request, content_type_id, object_id):
-    """The admin's "view on site" redirect (admin:view_on_site), for a record the user may see
-    in the admin: Django's own redirects to any record's page, whose address names it (an
-    incident's reference), whoever asks. config/urls.py routes it ahead of the admin's."""
-    try:
-        model = ContentType.objects.get_for_id(content_type_id).model_class()
-    except (ContentType.DoesNotExist, ValueError):
-        raise Http404 from None
-    model_admin = admin.site._registry.get(model)
-    if (
-        model_admin is None
-        or not model_admin.has_view_or_change_permission(request)
-        or model_admin.get_object(request, unquote(object_id)) is None
-    ):
-        raise Http404
-    return shortcut(request, content_type_id, object_id)

@@ -270,6 +270,23 @@ def test_view_on_site_of_a_private_incident_is_404_for_outsiders(client, respond
     assert response["Location"].endswith(public.get_absolute_url())
 
 
+def test_recent_actions_leave_out_incidents_one_may_no_longer_see(client, responder):
+    # The admin's home lists one's own recent actions by the record's name at the time: an
+    # incident made private since, without them, must drop out of it.
+    from django.contrib.admin.models import CHANGE, LogEntry
+
+    hidden = IncidentFactory(title="Credential leak")
+    shown = IncidentFactory(title="Checkout errors")
+    LogEntry.objects.log_actions(responder.pk, [hidden, shown], CHANGE, change_message="")
+    hidden.is_private = True
+    hidden.save()
+    client.force_login(responder)
+    page = client.get(reverse("admin:index")).content
+    assert b"Checkout errors" in page
+    assert b"Credential leak" not in page
+    assert hidden.reference.encode() not in page
+
+
 def test_anonymous_near_miss_logged_in_the_admin_leaves_no_trace_of_who(client, responder):
     from django.contrib.admin.models import LogEntry
 

@@ -12,7 +12,7 @@ import re
 from dataclasses import dataclass, field
 from datetime import timedelta
 
-from django.contrib.admin.models import ADDITION, LogEntry
+from django.contrib.admin.models import ADDITION, CHANGE, LogEntry
 from django.contrib.auth import get_user_model
 from django.contrib.auth.models import Group
 from django.utils import timezone
@@ -140,11 +140,33 @@ def _texts(prefix: str, *names: str) -> dict[str, str]:
     return {name: secret(f"{prefix}-{name.replace('_', '')}") for name in names}
 
 
-def build_canary() -> Canary:
-    """Three private incidents nobody in the test's roles is part of: one with a published
-    review and everything that hangs off an incident and a review, one whose review is in
-    progress, one waiting for a review; and public records sharing their systems, team and
-    theme, so pages that list those have something to show."""
+def _tie(outsider, number: int, incident, review, other_review) -> None:
+    """Ties of an outsider to a private incident that do not make them part of it."""
+    key = f"out{number}"
+    ActionItemFactory(review=review, assignee=outsider, **_texts(f"{key}-ai", "title"))
+    ActionItemFactory(review=other_review, assignee=outsider, **_texts(f"{key}-ai2", "title"))
+    ParticipantFactory(review=review, user=outsider, **_texts(f"{key}-par", "interview_notes"))
+    SurveyResponseFactory(
+        review=review, respondent=outsider, **_texts(f"{key}-sv", "still_unclear")
+    )
+    TimelineEntryFactory(incident=incident, author=outsider, **_texts(f"{key}-tl", "text"))
+    LogEntry.objects.log_actions(
+        user_id=outsider.pk, queryset=[incident], action_flag=CHANGE, change_message="Changed."
+    )
+
+
+def build_canary(*, outsiders=()) -> Canary:
+    """Three private incidents none of `outsiders` is part of: one with a published review
+    and everything that hangs off an incident and a review, one whose review is in progress,
+    one waiting for a review; and public records sharing their systems, team and theme, so
+    pages that list those have something to show.
+
+    The outsiders keep ties to them that do not make them part of an incident (the lead, its
+    responders, its facilitator): a follow-up assigned to them, a seat among the review's
+    participants, a survey answer, a timeline entry and an admin log entry from before the
+    incident was made private. A page about "my" follow-ups or "my" actions must still not
+    show them.
+    """
     team = TeamFactory(name="Payments team")
     system = SystemFactory(name="ledger", owner_team=team)
     theme = ThemeFactory(name="Expired certificate", description="Certificates nobody renewed.")
@@ -239,6 +261,8 @@ def build_canary() -> Canary:
     LogEntry.objects.log_actions(
         user_id=lead.pk, queryset=[published], action_flag=ADDITION, change_message="Added."
     )
+    for number, outsider in enumerate(outsiders):
+        _tie(outsider, number, published, review, review_in_progress)
     # Public records beside them, sharing their system, team and theme.
     public = IncidentFactory(title="Checkout errors", systems=[system], teams=[team])
     public_review = ReviewFactory(incident=public, status=Review.Status.PUBLISHED)

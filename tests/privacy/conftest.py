@@ -6,5 +6,5 @@ from tests.privacy.canary import build_canary
 
 
 @pytest.fixture
-def canary(db):
-    return build_canary()
+def canary(responder, facilitator, reader):
+    return build_canary(outsiders=[responder, facilitator, reader])
