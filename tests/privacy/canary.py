@@ -103,23 +103,19 @@ class Canary:
     def first_of_each(self) -> list:
         return [objects[0] for objects in self.objects.values()]
 
-    def search_terms(self, model=None, fields=None) -> list[str]:
-        """What one would type to find canary rows: the heads of their canary strings and the
-        canaries' references, as found in `fields` (lookups such as "incident__title") of
-        `model`'s canary rows; every field of every canary row by default."""
-        objects = self.of(model) if model else [o for rows in self.objects.values() for o in rows]
-        terms = set()
-        for obj in objects:
-            names = fields or [f.name for f in obj._meta.concrete_fields]
-            for name in names:
-                value = obj
-                for part in name.split("__"):
-                    value = getattr(value, part, None)
-                terms.update(_HEAD.findall(str(value).lower()))
-                if value in self.references:
-                    terms.add(value)
-        if fields is None:
-            terms.update(self.references)
+    def search_terms(self, model, fields=None) -> list[str]:
+        """What one would type to find the first canary record of `model`: the heads of its
+        canary strings, and its incident's reference, found in `fields` (lookups such as
+        "incident__title"; every field by default). One record is enough: a search runs the
+        same for each."""
+        obj, terms = self.of(model)[0], set()
+        for name in fields or [model_field.name for model_field in model._meta.concrete_fields]:
+            value = obj
+            for part in name.split("__"):
+                value = getattr(value, part, None)
+            terms.update(_HEAD.findall(str(value).lower()))
+            if value in self.references:
+                terms.add(value)
         return sorted(terms)
 
     def echoes(self, sent: str) -> list[str]:

@@ -41,6 +41,13 @@ class Route:
         return named + [group for group in _groups(self.pattern) if group]
 
     @property
+    def ignores_who_asks(self) -> bool:
+        """An API view that authenticates nobody (the OpenAPI schema, its viewers, the token
+        login) answers everyone as it answers someone logged out."""
+        view = getattr(self.callback, "cls", None)
+        return getattr(view, "authentication_classes", None) == []
+
+    @property
     def positional(self) -> int:
         return sum(1 for group in _groups(self.pattern) if not group)
 

@@ -61,7 +61,13 @@ def test_the_walk_finds_the_canaries_where_a_superuser_may_see_them(client, cana
     # A walk that never reached the canaries would find nothing to anyone. As a superuser
     # (reading only), every page about one of their records that names it shows them, and
     # every search box finds them by one of their strings.
-    answers = _walk(client, canary, superuser, post=False)
+    answers = _walk(
+        client,
+        canary,
+        superuser,
+        post=False,
+        only=lambda each: canary.is_private(each.subject) or not each.route.parameters,
+    )
     missed = [
         answer.url
         for answer in answers
@@ -97,13 +103,17 @@ class Answer:
     searched: bool = False
 
 
-def _walk(client, canary, user, *, post: bool) -> list[Answer]:
-    """Every walked URL, then every search its lists offer, as `user`. With `post`, a URL
-    that answers GET with 405 (a form's target) is posted to, empty."""
+def _walk(client, canary, user, *, post: bool, only=None) -> list[Answer]:
+    """Every walked URL (`only` those it keeps), then every search its lists offer, as
+    `user`. With `post`, a URL that answers GET with 405 (a form's target) is posted to,
+    empty."""
     client.raise_request_exception = False  # a 500 is an answer to list
     if user is not None:
         client.force_login(user)
     walked, _ = urls_to_walk(canary)
+    if user is not None:  # walked once, logged out
+        walked = [each for each in walked if not each.route.ignores_who_asks]
+    walked = [each for each in walked if only is None or only(each)]
     queue = [(each.url, each.subject, False) for each in walked]
     queue += [(url, None, True) for url in _autocompletes(canary)]
     seen, answers = set(), []
