@@ -19,19 +19,11 @@ from django.utils import timezone
 from knox.models import AuthToken
 
 from incidents.models import (
-    Difficulty,
     Incident,
     IncidentSystem,
-    NearMiss,
-    OwnershipGap,
-    Surprise,
-    System,
-    Team,
-    Theme,
-    TimelineEntry,
 )
 from incidents.roles import RESPONDERS
-from reviews.models import ActionItem, Participant, Review, SurveyResponse
+from reviews.models import Review
 from tests.factories import (
     ActionItemFactory,
     DifficultyFactory,
@@ -66,27 +58,18 @@ def head(key: str) -> str:
     return f"{MARKER}h-{key}"
 
 
-# The canaries' own records; the others in `Canary.objects` are public ones they share.
-PRIVATE_MODELS = (
-    Incident,
-    Review,
-    TimelineEntry,
-    Surprise,
-    Difficulty,
-    OwnershipGap,
-    ActionItem,
-    Participant,
-    SurveyResponse,
-    IncidentSystem,
-)
-
-
 @dataclass
 class Canary:
-    """The canaries, the public records around them, and the people involved in them."""
+    """The canaries, the public records around them, and the people involved in them.
+
+    `objects` lists, per model, the records whose pages are walked: the canaries' own
+    (private) first, then public ones beside them (the catalog, the theme, a near miss, a
+    public incident and its reviews, which share the canaries' system, team and theme)."""
 
     incidents: list[Incident]
     objects: dict[type, list] = field(default_factory=dict)
+    private: set[tuple[str, object]] = field(default_factory=set)
+    ties: dict[int, list] = field(default_factory=dict)  # by outsider's id
 
     @property
     def references(self) -> list[str]:
@@ -95,10 +78,19 @@ class Canary:
     def of(self, model) -> list:
         return self.objects.get(model, [])
 
+    def add(self, *records, private: bool) -> None:
+        for record in records:
+            self.objects.setdefault(type(record), []).append(record)
+            if private:
+                self.private.add((record._meta.label, record.pk))
+
     def is_private(self, obj) -> bool:
-        """A canary incident, or a record hanging off one (not the public catalog, theme or
-        near miss beside them)."""
-        return any(obj in self.of(model) for model in PRIVATE_MODELS)
+        """A canary incident, or a record hanging off one."""
+        return obj is not None and (obj._meta.label, obj.pk) in self.private
+
+    def walk_ties_of(self, user) -> None:
+        """Walk also the records that tie `user` to the canaries (`_tie`)."""
+        self.add(*self.ties.get(user.pk, []), private=True)
 
     def first_of_each(self) -> list:
         return [objects[0] for objects in self.objects.values()]
@@ -136,19 +128,21 @@ def _texts(prefix: str, *names: str) -> dict[str, str]:
     return {name: secret(f"{prefix}-{name.replace('_', '')}") for name in names}
 
 
-def _tie(outsider, number: int, incident, review, other_review) -> None:
+def _tie(outsider, number: int, incident, review, other_review) -> list:
     """Ties of an outsider to a private incident that do not make them part of it."""
     key = f"out{number}"
-    ActionItemFactory(review=review, assignee=outsider, **_texts(f"{key}-ai", "title"))
-    ActionItemFactory(review=other_review, assignee=outsider, **_texts(f"{key}-ai2", "title"))
-    ParticipantFactory(review=review, user=outsider, **_texts(f"{key}-par", "interview_notes"))
-    SurveyResponseFactory(
-        review=review, respondent=outsider, **_texts(f"{key}-sv", "still_unclear")
-    )
-    TimelineEntryFactory(incident=incident, author=outsider, **_texts(f"{key}-tl", "text"))
     LogEntry.objects.log_actions(
         user_id=outsider.pk, queryset=[incident], action_flag=CHANGE, change_message="Changed."
     )
+    return [
+        ActionItemFactory(review=review, assignee=outsider, **_texts(f"{key}-ai", "title")),
+        ActionItemFactory(review=other_review, assignee=outsider, **_texts(f"{key}-ai2", "title")),
+        ParticipantFactory(review=review, user=outsider, **_texts(f"{key}-par", "interview_notes")),
+        SurveyResponseFactory(
+            review=review, respondent=outsider, **_texts(f"{key}-sv", "still_unclear")
+        ),
+        TimelineEntryFactory(incident=incident, author=outsider, **_texts(f"{key}-tl", "text")),
+    ]
 
 
 def build_canary(*, outsiders=()) -> Canary:
@@ -257,36 +251,49 @@ def build_canary(*, outsiders=()) -> Canary:
     LogEntry.objects.log_actions(
         user_id=lead.pk, queryset=[published], action_flag=ADDITION, change_message="Added."
     )
-    for number, outsider in enumerate(outsiders):
-        _tie(outsider, number, published, review, review_in_progress)
-    # Public records beside them, sharing their system, team and theme.
+    ties = {
+        outsider.pk: _tie(outsider, number, published, review, review_in_progress)
+        for number, outsider in enumerate(outsiders)
+    }
+    canary = Canary(incidents=[published, in_progress, waiting], ties=ties)
+    canary.add(
+        published,
+        in_progress,
+        waiting,
+        review,
+        review_in_progress,
+        timeline,
+        surprise,
+        difficulty,
+        gap,
+        follow_up,
+        named,
+        interviewed,
+        answer,
+        *published.system_roles.all(),
+        private=True,
+    )
+
+    # Public records beside them, sharing their system, team and theme: their pages must not
+    # name the canaries either. One public review is published, one in progress.
     public = IncidentFactory(title="Checkout errors", systems=[system], teams=[team])
     public_review = ReviewFactory(incident=public, status=Review.Status.PUBLISHED)
-    ActionItemFactory(review=public_review, owner_team=team)
-    SurpriseFactory(incident=public, system=system)
     theme.incidents.add(public)
-    near_miss = NearMissFactory(title="Almost expired", systems=[system])
-    token, _plain = AuthToken.objects.create(user=lead)
-
-    canary = Canary(incidents=[published, in_progress, waiting])
-    canary.objects = {
-        Incident: [published, in_progress, waiting],
-        Review: [review, review_in_progress],
-        TimelineEntry: [timeline],
-        Surprise: [surprise],
-        Difficulty: [difficulty],
-        OwnershipGap: [gap],
-        ActionItem: [follow_up],
-        Participant: [named, interviewed],
-        SurveyResponse: [answer],
-        IncidentSystem: list(published.system_roles.all()),
-        # Public, but the canaries' own: their pages must not name the canaries.
-        Theme: [theme],
-        System: [system],
-        Team: [team],
-        NearMiss: [near_miss],
-        User: [lead],
-        Group: [Group.objects.get(name=RESPONDERS)],
-        AuthToken: [token],
-    }
+    other = IncidentFactory(title="Slow search", systems=[system])
+    canary.add(
+        public,
+        public_review,
+        ActionItemFactory(review=public_review, owner_team=team),
+        SurpriseFactory(incident=public, system=system),
+        other,
+        ReviewFactory(incident=other, facilitator=facilitator, status=Review.Status.IN_PROGRESS),
+        theme,
+        system,
+        team,
+        NearMissFactory(title="Almost expired", systems=[system]),
+        lead,
+        Group.objects.get(name=RESPONDERS),
+        AuthToken.objects.create(user=lead)[0],
+        private=False,
+    )
     return canary

@@ -162,6 +162,10 @@ def _admin_fills(route: Route, canary: Canary) -> list[Fill] | None:
     if found is None:
         return None
     objects = canary.of(apps.get_model(found[1], found[2]))
+    if not route.name.endswith("_change"):
+        # Beside the canaries' records, a public record's change page is enough: its other
+        # pages (history, delete) name only itself. A public model's are walked once.
+        objects = [obj for obj in objects if canary.is_private(obj)] or objects[:1]
     if route.positional == 2:  # django-simple-history's page of one past version
         return [Fill({}, (obj.pk, _version(obj)), obj) for obj in objects]
     (parameter,) = parameters  # the record's id: `object_id`, or `id` for a password
@@ -226,7 +230,8 @@ def _review_items(canary: Canary) -> list[Fill]:
     for review in canary.of(Review):
         for kind in ITEM_KINDS.values():
             owner = review.incident if kind.owner == "incident" else review
-            for item in getattr(owner, kind.related_name).all():
+            # One item of each list: the views treat every item of a list alike.
+            for item in getattr(owner, kind.related_name).order_by("pk")[:1]:
                 kwargs = {"pk": review.pk, "kind_slug": kind.slug, "item_pk": item.pk}
                 fills.append(Fill(kwargs, subject=item))
     return fills
