@@ -10,6 +10,7 @@ import the apps' admin modules: they register on this site while it is being cre
 from __future__ import annotations
 
 from django.contrib import admin
+from django.contrib.admin.models import DELETION
 from django.contrib.admin.utils import unquote
 from django.contrib.contenttypes.models import ContentType
 from django.contrib.contenttypes.views import shortcut
@@ -26,7 +27,8 @@ class AdminSite(admin.AdminSite):
 
     def get_log_entries(self, request):
         """One's own recent actions, by the record's name at the time: an entry about a record
-        one may no longer see (an incident made private since) drops out."""
+        one may no longer see (an incident made private since) drops out. A deletion stays:
+        its record is gone, and the user saw it to delete it."""
         entries = super().get_log_entries(request)
         if request.user.is_superuser:
             return entries
@@ -36,7 +38,7 @@ class AdminSite(admin.AdminSite):
             ids = model_admin.get_queryset(request).annotate(_id=Cast("pk", TextField()))
             seen |= Q(content_type=types[model], object_id__in=ids.values("_id"))
         unregistered = ~Q(content_type__in=list(types.values()))
-        return entries.filter(seen | unregistered)
+        return entries.filter(seen | unregistered | Q(action_flag=DELETION))
 
     def get_urls(self):
         # Django's "view on site" redirects to any record's page, whose address names it (an

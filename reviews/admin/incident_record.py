@@ -24,7 +24,6 @@ from reviews.admin.scoping import (
     IncidentVisibleAdmin,
     PrivateIncidentAdmin,
     ScopedChoicesMixin,
-    VisibleLinksMixin,
     choices_for,
 )
 
@@ -168,7 +167,7 @@ class TimelineEntryAdmin(IncidentVisibleAdmin):
 
 
 @admin.register(Theme)
-class ThemeAdmin(VisibleLinksMixin, ScopedChoicesMixin, admin.ModelAdmin):
+class ThemeAdmin(ScopedChoicesMixin, admin.ModelAdmin):
     list_display = ["name", "description"]
     search_fields = ["name", "description"]
     prepopulated_fields = {"slug": ["name"]}

@@ -48,11 +48,14 @@ def choices_for(model, user):
     return visible
 
 
-class VisibleLinksMixin:
-    """A change page lists a record's many-to-many links straight from the database: as
-    read-only text for someone who may only view it, as the form's initial value otherwise.
-    Prefetched through `visible_rows`, the record's links leave out what the user may not
-    see (a theme's private incidents and their surprises)."""
+class ScopedChoicesMixin:
+    """Forms offer, and accept, only related objects the user may see and change; a record's
+    many-to-many links list only those the user may see.
+
+    A change page lists those links straight from the database: as read-only text for someone
+    who may only view the record, as the form's initial value otherwise. Prefetched through
+    `visible_rows`, they leave out what the user may not see (a theme's private incidents and
+    their surprises)."""
 
     def get_queryset(self, request):
         queryset = super().get_queryset(request)
@@ -61,10 +64,6 @@ class VisibleLinksMixin:
             if visible is not None:
                 queryset = queryset.prefetch_related(Prefetch(field.name, queryset=visible))
         return queryset
-
-
-class ScopedChoicesMixin:
-    """Forms offer, and accept, only related objects the user may see and change."""
 
     def formfield_for_foreignkey(self, db_field, request, **kwargs):
         queryset = choices_for(db_field.related_model, request.user)

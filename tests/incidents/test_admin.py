@@ -273,16 +273,20 @@ def test_view_on_site_of_a_private_incident_is_404_for_outsiders(client, respond
 def test_recent_actions_leave_out_incidents_one_may_no_longer_see(client, responder):
     # The admin's home lists one's own recent actions by the record's name at the time: an
     # incident made private since, without them, must drop out of it.
-    from django.contrib.admin.models import CHANGE, LogEntry
+    from django.contrib.admin.models import CHANGE, DELETION, LogEntry
 
     hidden = IncidentFactory(title="Credential leak")
     shown = IncidentFactory(title="Checkout errors")
+    deleted = IncidentFactory(title="Duplicate page")
     LogEntry.objects.log_actions(responder.pk, [hidden, shown], CHANGE, change_message="")
+    LogEntry.objects.log_actions(responder.pk, [deleted], DELETION, change_message="")
     hidden.is_private = True
     hidden.save()
+    deleted.delete()
     client.force_login(responder)
     page = client.get(reverse("admin:index")).content
     assert b"Checkout errors" in page
+    assert b"Duplicate page" in page  # gone, but they deleted it themselves
     assert b"Credential leak" not in page
     assert hidden.reference.encode() not in page
 
