@@ -92,9 +92,6 @@ class Canary:
         """Walk also the records that tie `user` to the canaries (`_tie`)."""
         self.add(*self.ties.get(user.pk, []), private=True)
 
-    def first_of_each(self) -> list:
-        return [objects[0] for objects in self.objects.values()]
-
     def search_terms(self, model, fields=None) -> list[str]:
         """What one would type to find the first canary record of `model`: the heads of its
         canary strings, and its incident's reference, found in `fields` (lookups such as

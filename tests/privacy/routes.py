@@ -146,12 +146,15 @@ def _admin_fills(route: Route, canary: Canary) -> list[Fill] | None:
     if not parameters and not route.positional:
         return [Fill({})]
     if {"content_type_id", "object_id"} <= parameters:  # "view on site"
+        # Of the records that have a page to redirect to (for others it is a 404 anyway).
         return [
             Fill(
                 {"content_type_id": ContentType.objects.get_for_model(obj).pk, "object_id": obj.pk},
                 subject=obj,
             )
-            for obj in canary.first_of_each()
+            for objects in canary.objects.values()
+            for obj in objects
+            if hasattr(obj, "get_absolute_url")
         ]
     if "app_label" in parameters:
         labels = sorted({model._meta.app_label for model in admin.site._registry})
