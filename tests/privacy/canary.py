@@ -13,15 +13,11 @@ from dataclasses import dataclass, field
 from datetime import timedelta
 
 from django.contrib.admin.models import ADDITION, CHANGE, LogEntry
-from django.contrib.auth import get_user_model
 from django.contrib.auth.models import Group
 from django.utils import timezone
 from knox.models import AuthToken
 
-from incidents.models import (
-    Incident,
-    IncidentSystem,
-)
+from incidents.models import Incident, IncidentSystem
 from incidents.roles import RESPONDERS
 from reviews.models import Review
 from tests.factories import (
@@ -44,7 +40,6 @@ from tests.factories import (
 )
 
 MARKER = "zqcanary"
-User = get_user_model()
 _FOUND = re.compile(rf"{MARKER}[ht]-([a-z0-9-]+)")
 _HEAD = re.compile(rf"{MARKER}h-[a-z0-9-]+")
 
