@@ -17,10 +17,16 @@ from reviews.filters import FollowUpFilter
 from reviews.models import Participant, Review
 
 
+def _visible_incidents(request):
+    return Incident.objects.visible_to(request.user)
+
+
 def _incident(field: str) -> django_filters.ModelChoiceFilter:
+    # An incident the user may not see is an unknown reference (a 400), as in the
+    # serializers, not a valid one that matches nothing, which would confirm it exists.
     return django_filters.ModelChoiceFilter(
         field_name=field,
-        queryset=Incident.objects.all(),
+        queryset=_visible_incidents,
         to_field_name="reference",
         help_text="Incident reference, e.g. INC-0042.",
     )

@@ -13,6 +13,7 @@ from collections.abc import Iterable
 from rest_framework.exceptions import ValidationError
 
 from api.parsers import load_json
+from incidents.models import Incident
 
 # How many incidents one request may import: a limit on the request, like its size in bytes.
 MAX_IMPORT_ROWS = 10_000
@@ -220,3 +221,19 @@ def duplicate_rows(rows) -> list[dict]:
             )
         seen.setdefault(key, number)
     return errors
+
+
+def skipped_as_seen_by(user, skipped: list[dict]) -> list[dict]:
+    """The skipped rows as this importer may read them: a private incident they may not see
+    is named by no reference, as the single create's 409 names none. (That the row was
+    skipped says the pair exists; the unique constraint allows no less.)"""
+    references = [row["reference"] for row in skipped]
+    seen = set(
+        Incident.objects.visible_to(user)
+        .filter(reference__in=references)
+        .values_list("reference", flat=True)
+    )
+    return [
+        {**row, "reference": row["reference"] if row["reference"] in seen else None}
+        for row in skipped
+    ]

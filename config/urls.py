@@ -8,10 +8,6 @@ from django.views.generic import RedirectView
 from incidents import urls as incident_urls
 from reviews import urls as review_urls
 
-admin.site.site_header = "Incident-review tracker"
-admin.site.site_title = "Incident-review tracker admin"
-admin.site.index_title = "Log incidents, near misses and what you saw"
-
 # The `incidents` namespace spans two apps. Home, the incident list and an incident's page show
 # reviews, so they are views of reviews/ (incidents/ may not import reviews/); their names
 # (incidents:home, incidents:list, incidents:detail) stay, as templates, settings and

@@ -214,7 +214,8 @@ class ImportResultSerializer(serializers.Serializer):
     )
     skipped = serializers.ListField(
         child=serializers.DictField(),
-        help_text="Rows whose (source, external_id) already exists: {row, reference}.",
+        help_text="Rows whose (source, external_id) already exists: {row, reference}; the "
+        "reference is null when that incident is private and hidden from you.",
     )
     systems_created = serializers.ListField(
         child=serializers.CharField(), help_text="Systems named but unknown: created without owner."

@@ -28,6 +28,7 @@ from api.importing import (
     parse_bool,
     request_rows,
     row_errors,
+    skipped_as_seen_by,
 )
 from api.parsers import JSONParser
 from api.permissions import allow
@@ -162,7 +163,7 @@ class IncidentViewSet(FlatExport, ApiViewSet):
         pagination_class=None,
         filter_backends=[DjangoFilterBackend],
     )
-    def export(self, request):
+    def export(self, request, format=None):
         queryset = self.filter_queryset(Incident.objects.visible_to(request.user))
         lines = stream_export(incident_export_queryset(queryset), INCIDENT_EXPORT_COLUMNS)
         return csv_response(lines, "incidents.csv")
@@ -180,7 +181,8 @@ class IncidentViewSet(FlatExport, ApiViewSet):
             "named but unknown are created without an owner and listed in `systems_created`; "
             "a name is the catalog system with that name (case aside) or slug, or whose slug "
             "it gives. A row whose (source, external_id) exists is skipped, so an import can "
-            "be re-run. `?dry_run=true` validates and reports without writing anything (no "
+            "be re-run (its `reference` is null when the incident is private and hidden from "
+            "you). `?dry_run=true` validates and reports without writing anything (no "
             "reference is used up): `created` then names the rows (`row 3`)."
         ),
         request={
@@ -207,7 +209,7 @@ class IncidentViewSet(FlatExport, ApiViewSet):
         parser_classes=[JSONParser, MultiPartParser, FormParser],
         max_body_bytes=IMPORT_MAX_BYTES,
     )
-    def import_incidents(self, request):
+    def import_incidents(self, request, format=None):
         dry_run = parse_bool(request.query_params.get("dry_run", "false"), "dry_run")
         rows = request_rows(request, columns=s.ImportRowSerializer.Meta.fields)
         serializer = s.ImportRowSerializer(
@@ -221,5 +223,6 @@ class IncidentViewSet(FlatExport, ApiViewSet):
         result = incidents_import(rows=serializer.validated_data, dry_run=dry_run)
         if result.errors:
             raise ImportRefused(result.errors)
+        result.skipped = skipped_as_seen_by(request.user, result.skipped)
         code = status.HTTP_200_OK if dry_run else status.HTTP_201_CREATED
         return Response(s.ImportResultSerializer(result).data, status=code)

@@ -58,7 +58,7 @@ class NearMissViewSet(FlatExport, ApiViewSet):
         pagination_class=None,
         filter_backends=[DjangoFilterBackend],
     )
-    def export(self, request):
+    def export(self, request, format=None):
         queryset = self.filter_queryset(NearMiss.objects.all())
         lines = stream_export(near_miss_export_queryset(queryset), NEAR_MISS_EXPORT_COLUMNS)
         return csv_response(lines, "near-misses.csv")

@@ -130,7 +130,7 @@ class ReviewViewSet(ApiViewSet):
         responses={200: s.ReviewOutputSerializer},
     )
     @action(detail=True, methods=["post"])
-    def publish(self, request, pk=None):
+    def publish(self, request, pk=None, format=None):
         review = self.get_object()
         require(self.may_change(request.user, review))
         review_services.review_publish(review=review, user=request.user)
@@ -145,7 +145,7 @@ class ReviewViewSet(ApiViewSet):
         },
     )
     @action(detail=True, methods=["get"])
-    def export(self, request, pk=None):
+    def export(self, request, pk=None, format=None):
         review = self.get_object()
         if not review.is_published:
             raise Conflict("Only a published review exports; this one is not published yet.")
@@ -180,7 +180,7 @@ class ReviewViewSet(ApiViewSet):
     )
     # The survey has its own rule (can_answer_survey, checked below), not the review's.
     @action(detail=True, methods=["post"], permission_classes=[IsAuthenticated])
-    def survey(self, request, pk=None):
+    def survey(self, request, pk=None, format=None):
         review = self.get_object()
         if not rules.can_answer_survey(request.user, review):
             raise PermissionDenied(

@@ -1,8 +1,11 @@
 """What keeps the admin as private and as frozen as the web UI and the API.
 
 - Rows of a private incident (and everything hanging off it) are left out of lists, change
-  pages, history pages and, just as important, out of the choices a form offers and accepts:
-  otherwise posting the id of a hidden incident would attach something to it.
+  pages, history pages, the links a change page lists (a theme's incidents) and, just as
+  important, out of the choices a form offers and accepts: otherwise posting the id of a
+  hidden incident would attach something to it.
+- The admin's site-wide pages that name records (recent actions, "view on site") ask these
+  admins' querysets too (config/admin.py).
 - Once a review is published, what it is built on (the incident, its timeline and signals,
   the review, its participants and follow-ups) is read-only in the admin, as in the web UI.
   Superusers are the exception: the admin is their repair tool. The permission checks run
@@ -13,6 +16,7 @@
 from __future__ import annotations
 
 from django.contrib.admin.utils import unquote
+from django.db.models import Prefetch
 from django.http import Http404
 from simple_history.admin import SimpleHistoryAdmin
 
@@ -24,23 +28,46 @@ from reviews.models import Review
 from reviews.rules import published_review_of
 
 
-def choices_for(model, user):
-    """The related objects a form may offer this user, or None for no restriction."""
+def visible_rows(model, user):
+    """The rows of `model` this user may see, or None when every row is visible to them."""
     if user.is_superuser:
         return None
     if model is Incident:
-        return Incident.objects.visible_to(user).exclude(review__status=Review.Status.PUBLISHED)
+        return Incident.objects.visible_to(user)
     if model is Review:
-        return Review.objects.filter(incident__in=Incident.objects.visible_to(user)).exclude(
-            status=Review.Status.PUBLISHED
-        )
+        return Review.objects.filter(incident__in=Incident.objects.visible_to(user))
     if model in (Surprise, Difficulty):
         return model.objects.visible_to(user)
     return None
 
 
+def choices_for(model, user):
+    """The related objects a form may offer this user, or None for no restriction: those
+    they may see, less an incident or review that a published review freezes."""
+    visible = visible_rows(model, user)
+    if visible is not None and model is Incident:
+        return visible.exclude(review__status=Review.Status.PUBLISHED)
+    if visible is not None and model is Review:
+        return visible.exclude(status=Review.Status.PUBLISHED)
+    return visible
+
+
 class ScopedChoicesMixin:
-    """Forms offer, and accept, only related objects the user may see and change."""
+    """Forms offer, and accept, only related objects the user may see and change; a record's
+    many-to-many links list only those the user may see.
+
+    A change page lists those links straight from the database: as read-only text for someone
+    who may only view the record, as the form's initial value otherwise. Prefetched through
+    `visible_rows`, they leave out what the user may not see (a theme's private incidents and
+    their surprises)."""
+
+    def get_queryset(self, request):
+        queryset = super().get_queryset(request)
+        for field in self.model._meta.many_to_many:
+            visible = visible_rows(field.related_model, request.user)
+            if visible is not None:
+                queryset = queryset.prefetch_related(Prefetch(field.name, queryset=visible))
+        return queryset
 
     def formfield_for_foreignkey(self, db_field, request, **kwargs):
         queryset = choices_for(db_field.related_model, request.user)
@@ -133,3 +160,4 @@ class FrozenWithParentInlineMixin(ScopedChoicesMixin):
 
 class IncidentVisibleAdmin(PrivateIncidentAdmin, SimpleHistoryAdmin):
     """Rows hanging off a private incident are as private as the incident, history included."""
+

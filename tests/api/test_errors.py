@@ -6,8 +6,9 @@ import json
 
 import pytest
 
+from reviews.models import Review
 from tests.api.conftest import client_for
-from tests.factories import IncidentFactory, SystemFactory
+from tests.factories import IncidentFactory, NearMissFactory, ReviewFactory, SystemFactory
 
 
 def test_invalid_body_is_400_with_field_messages(responder):
@@ -137,3 +138,24 @@ def test_ids_out_of_the_database_range_are_not_500(reader):
     assert client.get("/api/v1/action-items/?review=1e200").status_code == 400
     assert client.get(f"/api/v1/surprises/{10**20}/").status_code == 404
     assert client.get("/api/v1/surprises/-1/").status_code == 404
+
+
+def test_actions_answer_a_format_suffix_like_their_query_parameter(facilitator):
+    # The router also routes `/export.csv`; an action that did not take the suffix's `format`
+    # answered those with a 500.
+    IncidentFactory(title="Checkout down")
+    NearMissFactory(title="Almost dropped the table")
+    published = ReviewFactory(status=Review.Status.PUBLISHED, narrative="What happened")
+    draft = ReviewFactory(facilitator=facilitator)
+    client = client_for(facilitator)
+    incidents = client.get("/api/v1/incidents/export.csv")
+    assert b"Checkout down" in b"".join(incidents.streaming_content)
+    near_misses = client.get("/api/v1/near-misses/export.csv")
+    assert b"Almost dropped" in b"".join(near_misses.streaming_content)
+    markdown = client.get(f"/api/v1/reviews/{published.pk}/export.md")
+    assert markdown.status_code == 200
+    assert b"What happened" in markdown.content
+    assert client.get(f"/api/v1/reviews/{published.pk}/export.json").json()["id"] == published.pk
+    assert client.post(f"/api/v1/reviews/{draft.pk}/publish.json").status_code == 400
+    assert client.post(f"/api/v1/reviews/{published.pk}/survey.json").status_code == 403
+    assert client.post("/api/v1/incidents/import.json", []).status_code == 201

@@ -94,6 +94,19 @@ def test_rows_already_imported_are_skipped(responder):
     assert len(response.json()["created"]) == 1
 
 
+def test_a_skipped_row_names_no_private_incident_the_importer_may_not_see(responder):
+    # As the single create's 409: the row is skipped, but the reference stays hidden.
+    hidden = IncidentFactory(source="import", external_id="7", is_private=True)
+    mine = IncidentFactory(source="import", external_id="8", is_private=True, lead=responder)
+    response = client_for(responder).post(URL, [_row(external_id="7"), _row(external_id="8")])
+    assert response.status_code == 201
+    assert response.json()["skipped"] == [
+        {"row": 1, "reference": None},
+        {"row": 2, "reference": mine.reference},
+    ]
+    assert hidden.reference not in response.content.decode()
+
+
 def test_repeated_external_ids_in_one_file_are_an_error(responder):
     response = client_for(responder).post(URL, [_row(external_id="9"), _row(external_id="9")])
     assert response.status_code == 400

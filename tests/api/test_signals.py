@@ -180,3 +180,15 @@ def test_reader_cannot_add_to_the_timeline(reader):
         {"incident": IncidentFactory().reference, "at": "2026-03-01T10:05:00Z", "text": "x"},
     )
     assert response.status_code == 403
+
+
+def test_filtering_by_a_hidden_incident_is_answered_as_for_an_unknown_one(reader):
+    # A private incident one may not see is "no such incident" in a filter too, as the
+    # serializers' incident fields already answer: not an empty list that confirms it exists.
+    hidden = IncidentFactory(is_private=True)
+    client = client_for(reader)
+    for url in ("/api/v1/timeline-entries/", "/api/v1/reviews/"):
+        unknown = client.get(url, {"incident": "INC-9999"})
+        answer = client.get(url, {"incident": hidden.reference})
+        assert unknown.status_code == 400
+        assert (answer.status_code, answer.json()) == (400, unknown.json())

@@ -234,6 +234,66 @@ def test_theme_form_hides_private_incidents_and_keeps_their_links(client, facili
     assert list(theme.incidents.all()) == [private]
 
 
+def test_read_only_theme_page_shows_only_the_incidents_and_signals_one_may_see(
+    client, responder
+):
+    # A responder may only view themes: the page shows its links as read-only text, which
+    # must leave out a private incident they are not part of, and its surprises and
+    # difficulties, as the editable form does.
+    private = IncidentFactory(is_private=True, title="Credential leak")
+    public = IncidentFactory(title="Checkout errors")
+    theme = ThemeFactory(name="Expired certificate")
+    theme.incidents.add(private, public)
+    theme.surprises.add(
+        SurpriseFactory(incident=private, expected="Vault sealed"), SurpriseFactory(incident=public)
+    )
+    theme.difficulties.add(DifficultyFactory(incident=private, description="Rotated keys"))
+    client.force_login(responder)
+    response = client.get(reverse("admin:incidents_theme_change", args=[theme.pk]))
+    assert response.status_code == 200
+    assert b"Checkout errors" in response.content
+    for hidden in (private.reference, "Credential leak", "Vault sealed", "Rotated keys"):
+        assert hidden.encode() not in response.content, hidden
+
+
+def test_view_on_site_of_a_private_incident_is_404_for_outsiders(client, responder):
+    # The admin's "view on site" link redirects to the incident's page, whose address names
+    # it: only for an incident the user may see.
+    from django.contrib.contenttypes.models import ContentType
+
+    private = IncidentFactory(is_private=True)
+    public = IncidentFactory()
+    kind = ContentType.objects.get_for_model(Incident).pk
+    client.force_login(responder)
+    response = client.get(reverse("admin:view_on_site", args=[kind, private.pk]))
+    assert response.status_code == 404
+    assert private.reference not in str(response.headers)
+    response = client.get(reverse("admin:view_on_site", args=[kind, public.pk]))
+    assert response.status_code == 302
+    assert response["Location"].endswith(public.get_absolute_url())
+
+
+def test_recent_actions_leave_out_incidents_one_may_no_longer_see(client, responder):
+    # The admin's home lists one's own recent actions by the record's name at the time: an
+    # incident made private since, without them, must drop out of it.
+    from django.contrib.admin.models import CHANGE, DELETION, LogEntry
+
+    hidden = IncidentFactory(title="Credential leak")
+    shown = IncidentFactory(title="Checkout errors")
+    deleted = IncidentFactory(title="Duplicate page")
+    LogEntry.objects.log_actions(responder.pk, [hidden, shown], CHANGE, change_message="")
+    LogEntry.objects.log_actions(responder.pk, [deleted], DELETION, change_message="")
+    hidden.is_private = True
+    hidden.save()
+    deleted.delete()
+    client.force_login(responder)
+    page = client.get(reverse("admin:index")).content
+    assert b"Checkout errors" in page
+    assert b"Duplicate page" in page  # gone, but they deleted it themselves
+    assert b"Credential leak" not in page
+    assert hidden.reference.encode() not in page
+
+
 def test_anonymous_near_miss_logged_in_the_admin_leaves_no_trace_of_who(client, responder):
     from django.contrib.admin.models import LogEntry
 
