@@ -89,6 +89,8 @@ def prepare(env: dict[str, str]) -> dict[str, str]:
     """Schema, demo data, the load-test people and their tokens; what the locustfile needs."""
     manage = [PYTHON, str(ROOT / "manage.py")]
     run([*manage, "migrate", "--no-input", "-v0"], env=env)
+    # DEBUG is off: pages name their static files through whitenoise's manifest.
+    run([*manage, "collectstatic", "--no-input", "-v0"], env=env)
     run([*manage, "load_demo"], env=env, stdout=subprocess.DEVNULL)
     setup = f"""
 import json
@@ -200,6 +202,7 @@ def main() -> int:
             "SECRET_KEY": "load-test-" + os.urandom(16).hex(),
             "ALLOWED_HOSTS": "127.0.0.1",
             "LOG_FORMAT": "json",
+            "STATIC_ROOT": str(work / "static"),
             # Plain HTTP on loopback, no TLS proxy in front (as `make serve`).
             "SESSION_COOKIE_SECURE": "0",
             "CSRF_COOKIE_SECURE": "0",
