@@ -13,10 +13,13 @@ from pathlib import Path
 
 import pytest
 from django.conf import settings
+from django.contrib.auth.models import Group
 from django.contrib.contenttypes.models import ContentType
 from django.core.management import call_command
 from django.db import connection
 from django.db.migrations.executor import MigrationExecutor
+
+from incidents.roles import FACILITATORS, RESPONDERS
 
 FIXTURE = Path(settings.BASE_DIR) / "fixtures" / "demo.json"
 BEFORE_THE_MOVE = [
@@ -53,6 +56,10 @@ def _content_types(rows) -> dict[str, str]:
 # permissions that data migrations created, which the tests after it rely on.
 @pytest.mark.django_db(transaction=True, serialized_rollback=True)
 def test_moving_the_timeline_and_themes_keeps_every_row_both_ways():
+    # The fixture names the role groups, which a transactional test before this one on the same
+    # worker may have flushed (the data migrations wrote them once).
+    for name in (FACILITATORS, RESPONDERS):
+        Group.objects.get_or_create(name=name)
     call_command("loaddata", str(FIXTURE), verbosity=0)
     # History rows too: the historical timeline table moved with its model.
     call_command("populate_history", "incidents.TimelineEntry", verbosity=0)
