@@ -37,6 +37,15 @@ class IncidentSystemSerializer(serializers.ModelSerializer):
         model = IncidentSystem
         fields = ["system", "name", "owner_team", "role"]
 
+    def validate(self, attrs):
+        # A PATCH's `partial` reaches nested fields through the root serializer and would let
+        # an entry without its system through; but `systems` replaces the incident's list
+        # whole, so each entry needs its system even then.
+        if "system" not in attrs:
+            required = self.fields["system"].error_messages["required"]
+            raise serializers.ValidationError({"system": [required]})
+        return attrs
+
 
 class IncidentSerializer(ModelCleanMixin, serializers.ModelSerializer):
     systems = IncidentSystemSerializer(source="system_roles", many=True, required=False)

@@ -164,6 +164,21 @@ def test_update_replaces_the_systems(responder):
     assert [item["system"] for item in response.json()["systems"]] == [new.slug]
 
 
+def test_an_edit_whose_systems_entry_names_no_system_is_400_not_500(responder):
+    # A PATCH is partial for the incident's fields, but each entry of the `systems` that
+    # replaces the incident's still needs its system (it was a KeyError, a 500).
+    incident = IncidentFactory(systems=[SystemFactory()])
+    client = client_for(responder)
+    for method in (client.patch, client.put):
+        response = method(
+            f"/api/v1/incidents/{incident.reference}/", {**NEW, "systems": [{"role": "origin"}]}
+        )
+        assert response.status_code == 400
+        assert response.json()["fields"]["systems"] == {
+            "0": {"system": ["This field is required."]}
+        }
+
+
 # --- idempotency -----------------------------------------------------------------------------
 
 
