@@ -1,15 +1,20 @@
-"""What every API view shares: JSON errors (also when CSV was asked for), a body-size limit
-answered with 413, and query parameters checked against the ones the operation knows (400)."""
+"""What every API view shares: JSON errors (also when CSV was asked for), 405 for a method the
+path does not take before anything else is looked at, a body-size limit answered with 413, and
+query parameters checked against the ones the operation knows (400)."""
 
 from __future__ import annotations
 
 from django.conf import settings
-from rest_framework.exceptions import ValidationError
+from rest_framework.exceptions import MethodNotAllowed, ValidationError
 from rest_framework.renderers import JSONRenderer
 from rest_framework.response import Response
 
 from api.exceptions import RequestTooLarge
 from api.renderers import CSVRenderer
+
+# The methods whose body the API reads: only these can be too large (413) or of the wrong
+# media type (415).
+BODY_METHODS = frozenset({"POST", "PUT", "PATCH"})
 
 
 class ApiMixin:
@@ -36,6 +41,17 @@ class ApiMixin:
         return super().perform_content_negotiation(request, force)
 
     def initial(self, request, *args, **kwargs):
+        # DRF looks for the method's handler only after authentication, throttles and our
+        # checks below: a method this path does not take would be a 400, 401 or 429 first.
+        method = request.method.lower()
+        if method not in self.http_method_names or not hasattr(self, method):
+            raise MethodNotAllowed(request.method)
+        if request.method in BODY_METHODS:
+            self.check_body_size(request)
+        super().initial(request, *args, **kwargs)
+        self.check_query_params(request)
+
+    def check_body_size(self, request):
         limit = self.max_body_bytes or settings.DATA_UPLOAD_MAX_MEMORY_SIZE
         try:
             length = int(request.META.get("CONTENT_LENGTH") or 0)
@@ -43,8 +59,6 @@ class ApiMixin:
             length = 0
         if limit is not None and length > limit:
             raise RequestTooLarge(f"The request body is larger than {limit} bytes.")
-        super().initial(request, *args, **kwargs)
-        self.check_query_params(request)
 
     def allowed_query_params(self) -> set[str]:
         allowed = {"format"} | set(self.query_params)

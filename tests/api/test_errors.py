@@ -84,6 +84,29 @@ def test_wrong_method_is_405_json(reader):
     assert response.json() == {"detail": 'Method "PUT" not allowed.'}
 
 
+def test_a_method_the_path_does_not_take_is_405_whatever_else_is_wrong(reader):
+    # DRF checks the query parameters (and the body size) before it looks for the method's
+    # handler: an unknown method with an unknown parameter was a 400.
+    client = client_for(reader)
+    for response in (
+        client.put("/api/v1/incidents/?bogus=1", {}),
+        client.generic("TRACE", "/api/v1/incidents/?severity=SEV1"),
+        client.post("/api/v1/reports/summary/?period=quarter", {}),
+    ):
+        assert response.status_code == 405
+        assert "not allowed" in response.json()["detail"]
+        assert "GET" in response["Allow"]
+
+
+def test_a_body_on_a_read_is_not_weighed(reader, settings):
+    # Only the methods whose body the API reads (POST, PUT, PATCH) can be a 413.
+    settings.DATA_UPLOAD_MAX_MEMORY_SIZE = 10
+    response = client_for(reader).generic(
+        "GET", "/api/v1/incidents/", "x" * 100, content_type="application/json"
+    )
+    assert response.status_code == 200
+
+
 def test_wrong_content_type_is_415_json(responder):
     response = client_for(responder).post(
         "/api/v1/incidents/", "title=x", content_type="text/plain"
