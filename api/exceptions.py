@@ -65,6 +65,14 @@ def _still_in_use(blocking) -> Conflict:
     return Conflict(f"Still in use by {len(blocking)} record(s); remove those first.")
 
 
+def _with_what_it_takes(exc, context) -> exceptions.UnsupportedMediaType:
+    request = context.get("request")
+    takes = " or ".join(parser.media_type for parser in getattr(request, "parsers", None) or [])
+    if not takes:
+        return exc
+    return exceptions.UnsupportedMediaType(None, detail=f"{exc.detail} Send {takes}.")
+
+
 def api_exception_handler(exc, context):
     if isinstance(exc, RequestDataTooBig):
         exc = RequestTooLarge(str(exc) or None)
@@ -88,6 +96,8 @@ def api_exception_handler(exc, context):
         )
     elif isinstance(exc, DjangoPermissionDenied):
         exc = exceptions.PermissionDenied(str(exc) or None)
+    elif isinstance(exc, exceptions.UnsupportedMediaType):
+        exc = _with_what_it_takes(exc, context)
 
     response = exception_handler(exc, context)
     if response is None:

@@ -226,12 +226,10 @@ REST_FRAMEWORK = {
     "PAGE_SIZE": 50,
     # No browsable API: its pages use inline scripts the CSP forbids; /api/docs/ replaces it.
     "DEFAULT_RENDERER_CLASSES": ["rest_framework.renderers.JSONRenderer"],
-    # DRF's own three, with a JSON parser that refuses deep nesting (a RecursionError otherwise).
-    "DEFAULT_PARSER_CLASSES": [
-        "api.parsers.JSONParser",
-        "rest_framework.parsers.FormParser",
-        "rest_framework.parsers.MultiPartParser",
-    ],
+    # JSON only (a form body is a 415: form fields cannot carry nested lists, which were
+    # dropped without a word); the import takes a CSV file as multipart too. The JSON parser
+    # refuses deep nesting (a RecursionError otherwise).
+    "DEFAULT_PARSER_CLASSES": ["api.parsers.JSONParser"],
     "EXCEPTION_HANDLER": "api.exceptions.api_exception_handler",
     "DEFAULT_SCHEMA_CLASS": "api.schema.AutoSchema",
     "TEST_REQUEST_DEFAULT_FORMAT": "json",

@@ -16,7 +16,7 @@ from drf_spectacular.utils import (
 )
 from rest_framework import status
 from rest_framework.decorators import action
-from rest_framework.parsers import FormParser, MultiPartParser
+from rest_framework.parsers import MultiPartParser
 from rest_framework.response import Response
 
 from api import serializers as s
@@ -206,7 +206,7 @@ class IncidentViewSet(FlatExport, ApiViewSet):
         detail=False,
         methods=["post"],
         url_path="import",
-        parser_classes=[JSONParser, MultiPartParser, FormParser],
+        parser_classes=[JSONParser, MultiPartParser],
         max_body_bytes=IMPORT_MAX_BYTES,
     )
     def import_incidents(self, request, format=None):

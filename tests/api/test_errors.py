@@ -6,6 +6,7 @@ import json
 
 import pytest
 
+from incidents.models import Incident
 from reviews.models import Review
 from tests.api.conftest import client_for
 from tests.factories import IncidentFactory, NearMissFactory, ReviewFactory, SystemFactory
@@ -113,6 +114,33 @@ def test_wrong_content_type_is_415_json(responder):
     )
     assert response.status_code == 415
     assert "text/plain" in response.json()["detail"]
+
+
+@pytest.mark.parametrize(
+    ("url", "content_type", "body"),
+    [
+        # Form fields cannot carry the nested `systems`: they were dropped without a word.
+        (
+            "/api/v1/incidents/",
+            "application/x-www-form-urlencoded",
+            "title=x&started_at=2026-01-01T00:00:00Z&systems=search",
+        ),
+        (
+            "/api/v1/incidents/",
+            "multipart/form-data; boundary=B",
+            '--B\r\nContent-Disposition: form-data; name="title"\r\n\r\nx\r\n--B--\r\n',
+        ),
+        ("/api/v1/incidents/import/", "application/x-www-form-urlencoded", "title=x"),
+        ("/api/v1/auth/login/", "application/x-www-form-urlencoded", "username=a&password=b"),
+    ],
+)
+def test_a_form_body_is_415_naming_what_the_endpoint_takes(responder, url, content_type, body):
+    response = client_for(responder).post(url, body, content_type=content_type)
+    assert response.status_code == 415
+    assert response["Content-Type"] == "application/json"
+    assert content_type.split(";")[0] in response.json()["detail"]
+    assert "application/json" in response.json()["detail"]
+    assert not Incident.objects.exists()
 
 
 def test_body_over_the_upload_limit_is_413_json(responder, settings):
