@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import django_filters
 from django import forms
+from drf_spectacular.utils import extend_schema_field
 
 from incidents.filters import IncidentPeriodFilterSet
 from incidents.models import Incident, System, Team, TimelineEntry
@@ -32,13 +33,18 @@ def _incident(field: str) -> django_filters.ModelChoiceFilter:
     )
 
 
+_MAX_ID = 2**63 - 1
+
+
+# A NumberFilter is a `number` in the schema; this one takes whole numbers only.
+@extend_schema_field({"type": "integer", "minimum": 1, "maximum": _MAX_ID})
 class _IdFilter(django_filters.NumberFilter):
     """A primary key: a whole number within the database's range (else a 400, not a 500)."""
 
     field_class = forms.IntegerField
 
     def __init__(self, **kwargs):
-        super().__init__(min_value=1, max_value=2**63 - 1, **kwargs)
+        super().__init__(min_value=1, max_value=_MAX_ID, **kwargs)
 
 
 class SystemFilter(django_filters.FilterSet):

@@ -252,5 +252,7 @@ class OwnershipGapFilter(SignalFilterSet):
     class Meta(SharedFilterSet.Meta):
         model = OwnershipGap
 
-    def filter_resolved(self, queryset, name, value):
+    # `value: str`: the choice as sent, "true" or "false" (the API schema reads this hint; it
+    # would otherwise take the model field's boolean).
+    def filter_resolved(self, queryset, name, value: str):
         return queryset.filter(resolved=value == "true")

@@ -71,3 +71,23 @@ def test_redoc_is_served_offline(db):
     policy = page["Content-Security-Policy"]
     # ReDoc injects its styles at runtime: only that page allows inline styles, never scripts.
     assert "script-src 'self';" in policy or policy.endswith("script-src 'self'")
+
+
+_JSON_TYPES = {"string": str, "integer": int, "number": int | float, "boolean": bool}
+
+
+def test_every_query_parameter_is_typed_as_the_values_it_takes(db):
+    # `resolved` was a boolean whose choices were the strings "true" and "false"; a review
+    # id a `number`, though 1.5 is a 400.
+    schema = yaml.safe_load(client_for(None).get("/api/schema/").content)
+    for path, operations in schema["paths"].items():
+        for method, operation in operations.items():
+            for parameter in operation.get("parameters", []):
+                declared = parameter["schema"]
+                for value in declared.get("enum", []):
+                    assert isinstance(value, _JSON_TYPES[declared["type"]]), (method, path, declared)
+    for resource in ("action-items", "participants"):
+        parameters = schema["paths"][f"/api/v1/{resource}/"]["get"]["parameters"]
+        review = next(parameter for parameter in parameters if parameter["name"] == "review")
+        assert review["schema"]["type"] == "integer"
+        assert review["schema"]["minimum"] == 1
