@@ -28,6 +28,7 @@ from api.exceptions import Conflict
 from api.filters import ReviewFilter
 from api.permissions import allow
 from api.review_export import MarkdownRenderer
+from api.schema import ErrorSerializer
 from api.views.common import FORMAT_PARAMETER, ApiViewSet, require
 from api.views.incidents import incident_rows
 from incidents.models import Incident
@@ -142,6 +143,9 @@ class ReviewViewSet(ApiViewSet):
         responses={
             (200, "application/json"): s.ReviewReportSerializer,
             (200, "text/markdown"): OpenApiResponse(OpenApiTypes.STR, description="Markdown"),
+            409: OpenApiResponse(
+                ErrorSerializer, description="The review is not published yet: nothing to export."
+            ),
         },
     )
     @action(detail=True, methods=["get"])

@@ -25,13 +25,46 @@ def test_schema_is_public_and_documents_errors_and_csv(db):
     assert "/api/v1/reports/summary/" in schema["paths"]
 
 
+def _error_schema(response) -> str:
+    return response["content"]["application/json"]["schema"]["$ref"].rsplit("/", 1)[-1]
+
+
 def test_every_operation_documents_its_errors(db):
     schema = yaml.safe_load(client_for(None).get("/api/schema/").content)
     for path, operations in schema["paths"].items():
         for method, operation in operations.items():
-            codes = set(operation["responses"])
-            assert "400" in codes, (method, path)
-            assert "404" in codes, (method, path)
+            responses = operation["responses"]
+            codes = set(responses)
+            assert {"400", "404", "405", "406", "503"} <= codes, (method, path)
+            if method in ("post", "put", "patch"):
+                assert "413" in codes, (method, path)
+            if "requestBody" in operation:
+                assert "415" in codes, (method, path)
+                for media_type in operation["requestBody"]["content"]:
+                    assert media_type in responses["415"]["description"], (method, path)
+            writes_a_record = method in ("put", "patch", "delete") or (
+                method == "post" and "{" not in path and not path.startswith("/api/v1/auth/")
+            )
+            if writes_a_record:
+                assert "409" in codes, (method, path)
+            assert "Allow" in responses["405"]["headers"]
+            assert "Retry-After" in responses["503"]["headers"]
+            if "429" in codes:
+                assert "Retry-After" in responses["429"]["headers"]
+            # One shared error shape, in JSON: `detail`, and `fields` for a 400.
+            for code in codes:
+                if code.startswith(("4", "5")):
+                    assert list(responses[code]["content"]) == ["application/json"], (path, code)
+            assert _error_schema(responses["400"]) in ("ValidationError", "ImportError")
+            for code in codes - {"400"}:
+                if code.startswith(("4", "5")) and code != "409":
+                    assert _error_schema(responses[code]) == "Error", (method, path, code)
+
+
+def test_a_review_export_documents_the_409_of_an_unpublished_review(db):
+    schema = yaml.safe_load(client_for(None).get("/api/schema/").content)
+    export = schema["paths"]["/api/v1/reviews/{id}/export/"]["get"]["responses"]
+    assert "not published" in export["409"]["description"]
 
 
 def test_spectacular_validates_without_warnings(tmp_path):
