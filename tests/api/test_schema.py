@@ -117,8 +117,9 @@ def test_every_query_parameter_is_typed_as_the_values_it_takes(db):
         for method, operation in operations.items():
             for parameter in operation.get("parameters", []):
                 declared = parameter["schema"]
+                json_type = _JSON_TYPES[declared["type"]]
                 for value in declared.get("enum", []):
-                    assert isinstance(value, _JSON_TYPES[declared["type"]]), (method, path, declared)
+                    assert isinstance(value, json_type), (method, path, declared)
     for resource in ("action-items", "participants"):
         parameters = schema["paths"][f"/api/v1/{resource}/"]["get"]["parameters"]
         review = next(parameter for parameter in parameters if parameter["name"] == "review")
