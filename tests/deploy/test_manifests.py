@@ -31,6 +31,7 @@ import sys
 import time
 from collections.abc import Iterator
 from dataclasses import dataclass
+from fnmatch import fnmatchcase
 from pathlib import Path
 from urllib.parse import urlencode
 
@@ -54,8 +55,8 @@ ROOT = Path(settings.BASE_DIR)
 DEPLOY = ROOT / "deploy"
 K8S = DEPLOY / "k8s"
 VENV_BIN = Path(sys.executable).parent
-# The oldest Kubernetes release still maintained upstream when this was written, and the newest
-# the validator knows: the manifests use nothing newer than the first (CronJob timeZone is 1.27).
+# The oldest Kubernetes the manifests are meant for (CronJob's timeZone needs 1.27), and the
+# newest the validator knows: an API removed or changed in between fails one of the two.
 KUBERNETES_VERSIONS = ("1.29", "1.37")
 # The web pods' kind of request: a pod address, no TLS proxy, no host from ALLOWED_HOSTS.
 KUBELET = {"Host": "10.1.2.3:8000", "User-Agent": "kube-probe/1.31"}
@@ -84,14 +85,10 @@ def k8s_resources() -> list[dict]:
     return [document for name in files for document in yaml_documents(K8S / name)]
 
 
-def k8s_resource(kind: str, name: str | None = None) -> dict:
-    found = [
-        resource
-        for resource in k8s_resources()
-        if resource["kind"] == kind and name in {None, resource["metadata"]["name"]}
-    ]
-    assert len(found) == 1, f"expected one {kind} {name or ''}, found {len(found)}"
-    return found[0]
+def k8s_resource(kind: str) -> dict:
+    """The one resource of that kind."""
+    (found,) = [resource for resource in k8s_resources() if resource["kind"] == kind]
+    return found
 
 
 def pod_specs() -> dict[str, dict]:
@@ -471,19 +468,29 @@ def test_the_dockerignore_keeps_local_state_out_but_not_the_app():
         for line in (ROOT / ".dockerignore").read_text().splitlines()
         if line.strip() and not line.startswith("#")
     ]
-    # Plain names and globs only, so the matching below is the builder's.
+    # No exceptions (!) and ** only in front, so the matching below is the builder's: a
+    # pattern matches a path from the context's root, or its folder and all below it; each
+    # segment as a glob (Go's filepath.Match); **/ in front matches at any depth.
     assert not [pattern for pattern in patterns if pattern.startswith("!")]
+    assert not [pattern for pattern in patterns if "**" in pattern.removeprefix("**/")]
+
+    def matches(segments: tuple[str, ...], pattern: tuple[str, ...]) -> bool:
+        return len(segments) == len(pattern) and all(map(fnmatchcase, segments, pattern))
 
     def ignored(relative: str) -> bool:
         parts = Path(relative).parts
-        return any(
-            Path(*parts[: depth + 1]).match(pattern.removeprefix("**/"))
-            for pattern in patterns
-            for depth in range(len(parts))
-        )
+        for pattern in patterns:
+            anywhere = pattern.startswith("**/")
+            glob = Path(pattern.removeprefix("**/")).parts
+            for end in range(1, len(parts) + 1):
+                starts = range(end) if anywhere else [0]
+                if any(matches(parts[start:end], glob) for start in starts):
+                    return True
+        return False
 
-    for local in (".git", ".venv", "db.sqlite3", "staticfiles", "deploy/.env", "tests"):
+    for local in (".git", ".venv", "db.sqlite3", "staticfiles", "deploy/.env", "tests/deploy"):
         assert ignored(local), local
+    assert ignored("incidents/__pycache__/models.cpython-311.pyc")
     needed = [
         "manage.py",
         "pyproject.toml",
