@@ -28,7 +28,6 @@ import shlex
 import shutil
 import subprocess
 import sys
-import time
 from collections.abc import Iterator
 from dataclasses import dataclass
 from fnmatch import fnmatchcase
@@ -44,11 +43,11 @@ from kubernetes_validate.utils import validate as validate_kubernetes
 
 from tests.deploy.conftest import (
     PRODUCTION,
-    SERVER_START_TIMEOUT,
     Server,
     clean_environment,
     free_port,
     fresh_database,
+    launch,
 )
 
 ROOT = Path(settings.BASE_DIR)
@@ -617,23 +616,13 @@ def start(image: Image, log_path: Path, args: list[str] | None = None, **extra: 
     env = {**image.env, **extra}
     entrypoint = [outside_the_image(arg) for arg in exec_form(final_stage().last("ENTRYPOINT"))]
     cmd = args if args is not None else exec_form(final_stage().last("CMD"))
-    with log_path.open("w") as log:
-        process = subprocess.Popen(
-            [*image.prefix, *entrypoint, *cmd], env=env, stdout=log, stderr=subprocess.STDOUT
-        )
-    server = Server(port=port_of(env["GUNICORN_BIND"]), process=process, log_path=log_path)
-    deadline = time.monotonic() + SERVER_START_TIMEOUT
-    while time.monotonic() < deadline:
-        if process.poll() is not None:
-            pytest.fail(f"the entrypoint exited with {process.returncode}:\n{log_path.read_text()}")
-        try:
-            if server.get("/healthz", behind_tls_proxy=False).status == 200:
-                return server
-        except OSError:
-            pass
-        time.sleep(0.1)
-    server.stop()
-    pytest.fail(f"no answer within {SERVER_START_TIMEOUT}s:\n{log_path.read_text()}")
+    return launch(
+        [*image.prefix, *entrypoint, *cmd],
+        env=env,
+        port=port_of(env["GUNICORN_BIND"]),
+        log_path=log_path,
+        name="the entrypoint",
+    )
 
 
 @pytest.fixture(scope="module")
