@@ -73,20 +73,28 @@ def env_rate(name: str, default: str) -> str:
     return f"{int(match[1])}/{match[2]}"
 
 
+def _without_password(url: str) -> str:
+    """The URL as an error message may show it: a password in it becomes ***. Textual, so it
+    works on URLs too broken to parse, which are the ones an error message shows."""
+    return re.sub(r"(//[^/@:]*:)[^/@]*@", r"\1***@", url)
+
+
 def env_database(name: str, default: str) -> dict:
     raw = os.environ.get(name) or default
+    shown = _without_password(raw)
     if not raw.startswith(("sqlite://", "postgres://", "postgresql://")):
         raise ImproperlyConfigured(
-            f"{name}={raw!r} is not supported; use sqlite:///path/to/db.sqlite3 or "
+            f"{name}={shown!r} is not supported; use sqlite:///path/to/db.sqlite3 or "
             "postgres://user:password@host:port/dbname."
         )
     try:
         config = dj_database_url.parse(raw, conn_max_age=60, conn_health_checks=True)
     except ValueError as error:
-        raise ImproperlyConfigured(f"{name}={raw!r} could not be parsed: {error}") from error
+        message = str(error).replace(raw, shown)
+        raise ImproperlyConfigured(f"{name}={shown!r} could not be parsed: {message}") from None
     if config["ENGINE"] == "django.db.backends.postgresql":
         if not config.get("NAME"):
-            raise ImproperlyConfigured(f"{name}={raw!r} names no database; add /dbname at the end.")
+            raise ImproperlyConfigured(f"{name}={shown!r} names no database; add /dbname at the end.")
         # A host that drops packets would hold every request for the system's TCP timeout
         # (minutes); give up after a few seconds and answer 503 (config/errors.py) instead.
         # `?connect_timeout=N` in the URL wins.
@@ -154,7 +162,7 @@ def env_cache(name: str) -> dict:
         return {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}
     if urlsplit(raw).scheme not in {"redis", "rediss", "unix"}:
         raise ImproperlyConfigured(
-            f"{name}={raw!r} is not a Redis URL; use redis://host:6379/0 "
+            f"{name}={_without_password(raw)!r} is not a Redis URL; use redis://host:6379/0 "
             "(rediss:// for TLS, unix:///path/to/redis.sock)."
         )
     return {"BACKEND": "django.core.cache.backends.redis.RedisCache", "LOCATION": raw}

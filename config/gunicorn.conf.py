@@ -20,6 +20,12 @@ workers = env_int("GUNICORN_WORKERS", 2, minimum=1)
 threads = env_int("GUNICORN_THREADS", 4, minimum=1)
 timeout = env_int("GUNICORN_TIMEOUT", 30, minimum=0)
 graceful_timeout = env_int("GUNICORN_GRACEFUL_TIMEOUT", 30, minimum=0)
+# How long an idle kept-alive connection stays open. Longer than the idle timeout of whatever
+# holds connections to us (nginx upstream keepalive and cloud load balancers: 60 s), so it is
+# always the client that closes one: a server that closes first races the client's next request
+# on that connection, which then fails with a reset (gunicorn's 2 s default did, in the load
+# test). gthread keeps idle connections in its poller, not in a thread, so they cost a socket.
+keepalive = env_int("GUNICORN_KEEPALIVE", 75, minimum=0)
 # Load the app before forking: a broken setting fails once, in the master, with the
 # variable's name, instead of in every worker in a restart loop.
 preload_app = True

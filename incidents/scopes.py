@@ -51,6 +51,17 @@ def _is(field: str, row: System | Team | str) -> dict:
     return {field: row}
 
 
+def _all_of(rules, path: str, *, system, team, severity) -> Q:
+    """The conjunction of the filters given, each by its kind's rule: `rules` is the kind's
+    (system rule, team rule, severity rule). None or "" leaves a filter out."""
+    on_system, on_team, on_severity = rules
+    condition = Q()
+    for rule, value in ((on_severity, severity), (on_system, system), (on_team, team)):
+        if value:
+            condition &= rule(value, path)
+    return condition
+
+
 # --- periods: where each record sits in time --------------------------------------------------
 
 
@@ -126,14 +137,8 @@ def incident_scope(
     severity: str | None = None,
 ) -> Q:
     """Incidents matching every filter given (None or "" leaves that filter out)."""
-    condition = Q()
-    if severity:
-        condition &= incident_has_severity(severity, path)
-    if system:
-        condition &= incident_touches_system(system, path)
-    if team:
-        condition &= incident_involves_team(team, path)
-    return condition
+    rules = (incident_touches_system, incident_involves_team, incident_has_severity)
+    return _all_of(rules, path, system=system, team=team, severity=severity)
 
 
 # --- near misses ------------------------------------------------------------------------------
@@ -163,14 +168,8 @@ def near_miss_scope(
     severity: str | None = None,
 ) -> Q:
     """Near misses matching every filter given (None or "" leaves that filter out)."""
-    condition = Q()
-    if severity:
-        condition &= near_miss_has_severity(severity, path)
-    if system:
-        condition &= near_miss_touches_system(system, path)
-    if team:
-        condition &= near_miss_involves_team(team, path)
-    return condition
+    rules = (near_miss_touches_system, near_miss_involves_team, near_miss_has_severity)
+    return _all_of(rules, path, system=system, team=team, severity=severity)
 
 
 # --- signals: surprises, difficulties, ownership gaps -----------------------------------------
@@ -206,11 +205,5 @@ def signal_scope(
     severity: str | None = None,
 ) -> Q:
     """Signals matching every filter given (None or "" leaves that filter out)."""
-    condition = Q()
-    if system:
-        condition &= signal_about_system(system, path)
-    if severity:
-        condition &= signal_has_severity(severity, path)
-    if team:
-        condition &= signal_involves_team(team, path)
-    return condition
+    rules = (signal_about_system, signal_involves_team, signal_has_severity)
+    return _all_of(rules, path, system=system, team=team, severity=severity)

@@ -249,9 +249,15 @@ def main() -> int:
         if args.restart_db_at is None:
             problems += [f"{n} x {error}" for error, n in kinds.items()]
         else:
+            # locust records a failure as the exception's repr, e.g.
+            # "CatchResponseError('503 service unavailable')" (the locustfile's message).
             problems += [f"{n} x {error} (only 503s are expected while the database is down)"
-                         for error, n in kinds.items() if not error.startswith("503")]
+                         for error, n in kinds.items() if "503 service unavailable" not in error]
             if len(outage) == 2:
+                before = [int(row["Total Failure Count"]) for row in history
+                          if float(row["Timestamp"]) < outage[0]]
+                if before and before[-1] > 0:
+                    problems.append(f"{before[-1]} failures before the database was stopped")
                 # The history is cumulative, one row a second: compare the failure count when
                 # the app had had time to reconnect with the count at the end.
                 back = outage[1] + RECOVERY_GRACE_S

@@ -33,6 +33,7 @@ __all__ = [
     "can_update_follow_up_status",
     "can_view_incident",
     "is_facilitator",
+    "is_frozen_for",
     "is_responder",
     "published_review_of",
 ]
@@ -52,6 +53,12 @@ def published_review_of(obj):
         # A missing reverse one-to-one raises an AttributeError subclass: getattr's default.
         review = getattr(incident, "review", None) if incident is not None else None
     return review if review is not None and review.is_published else None
+
+
+def is_frozen_for(user, obj) -> bool:
+    """A published review freezes `obj` for this user. A superuser may still correct a
+    mistake (in the admin and the API alike); everybody else reads."""
+    return not user.is_superuser and published_review_of(obj) is not None
 
 
 def can_contribute_to_incident(user, incident) -> bool:

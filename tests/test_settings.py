@@ -10,7 +10,7 @@ import pytest
 from django.conf import settings
 from django.core.exceptions import ImproperlyConfigured
 
-from config.env import env_bool, env_database, env_int, env_rate
+from config.env import env_bool, env_cache, env_database, env_int, env_rate
 
 
 def _start(*command: str, **environment) -> subprocess.CompletedProcess:
@@ -53,6 +53,32 @@ def test_postgres_url_without_a_database_name_is_refused(monkeypatch):
     monkeypatch.setenv("DATABASE_URL", "postgres://user@localhost:5432")
     with pytest.raises(ImproperlyConfigured, match="names no database"):
         env_database("DATABASE_URL", "sqlite:///x")
+
+
+@pytest.mark.parametrize(
+    "url",
+    [
+        "mysql://user:s3cret-pw@db.example/x",  # unsupported scheme
+        "postgres://user:s3cret-pw@db.example:5432",  # no database name
+        "postgres://user:s3cret-pw@db.example:port/x",  # unparsable port
+    ],
+)
+def test_a_bad_database_url_is_named_without_its_password(monkeypatch, url):
+    monkeypatch.setenv("DATABASE_URL", url)
+    with pytest.raises(ImproperlyConfigured) as refused:
+        env_database("DATABASE_URL", "sqlite:///x")
+    message = str(refused.value)
+    assert "DATABASE_URL='" in message
+    assert "s3cret-pw" not in message
+    assert "user:***@db.example" in message
+
+
+def test_a_bad_redis_url_is_named_without_its_password(monkeypatch):
+    monkeypatch.setenv("REDIS_URL", "http://:s3cret-pw@cache.example:6379/0")
+    with pytest.raises(ImproperlyConfigured) as refused:
+        env_cache("REDIS_URL")
+    assert "s3cret-pw" not in str(refused.value)
+    assert "REDIS_URL=" in str(refused.value)
 
 
 def test_postgres_url_is_parsed(monkeypatch):

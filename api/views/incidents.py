@@ -121,13 +121,27 @@ class IncidentViewSet(FlatExport, ApiViewSet):
         return allow(rules.is_responder(user), "Only responders and facilitators log incidents.")
 
     def may_change(self, user, obj):
-        return allow(
-            rules.is_responder(user) and rules.can_view_incident(user, obj),
-            "Only responders and facilitators edit incidents.",
-        )
+        if not (rules.is_responder(user) and rules.can_view_incident(user, obj)):
+            return allow(False, "Only responders and facilitators edit incidents.")
+        return self._not_frozen(user, obj)
 
     def may_delete(self, user, obj):
-        return allow(rules.is_facilitator(user), "Only facilitators delete incidents.")
+        if not rules.is_facilitator(user):
+            return allow(False, "Only facilitators delete incidents.")
+        return self._not_frozen(user, obj)
+
+    def _not_frozen(self, user, obj):
+        return allow(
+            not rules.is_frozen_for(user, obj),
+            "The review of this incident is published: the incident is read-only now.",
+        )
+
+    # The incident itself is what a published review freezes. A superuser's correction is
+    # not re-checked under the review's lock, as the rule above lets it through.
+    def _frozen_by(self, source):
+        if isinstance(source, Incident) and not self.request.user.is_superuser:
+            return source
+        return None
 
     def create(self, request, *args, **kwargs):
         serializer = self.get_serializer(data=request.data)

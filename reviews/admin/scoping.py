@@ -25,7 +25,7 @@ from incidents.admin_input import is_storable_key
 from incidents.models import Difficulty, Incident, Surprise
 from reviews.freeze import unless_published
 from reviews.models import Review
-from reviews.rules import published_review_of
+from reviews.rules import is_frozen_for
 
 
 def visible_rows(model, user):
@@ -107,7 +107,7 @@ class PrivateIncidentAdmin(ScopedChoicesMixin, admin_input.ModelAdmin):
         return super().has_delete_permission(request, obj) and not self._frozen(request, obj)
 
     def _frozen(self, request, obj) -> bool:
-        return not request.user.is_superuser and published_review_of(obj) is not None
+        return is_frozen_for(request.user, obj)
 
     def save_model(self, request, obj, form, change):
         if request.user.is_superuser:
@@ -146,7 +146,7 @@ class FrozenWithParentInlineMixin(ScopedChoicesMixin):
     deleted (except by superusers)."""
 
     def _frozen(self, request, parent) -> bool:
-        return not request.user.is_superuser and published_review_of(parent) is not None
+        return is_frozen_for(request.user, parent)
 
     def has_add_permission(self, request, obj=None):
         return super().has_add_permission(request, obj) and not self._frozen(request, obj)

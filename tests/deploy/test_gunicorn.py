@@ -167,24 +167,26 @@ def test_a_bad_gunicorn_variable_stops_start_up_with_its_name():
 
 def test_a_request_longer_than_the_worker_timeout_is_not_killed(production_env, start_gunicorn):
     # A "database" that accepts the connection and never answers: /readyz then takes the
-    # connect timeout (3 s), three times GUNICORN_TIMEOUT. A sync worker would be killed
+    # connect timeout (6 s), three times GUNICORN_TIMEOUT. A sync worker would be killed
     # mid-request (a 500, "WORKER TIMEOUT"); a gthread worker keeps its heartbeat while a
     # thread waits. One thread, because gunicorn turns a sync worker with threads into gthread.
+    # Not a timeout of 1 s: a gthread worker beats once a second when idle (its poll waits 1 s),
+    # so on a busy machine a 1 s timeout kills even a healthy worker (it did, in CI).
     with socket.create_server(("127.0.0.1", 0)) as silent:
         port = silent.getsockname()[1]
         server = start_gunicorn(
             {
                 **production_env,
-                "GUNICORN_TIMEOUT": "1",
+                "GUNICORN_TIMEOUT": "2",
                 "GUNICORN_THREADS": "1",
-                "DATABASE_URL": f"postgres://x@127.0.0.1:{port}/x?connect_timeout=3",
+                "DATABASE_URL": f"postgres://x@127.0.0.1:{port}/x?connect_timeout=6",
             }
         )
         started = time.monotonic()
         response = server.get("/readyz")
         elapsed = time.monotonic() - started
 
-    assert elapsed > 2
+    assert elapsed > 4
     assert response.status == 503
     assert json.loads(response.body)["detail"] == "database unreachable"
     assert "WORKER TIMEOUT" not in server.log_path.read_text()
