@@ -21,7 +21,17 @@ User = get_user_model()
 
 
 class SlugField(serializers.SlugRelatedField):
-    """A related object by slug; a NUL character is refused before PostgreSQL sees it."""
+    """A related object by slug; a NUL character is refused before PostgreSQL sees it, and an
+    empty string is not taken for null."""
+
+    default_error_messages = {"blank": "Send null for none, not an empty string."}
+
+    def run_validation(self, data=serializers.empty):
+        # DRF reads "" as null for every relation (an HTML form's empty select); bodies are
+        # JSON here, where "" names nothing and would remove a lead without a word.
+        if data == "":
+            self.fail("blank")
+        return super().run_validation(data)
 
     def to_internal_value(self, data):
         if isinstance(data, str) and "\x00" in data:

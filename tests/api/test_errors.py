@@ -34,6 +34,25 @@ def test_model_rules_are_field_errors_too(responder):
     assert response.json()["fields"]["detected_at"] == ["Detected at cannot be before started at."]
 
 
+def test_an_empty_string_for_a_related_record_is_400_not_a_silent_null(responder, superuser):
+    # The schema says a username or slug, or null; DRF read "" as null (an HTML form's empty
+    # select), so `lead: ""` quietly removed the lead.
+    incident = IncidentFactory(lead=responder)
+    response = client_for(responder).patch(f"/api/v1/incidents/{incident.reference}/", {"lead": ""})
+    assert response.status_code == 400
+    assert response.json()["fields"]["lead"] == ["Send null for none, not an empty string."]
+    incident.refresh_from_db()
+    assert incident.lead == responder
+    system = client_for(superuser).post("/api/v1/systems/", {"name": "search", "owner_team": ""})
+    assert system.status_code == 400
+    assert "owner_team" in system.json()["fields"]
+    cleared = client_for(responder).patch(
+        f"/api/v1/incidents/{incident.reference}/", {"lead": None}
+    )
+    assert cleared.status_code == 200
+    assert cleared.json()["lead"] is None
+
+
 def test_unknown_query_parameter_is_400_listing_the_allowed_ones(reader):
     response = client_for(reader).get("/api/v1/incidents/?severty=SEV1")
     assert response.status_code == 400
