@@ -26,7 +26,11 @@ def _favicon(request):
     # icon, so the redirect is a temporary one.
     return redirect(static("favicon.svg"))
 
-# Any error nothing else handled: JSON under /api/, a 503 while the database is down.
+# What Django refuses or raises outside DRF: JSON under /api/ (config/errors.py), a 413 for a
+# body over the upload limit; any error nothing else handled: a 503 while the database is down.
+handler400 = "config.errors.bad_request"
+handler403 = "config.errors.permission_denied"
+handler404 = "config.errors.page_not_found"
 handler500 = "config.errors.server_error"
 
 urlpatterns = [
