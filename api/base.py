@@ -1,6 +1,7 @@
 """What every API view shares: JSON errors (also when CSV was asked for), 405 for a method the
-path does not take before anything else is looked at, a body-size limit answered with 413, and
-query parameters checked against the ones the operation knows (400)."""
+path does not take before anything else is looked at, a body-size limit answered with 413 (and
+411 for a body without a length), and query parameters checked against the ones the operation
+knows (400)."""
 
 from __future__ import annotations
 
@@ -9,11 +10,11 @@ from rest_framework.exceptions import MethodNotAllowed, ValidationError
 from rest_framework.renderers import JSONRenderer
 from rest_framework.response import Response
 
-from api.exceptions import RequestTooLarge
+from api.exceptions import LengthRequired, RequestTooLarge
 from api.renderers import CSVRenderer
 
-# The methods whose body the API reads: only these can be too large (413) or of the wrong
-# media type (415).
+# The methods whose body the API reads: only these can be too large (413), chunked (411) or of
+# the wrong media type (415).
 BODY_METHODS = frozenset({"POST", "PUT", "PATCH"})
 
 
@@ -52,6 +53,10 @@ class ApiMixin:
         self.check_query_params(request)
 
     def check_body_size(self, request):
+        if not request.META.get("CONTENT_LENGTH") and request.META.get("HTTP_TRANSFER_ENCODING"):
+            # Django reads no body without a Content-Length: a chunked one would be taken for
+            # an empty body and answered with misleading "field required" errors.
+            raise LengthRequired()
         limit = self.max_body_bytes or settings.DATA_UPLOAD_MAX_MEMORY_SIZE
         try:
             length = int(request.META.get("CONTENT_LENGTH") or 0)

@@ -37,6 +37,8 @@ _DESCRIPTIONS = {
     "406": "The Accept header asks for a format this operation does not produce.",
     "409": "Conflicts with the current state: someone saved a conflicting record (the same "
     "name, slug or external id) at the same moment, and nothing was saved.",
+    "411": "A body without a Content-Length (Transfer-Encoding: chunked) is not read: send "
+    "its length.",
     "409-delete": "Still in use by other records (a system named by incidents, a team that "
     "owns systems): remove those first.",
     "413": "The request body is too large.",
@@ -71,7 +73,7 @@ class AutoSchema(openapi.AutoSchema):
         if self.method in (*BODY_METHODS, "DELETE") and isinstance(self.view, GenericAPIView):
             codes.append("409")  # a record's write: a race on a unique value, or still in use
         if self.method in BODY_METHODS:
-            codes.append("413")
+            codes += ["411", "413"]
         if has_body:
             codes.append("415")
         if self._throttled():

@@ -118,6 +118,22 @@ def test_a_method_the_path_does_not_take_is_405_whatever_else_is_wrong(reader):
         assert "GET" in response["Allow"]
 
 
+def test_a_chunked_body_is_411_not_read_as_empty(responder):
+    # Django reads no body without a Content-Length: a chunked create was answered as if empty
+    # ("title: This field is required"), a misleading 400.
+    response = client_for(responder).generic(
+        "POST",
+        "/api/v1/incidents/",
+        json.dumps({"title": "x", "started_at": "2026-01-01T00:00:00Z"}),
+        content_type="application/json",
+        CONTENT_LENGTH="",
+        HTTP_TRANSFER_ENCODING="chunked",
+    )
+    assert response.status_code == 411
+    assert "Content-Length" in response.json()["detail"]
+    assert not Incident.objects.exists()
+
+
 def test_a_body_on_a_read_is_not_weighed(reader, settings):
     # Only the methods whose body the API reads (POST, PUT, PATCH) can be a 413.
     settings.DATA_UPLOAD_MAX_MEMORY_SIZE = 10
