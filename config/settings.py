@@ -301,6 +301,7 @@ AXES_RESET_ON_SUCCESS = True
 # Keep the failures the lockout needs, not a row for every successful login forever.
 AXES_DISABLE_ACCESS_LOG = True
 AXES_CLIENT_IP_CALLABLE = "config.login_lockout.client_ip"
+AXES_USERNAME_CALLABLE = "config.login_lockout.username"
 AXES_LOCKOUT_CALLABLE = "config.login_lockout.lockout_response"
 AXES_COOLOFF_MESSAGE = (
     "Too many failed logins for this username from your address. Try again in "

@@ -122,6 +122,16 @@ def test_junk_in_every_web_form_is_a_field_error_never_a_500(facilitator, world,
 
 
 @pytest.mark.parametrize("junk", list(JUNK), ids=list(JUNK))
+def test_junk_in_the_login_forms_is_a_form_error_never_a_500(db, junk):
+    # The lockout records a failed login by its username: a NUL must not reach the database.
+    value = JUNK[junk]
+    client = Client()
+    for url in (reverse("login"), reverse("admin:login"), reverse("password_reset")):
+        response = client.post(url, {"username": value, "password": value, "email": value})
+        assert response.status_code < 500, (url, junk)
+
+
+@pytest.mark.parametrize("junk", list(JUNK), ids=list(JUNK))
 def test_junk_in_every_filter_bar_is_a_form_error_never_a_500(facilitator, world, junk):
     client = Client()
     client.force_login(facilitator)
