@@ -15,7 +15,6 @@ from axes.helpers import get_cool_off, get_lockout_message
 from django.contrib.auth import authenticate
 from django.contrib.auth.signals import user_logged_in
 from drf_spectacular.utils import OpenApiResponse, extend_schema
-from knox.auth import TokenAuthentication
 from knox.models import AuthToken
 from rest_framework import status
 from rest_framework.exceptions import ValidationError
@@ -23,6 +22,7 @@ from rest_framework.permissions import AllowAny, IsAuthenticated
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
+from api.authentication import TokenAuthentication
 from api.base import ApiMixin
 from api.exceptions import LoginLockedOut
 from api.serializers import LoginSerializer, TokenSerializer

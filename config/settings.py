@@ -214,7 +214,7 @@ REST_FRAMEWORK = {
     # Knox first: an unauthenticated API call then gets 401 with `WWW-Authenticate: Token`
     # (DRF answers 403 when the first class has no authenticate header, as sessions do not).
     "DEFAULT_AUTHENTICATION_CLASSES": [
-        "knox.auth.TokenAuthentication",
+        "api.authentication.TokenAuthentication",
         "rest_framework.authentication.SessionAuthentication",
     ],
     "DEFAULT_PERMISSION_CLASSES": ["rest_framework.permissions.IsAuthenticated"],

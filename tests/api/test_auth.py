@@ -27,6 +27,19 @@ def test_anonymous_api_call_is_not_redirected_to_the_login_page(db):
     assert "Location" not in response
 
 
+@pytest.mark.parametrize(
+    "token",
+    ["\xff" * 64, "é" * 15 + "a" * 49, "\x00" + "a" * 63, "\x7f" * 64],
+    ids=["latin-1", "accented", "nul", "control"],
+)
+def test_a_token_no_token_could_be_is_a_401_not_a_500(db, token):
+    # knox decoded the header as UTF-8 (a UnicodeDecodeError) and looked a NUL up in
+    # PostgreSQL (a DataError); tokens are hex.
+    response = client_for(None).get("/api/v1/incidents/", HTTP_AUTHORIZATION=f"Token {token}")
+    assert response.status_code == 401
+    assert response.json() == {"detail": "Invalid token."}
+
+
 def test_session_login_reads_the_api(reader):
     assert client_for(reader).get("/api/v1/incidents/").status_code == 200
 
