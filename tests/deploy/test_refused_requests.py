@@ -71,16 +71,15 @@ def test_bodies_the_api_cannot_read_are_json_4xx(server):
     assert "Send application/json" in _json(form, 415)
 
 
-def test_a_chunked_body_is_a_json_411(server):
-    body = b'{"username": "a", "password": "b"}'
+def _raw(server, request_line: bytes, headers: bytes, body: bytes = b"") -> tuple[bytes, bytes]:
+    """Send bytes http.client would refuse to; the status line and the body of the answer."""
     request = (
-        b"POST /api/v1/auth/login/ HTTP/1.1\r\n"
-        + f"Host: 127.0.0.1:{server.port}\r\n".encode()
-        + b"X-Forwarded-Proto: https\r\nContent-Type: application/json\r\n"
-        + b"Transfer-Encoding: chunked\r\nConnection: close\r\n\r\n"
-        + f"{len(body):x}\r\n".encode()
+        request_line
+        + f"\r\nHost: 127.0.0.1:{server.port}\r\n".encode()
+        + b"X-Forwarded-Proto: https\r\nConnection: close\r\n"
+        + headers
+        + b"\r\n"
         + body
-        + b"\r\n0\r\n\r\n"
     )
     with socket.create_connection(("127.0.0.1", server.port), timeout=30) as connection:
         connection.sendall(request)
@@ -88,8 +87,29 @@ def test_a_chunked_body_is_a_json_411(server):
         while chunk := connection.recv(65536):
             answer += chunk
     head, _, payload = answer.partition(b"\r\n\r\n")
-    assert head.startswith(b"HTTP/1.1 411")
+    return head.split(b"\r\n", 1)[0], payload
+
+
+def test_a_chunked_body_is_a_json_411(server):
+    body = b'{"username": "a", "password": "b"}'
+    status, payload = _raw(
+        server,
+        b"POST /api/v1/auth/login/ HTTP/1.1",
+        b"Content-Type: application/json\r\nTransfer-Encoding: chunked\r\n",
+        f"{len(body):x}\r\n".encode() + body + b"\r\n0\r\n\r\n",
+    )
+    assert status.startswith(b"HTTP/1.1 411")
     assert "Content-Length" in json.loads(payload)["detail"]
+
+
+def test_a_token_header_with_bytes_no_token_has_is_a_json_401(server):
+    status, payload = _raw(
+        server,
+        b"GET /api/v1/incidents/ HTTP/1.1",
+        b"Authorization: Token " + b"\xff" * 64 + b"\r\n",
+    )
+    assert status.startswith(b"HTTP/1.1 401")
+    assert json.loads(payload) == {"detail": "Invalid token."}
 
 
 def test_a_page_form_over_the_upload_limit_is_a_413_page(server):
