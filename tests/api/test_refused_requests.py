@@ -5,7 +5,10 @@ a 413 everywhere, pages included. Real requests through the whole middleware sta
 from __future__ import annotations
 
 import pytest
+from django.core.files.uploadedfile import SimpleUploadedFile
 from django.test import Client
+
+from tests.api.conftest import client_for
 
 
 def _api_error(response, status: int) -> str:
@@ -67,6 +70,20 @@ def test_broken_percent_encoding_or_utf8_in_the_path_or_query_is_a_clean_4xx(rea
     unknown = client.get("/api/v1/incidents/?%FF=1")
     assert "Unknown query parameter" in _api_error(unknown, 400)
     assert client.get("/incidents/?q=%FF").status_code == 200
+
+
+def test_an_import_with_too_many_form_fields_or_files_is_a_json_400(responder, settings):
+    # DRF's multipart parser lets Django's refusals (SuspiciousOperation) through.
+    client = client_for(responder)
+    fields = {f"f{number}": "1" for number in range(settings.DATA_UPLOAD_MAX_NUMBER_FIELDS + 1)}
+    response = client.post("/api/v1/incidents/import/", fields, format="multipart")
+    assert "Too many parameters" in _api_error(response, 400)
+    files = {
+        f"file{number}": SimpleUploadedFile(f"{number}.csv", b"title\n")
+        for number in range(settings.DATA_UPLOAD_MAX_NUMBER_FILES + 1)
+    }
+    response = client.post("/api/v1/incidents/import/", files, format="multipart")
+    assert "Too many files" in _api_error(response, 400)
 
 
 @pytest.mark.urls("tests.api.refusing_urls")
