@@ -18,7 +18,20 @@ from api.renderers import CSVRenderer
 BODY_METHODS = frozenset({"POST", "PUT", "PATCH"})
 
 
-class ApiMixin:
+class JsonErrors:
+    """Errors are JSON even when the view renders something else (CSV, Markdown, YAML) or the
+    client asked for it."""
+
+    def finalize_response(self, request, response, *args, **kwargs):
+        response = super().finalize_response(request, response, *args, **kwargs)
+        if isinstance(response, Response) and response.status_code >= 400:
+            response.accepted_renderer = JSONRenderer()
+            response.accepted_media_type = "application/json"
+            response.renderer_context = response.renderer_context or {}
+        return response
+
+
+class ApiMixin(JsonErrors):
     csv_actions = frozenset({"list"})
     list_actions = frozenset({"list"})
     extra_query_params: dict[str, set[str]] = {}
@@ -85,12 +98,3 @@ class ApiMixin:
         if unknown:
             message = f"Unknown query parameter. Allowed here: {', '.join(sorted(allowed))}."
             raise ValidationError({name: [message] for name in unknown})
-
-    def finalize_response(self, request, response, *args, **kwargs):
-        response = super().finalize_response(request, response, *args, **kwargs)
-        # Errors are JSON even when the client asked for CSV or Markdown.
-        if isinstance(response, Response) and response.status_code >= 400:
-            response.accepted_renderer = JSONRenderer()
-            response.accepted_media_type = "application/json"
-            response.renderer_context = response.renderer_context or {}
-        return response

@@ -14,6 +14,7 @@ from drf_spectacular.views import (
 from rest_framework.routers import DefaultRouter
 
 from api import auth, reports, views
+from api.base import JsonErrors
 from api.exceptions import json_error
 
 app_name = "api"
@@ -40,6 +41,10 @@ def not_found(request, rest=""):
     return json_error(404, f"No API endpoint at {request.path}. The schema is at /api/schema/.")
 
 
+class _SchemaView(JsonErrors, SpectacularAPIView):
+    """The schema (YAML, or JSON with ?format=json); its errors in JSON like the API's."""
+
+
 # Swagger UI and ReDoc come from drf-spectacular-sidecar (no CDN) and our own templates, which
 # have no inline script or style. ReDoc still injects <style> elements at runtime and starts a
 # blob: worker, so that one page alone relaxes style-src and worker-src.
@@ -63,7 +68,7 @@ urlpatterns = [
     path("v1/auth/login/", auth.LoginView.as_view(), name="login"),
     path("v1/auth/logout/", auth.LogoutView.as_view(), name="logout"),
     path("v1/auth/logout-all/", auth.LogoutAllView.as_view(), name="logout_all"),
-    path("schema/", SpectacularAPIView.as_view(), name="schema"),
+    path("schema/", _SchemaView.as_view(), name="schema"),
     path("docs/", swagger, name="docs"),
     path("redoc/", redoc, name="redoc"),
     re_path(r"^(?P<rest>.*)$", not_found),

@@ -125,3 +125,18 @@ def test_every_query_parameter_is_typed_as_the_values_it_takes(db):
         review = next(parameter for parameter in parameters if parameter["name"] == "review")
         assert review["schema"]["type"] == "integer"
         assert review["schema"]["minimum"] == 1
+
+
+def test_the_schema_endpoint_answers_its_errors_in_json(db):
+    # It renders YAML or JSON; its errors came out as YAML of DRF's internals
+    # ("detail: string: Not found. code: not_found").
+    client = client_for(None)
+    for response, status in (
+        (client.get("/api/schema/?format=xml"), 404),
+        (client.get("/api/schema/", HTTP_ACCEPT="application/xml"), 406),
+        (client.post("/api/schema/", {}), 405),
+    ):
+        assert response.status_code == status
+        assert response["Content-Type"] == "application/json"
+        assert set(response.json()) == {"detail"}
+    assert client.get("/api/schema/?format=json").json()["openapi"].startswith("3.")
