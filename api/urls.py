@@ -41,18 +41,26 @@ def not_found(request, rest=""):
     return json_error(404, f"No API endpoint at {request.path}. The schema is at /api/schema/.")
 
 
+# The schema (YAML, or JSON with ?format=json) and its two viewers answer their errors (a
+# POST, an unknown ?format) in JSON, like every other path under /api/.
 class _SchemaView(JsonErrors, SpectacularAPIView):
-    """The schema (YAML, or JSON with ?format=json); its errors in JSON like the API's."""
+    pass
+
+
+class _SwaggerView(JsonErrors, SpectacularSwaggerSplitView):
+    pass
+
+
+class _RedocView(JsonErrors, SpectacularRedocView):
+    pass
 
 
 # Swagger UI and ReDoc come from drf-spectacular-sidecar (no CDN) and our own templates, which
 # have no inline script or style. ReDoc still injects <style> elements at runtime and starts a
 # blob: worker, so that one page alone relaxes style-src and worker-src.
-swagger = SpectacularSwaggerSplitView.as_view(
-    url_name="api:schema", template_name="api/swagger_ui.html"
-)
+swagger = _SwaggerView.as_view(url_name="api:schema", template_name="api/swagger_ui.html")
 redoc = csp_update({"style-src": ["'unsafe-inline'"], "worker-src": ["blob:"]})(
-    SpectacularRedocView.as_view(url_name="api:schema", template_name="api/redoc.html")
+    _RedocView.as_view(url_name="api:schema", template_name="api/redoc.html")
 )
 
 urlpatterns = [

@@ -127,14 +127,16 @@ def test_every_query_parameter_is_typed_as_the_values_it_takes(db):
         assert review["schema"]["minimum"] == 1
 
 
-def test_the_schema_endpoint_answers_its_errors_in_json(db):
-    # It renders YAML or JSON; its errors came out as YAML of DRF's internals
-    # ("detail: string: Not found. code: not_found").
+def test_the_schema_and_its_viewers_answer_their_errors_in_json(db):
+    # The schema's errors came out as YAML of DRF's internals ("detail: string: Not found.
+    # code: not_found"), the viewers' as bare text.
     client = client_for(None)
     for response, status in (
         (client.get("/api/schema/?format=xml"), 404),
         (client.get("/api/schema/", HTTP_ACCEPT="application/xml"), 406),
         (client.post("/api/schema/", {}), 405),
+        (client.post("/api/docs/", {}), 405),
+        (client.get("/api/redoc/?format=json"), 404),
     ):
         assert response.status_code == status
         assert response["Content-Type"] == "application/json"
