@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from csp.decorators import csp_update
 from django.contrib.auth.decorators import login_not_required
-from django.urls import include, path, re_path
+from django.urls import Resolver404, include, path, re_path, resolve
 from django.views.decorators.csrf import csrf_exempt
 from drf_spectacular.views import (
     SpectacularAPIView,
@@ -34,11 +34,25 @@ router.register("themes", views.ThemeViewSet, basename="theme")
 router.register("participants", views.ParticipantViewSet, basename="participant")
 
 
+def _is_endpoint_with_a_slash(path_info: str) -> bool:
+    """Whether path_info + "/" is an endpoint: this catch-all answers before Django's
+    APPEND_SLASH redirect could."""
+    if path_info.endswith("/"):
+        return False
+    try:
+        return resolve(f"{path_info}/").func is not not_found
+    except Resolver404:
+        return False
+
+
 # Exempt from CSRF and login: whatever the method, an unknown API path is a JSON 404.
 @csrf_exempt
 @login_not_required
 def not_found(request, rest=""):
-    return json_error(404, f"No API endpoint at {request.path}. The schema is at /api/schema/.")
+    detail = f"No API endpoint at {request.path}."
+    if _is_endpoint_with_a_slash(request.path_info):
+        detail += f" Did you mean {request.path}/ (with the slash)?"
+    return json_error(404, f"{detail} The schema is at /api/schema/.")
 
 
 # The schema (YAML, or JSON with ?format=json) and its two viewers answer their errors (a

@@ -86,6 +86,16 @@ def test_unknown_endpoint_is_404_json(reader):
     assert "No API endpoint" in response.json()["detail"]
 
 
+def test_a_path_without_its_trailing_slash_is_a_404_naming_the_right_one(reader):
+    response = client_for(reader).get("/api/v1/incidents")
+    assert response.status_code == 404
+    assert "/api/v1/incidents/" in response.json()["detail"]
+    assert (
+        "/api/v1/nothing-here/"
+        not in client_for(reader).get("/api/v1/nothing-here").json()["detail"]
+    )
+
+
 def test_missing_object_is_404_json(reader):
     response = client_for(reader).get("/api/v1/incidents/INC-9999/")
     assert response.status_code == 404
