@@ -4,9 +4,9 @@ Zero server errors and zero responses that break the schema (status code, conten
 and a 405 with `Allow` for every method a path does not take. Three phases run: the schema's
 examples, the coverage phase (every boundary and invalid value the schema implies, each
 property missing or of the wrong type, undeclared methods, wrong media types; deterministic,
-about 6,000 requests), and 15 derandomized fuzzing examples per operation (about 1,300). The schema is
-loaded at module level from the WSGI app (schemathesis' pytest fixture loader does not work
-on pytest 9.2), so the run is repeatable and fits in CI.
+about 6,000 requests), and 15 derandomized fuzzing examples per operation (about 1,300). The
+schema is loaded at module level from the WSGI app (schemathesis' pytest fixture loader does
+not work on pytest 9.2), so the run is repeatable and fits in CI.
 """
 
 from __future__ import annotations
