@@ -62,6 +62,7 @@ INSTALLED_APPS = [
     "incidents",
     "reviews",
     "dashboards",
+    "integrations",
     "api",
 ]
 
