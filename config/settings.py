@@ -272,6 +272,8 @@ SPECTACULAR_SETTINGS = {
         "ActionItemKindEnum": "reviews.models.ActionItem.Kind",
         "IncidentSystemRoleEnum": "incidents.models.IncidentSystem.Role",
         "ParticipantRoleEnum": "reviews.models.Participant.Role",
+        "AlertStatusEnum": ["firing", "resolved"],
+        "DeliveryOutcomeEnum": "integrations.models.Delivery.Outcome",
     },
 }
 

@@ -248,6 +248,9 @@ class ReceivedAlert(models.Model):
     starts_at = models.DateTimeField()
     ends_at = models.DateTimeField(null=True, blank=True, help_text="Set once it resolved.")
     severity = models.CharField(max_length=4, choices=Severity.choices)
+    system = models.ForeignKey(
+        "incidents.System", null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
     fired_entry = models.ForeignKey(
         TimelineEntry, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
     )
