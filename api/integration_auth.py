@@ -87,18 +87,28 @@ class IntegrationAuthenticated(BasePermission):
         return isinstance(request.auth, Integration)
 
 
-class IntegrationTokenScheme(OpenApiAuthenticationExtension):
-    target_class = IntegrationTokenAuthentication
-    match_subclasses = True
-    name = "integrationToken"
+class _BearerScheme(OpenApiAuthenticationExtension):
+    kind_label = ""
 
     def get_security_definition(self, auto_schema):
         return {
             "type": "http",
             "scheme": "bearer",
-            "description": "The token of an Alertmanager or Prometheus integration, issued "
-            "(and shown once) in the admin under Integrations.",
+            "description": f"The token of {self.kind_label} integration, issued (and shown "
+            "once) in the admin under Integrations.",
         }
+
+
+class AlertmanagerTokenScheme(_BearerScheme):
+    target_class = AlertmanagerTokenAuthentication
+    name = "alertmanagerToken"
+    kind_label = "an Alertmanager"
+
+
+class PrometheusTokenScheme(_BearerScheme):
+    target_class = PrometheusTokenAuthentication
+    name = "prometheusToken"
+    kind_label = "a Prometheus"
 
 
 class PagerDutySignatureScheme(OpenApiAuthenticationExtension):
