@@ -66,6 +66,11 @@ urlpatterns = [
         integrations.AlertmanagerWebhook.as_view(),
         name="alertmanager_webhook",
     ),
+    path(
+        "v1/integrations/pagerduty/",
+        integrations.PagerDutyWebhook.as_view(),
+        name="pagerduty_webhook",
+    ),
     path("v1/auth/login/", auth.LoginView.as_view(), name="login"),
     path("v1/auth/logout/", auth.LogoutView.as_view(), name="logout"),
     path("v1/auth/logout-all/", auth.LogoutAllView.as_view(), name="logout_all"),

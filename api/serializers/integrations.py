@@ -9,8 +9,9 @@ from __future__ import annotations
 from rest_framework import serializers
 
 from integrations.models import Delivery
-from integrations.services import Alert, Notification
+from integrations.services import Alert, Notification, PagerDutyIncidentEvent
 from integrations.services.alertmanager import FIRING, RESOLVED, fingerprint_of
+from integrations.services.pagerduty import HANDLED
 
 # Alertmanager's max_alerts caps a notification; past this many, set it (the rest are counted
 # in truncatedAlerts).
@@ -120,6 +121,72 @@ class AlertmanagerNotificationSerializer(serializers.Serializer):
                 )
                 for alert in data["alerts"]
             ),
+        )
+
+
+class _Reference(serializers.Serializer):
+    """A PagerDuty reference to another object: its `summary` is its name."""
+
+    id = serializers.CharField(required=False, max_length=100)
+    summary = serializers.CharField(required=False, allow_blank=True, max_length=1000)
+
+
+class PagerDutyIncidentSerializer(serializers.Serializer):
+    """`event.data` of an `incident.*` event: the incident as it is now."""
+
+    id = serializers.CharField(max_length=100)
+    type = serializers.ChoiceField(["incident"])
+    title = serializers.CharField(max_length=10_000)
+    created_at = SafeDateTimeField()
+    html_url = serializers.CharField(required=False, allow_blank=True, max_length=2000, default="")
+    status = serializers.CharField(required=False, max_length=50)
+    service = _Reference(required=False, allow_null=True, default=None)
+    priority = _Reference(required=False, allow_null=True, default=None)
+    urgency = serializers.CharField(required=False, allow_null=True, max_length=50, default=None)
+
+
+class PagerDutyEventSerializer(serializers.Serializer):
+    id = serializers.CharField(max_length=100)
+    event_type = serializers.CharField(max_length=100)
+    resource_type = serializers.CharField(required=False, max_length=100)
+    occurred_at = SafeDateTimeField()
+    agent = _Reference(required=False, allow_null=True, default=None)
+    data = serializers.DictField(
+        help_text="For incident.* events, the incident (PagerDutyIncident)."
+    )
+
+    def validate(self, attrs):
+        if attrs["event_type"] in HANDLED:
+            incident = PagerDutyIncidentSerializer(data=attrs["data"])
+            if not incident.is_valid():
+                raise serializers.ValidationError({"data": incident.errors})
+            attrs["data"] = incident.validated_data
+        return attrs
+
+
+class PagerDutyWebhookSerializer(serializers.Serializer):
+    """PagerDuty's v3 webhook payload: one event."""
+
+    event = PagerDutyEventSerializer()
+
+    def incident_event(self) -> PagerDutyIncidentEvent | None:
+        """The event, when it is about an incident in a way that matters here."""
+        event = self.validated_data["event"]
+        if event["event_type"] not in HANDLED:
+            return None
+        data = event["data"]
+        return PagerDutyIncidentEvent(
+            event_id=event["id"],
+            event_type=event["event_type"],
+            occurred_at=event["occurred_at"],
+            agent=(event["agent"] or {}).get("summary", ""),
+            incident_id=data["id"],
+            title=data["title"],
+            created_at=data["created_at"],
+            html_url=data["html_url"],
+            service=(data["service"] or {}).get("summary", "").strip()[:100],
+            priority=(data["priority"] or {}).get("summary") or None,
+            urgency=data["urgency"],
         )
 
 

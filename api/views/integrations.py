@@ -12,15 +12,25 @@ from rest_framework.views import APIView
 
 from api.base import ApiMixin
 from api.exceptions import _first_message
-from api.integration_auth import AlertmanagerTokenAuthentication, IntegrationAuthenticated
+from api.integration_auth import (
+    AlertmanagerTokenAuthentication,
+    IntegrationAuthenticated,
+    PagerDutySignatureAuthentication,
+)
 from api.parsers import JSONParser
 from api.schema import ErrorSerializer
 from api.serializers.integrations import (
     AlertmanagerNotificationSerializer,
+    PagerDutyWebhookSerializer,
     WebhookResultSerializer,
 )
 from integrations.models import Delivery, Integration
-from integrations.services import Applied, alertmanager_notification_apply, delivery_record
+from integrations.services import (
+    Applied,
+    alertmanager_notification_apply,
+    delivery_record,
+    pagerduty_event_apply,
+)
 
 # Alertmanager's notifications are small (max_alerts caps them); anything bigger is refused
 # with 413 before it is read.
@@ -112,3 +122,45 @@ class AlertmanagerWebhook(_Receiver):
             integration=request.auth, notification=notification
         )
         return self.answer(request.auth, applied, notification.group_key)
+
+
+class PagerDutyWebhook(_Receiver):
+    authentication_classes = [PagerDutySignatureAuthentication]
+
+    def event_key(self, request) -> str:
+        data = getattr(request, "_full_data", None)
+        event = data.get("event") if isinstance(data, dict) else None
+        return str(event.get("id", "")) if isinstance(event, dict) else ""
+
+    @extend_schema(
+        summary="Receive a PagerDuty v3 webhook event",
+        description=(
+            "Add a PagerDuty v3 webhook subscription pointing here and paste its signing "
+            "secret into a PagerDuty integration in the admin. Every delivery must carry "
+            "`X-PagerDuty-Signature` (one or more `v1=` HMAC-SHA256 signatures of the raw "
+            "body, several while a secret is rotated). `incident.triggered` opens an incident "
+            "(the PagerDuty incident's id is its external id), `incident.resolved` mitigates "
+            "it, `incident.reopened` reopens it, `incident.acknowledged` adds a timeline "
+            "entry, `incident.priority_updated` sets its severity through the mapping; the "
+            "latest event by `occurred_at` decides, whatever the order of arrival. Each event "
+            "id is applied once. Other event types are answered `ignored`."
+        ),
+        request=PagerDutyWebhookSerializer,
+        responses={
+            200: WebhookResultSerializer,
+            401: OpenApiResponse(
+                ErrorSerializer,
+                description="No signature, or none made with a PagerDuty integration's secret.",
+            ),
+        },
+        tags=["integrations"],
+    )
+    def post(self, request):
+        serializer = PagerDutyWebhookSerializer(data=request.data)
+        serializer.is_valid(raise_exception=True)
+        event = serializer.incident_event()
+        event_id = serializer.validated_data["event"]["id"]
+        if event is None:
+            return self.answer(request.auth, Applied(outcome=Delivery.Outcome.IGNORED), event_id)
+        applied = pagerduty_event_apply(integration=request.auth, event=event)
+        return self.answer(request.auth, applied, event_id)
