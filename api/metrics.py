@@ -134,7 +134,7 @@ class MetricsView(ApiMixin, APIView):
             (200, "text/plain"): OpenApiResponse(
                 OpenApiTypes.STR, description="Prometheus text format"
             ),
-            401: OpenApiResponse(
+            (401, "application/json"): OpenApiResponse(
                 ErrorSerializer, description="No token, or not a Prometheus integration's."
             ),
         },
