@@ -62,6 +62,7 @@ INSTALLED_APPS = [
     "incidents",
     "reviews",
     "dashboards",
+    "integrations",
     "api",
 ]
 
@@ -271,6 +272,8 @@ SPECTACULAR_SETTINGS = {
         "ActionItemKindEnum": "reviews.models.ActionItem.Kind",
         "IncidentSystemRoleEnum": "incidents.models.IncidentSystem.Role",
         "ParticipantRoleEnum": "reviews.models.Participant.Role",
+        "AlertStatusEnum": ["firing", "resolved"],
+        "DeliveryOutcomeEnum": "integrations.models.Delivery.Outcome",
     },
 }
 

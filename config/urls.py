@@ -5,6 +5,7 @@ from django.templatetags.static import static
 from django.urls import include, path, re_path
 from django.views.generic import RedirectView
 
+from api.metrics import MetricsView
 from incidents import urls as incident_urls
 from reviews import urls as review_urls
 
@@ -26,6 +27,7 @@ def _favicon(request):
     # icon, so the redirect is a temporary one.
     return redirect(static("favicon.svg"))
 
+
 # Any error nothing else handled: JSON under /api/, a 503 while the database is down.
 handler500 = "config.errors.server_error"
 
@@ -42,6 +44,8 @@ urlpatterns = [
     path("accounts/", include("django.contrib.auth.urls")),
     path("dashboard/", include("dashboards.urls")),
     path("api/", include("api.urls")),
+    # Prometheus scrapes /metrics by default; a Prometheus integration's token gets in.
+    path("metrics", MetricsView.as_view(), name="metrics"),
     path("", include("reviews.urls")),
     path("", include(incident_pages)),
 ]
