@@ -13,6 +13,7 @@ from django.conf import settings
 from django.contrib import admin
 from django.contrib.admin.models import DELETION
 from django.contrib.admin.utils import unquote
+from django.contrib.auth.decorators import login_not_required
 from django.contrib.auth.views import redirect_to_login
 from django.contrib.contenttypes.models import ContentType
 from django.contrib.contenttypes.views import shortcut
@@ -20,6 +21,8 @@ from django.db.models import Q, TextField
 from django.db.models.functions import Cast
 from django.http import Http404
 from django.urls import path, reverse
+from django.utils.decorators import method_decorator
+from django.views.decorators.cache import never_cache
 
 from config.sso.views import login_options, sign_in_page_refused
 
@@ -44,6 +47,8 @@ class AdminSite(admin.AdminSite):
         unregistered = ~Q(content_type__in=list(types.values()))
         return entries.filter(seen | unregistered | Q(action_flag=DELETION))
 
+    @method_decorator(never_cache)
+    @login_not_required
     def login(self, request, extra_context=None):
         """Django's login, with the single sign-on link when it is on. With passwords turned
         off (LOCAL_LOGIN=0) there is no admin login form: the site's login page signs in."""

@@ -131,19 +131,26 @@ def sso_environment(monkeypatch, settings):
     conf._discovered.clear()
 
 
+def app_environment(provider: Provider, **extra: str) -> dict[str, str]:
+    """The variables a deployment would set for this provider, facilitators and responders
+    mapped."""
+    return {
+        "OIDC_ISSUER": provider.issuer,
+        "OIDC_CLIENT_ID": CLIENT_ID,
+        "OIDC_CLIENT_SECRET": CLIENT_SECRET,
+        "OIDC_PROVIDER_NAME": "Test SSO",
+        "OIDC_SCOPES": "openid email profile groups",
+        "OIDC_FACILITATOR_GROUPS": "incident-facilitators",
+        "OIDC_RESPONDER_GROUPS": "oncall,sre",
+        **extra,
+    }
+
+
 @pytest.fixture
 def oidc(oidc_provider, sso_environment):
-    """The provider, empty, and the app configured for it, facilitators and responders mapped."""
+    """The provider, with no account yet, and the app configured for it."""
     oidc_provider.write()
-    sso_environment(
-        OIDC_ISSUER=oidc_provider.issuer,
-        OIDC_CLIENT_ID=CLIENT_ID,
-        OIDC_CLIENT_SECRET=CLIENT_SECRET,
-        OIDC_PROVIDER_NAME="Test SSO",
-        OIDC_SCOPES="openid email profile groups",
-        OIDC_FACILITATOR_GROUPS="incident-facilitators",
-        OIDC_RESPONDER_GROUPS="oncall,sre",
-    )
+    sso_environment(**app_environment(oidc_provider))
     return oidc_provider
 
 
@@ -162,6 +169,13 @@ class _Forms(HTMLParser):
             self.forms[-1][1].setdefault(attributes["name"], attributes.get("value") or "")
 
 
+def forms(page: requests.Response) -> list[tuple[str, dict[str, str]]]:
+    """The page's forms: each one's absolute action, and its inputs' names and values."""
+    parser = _Forms()
+    parser.feed(page.text)
+    return [(urljoin(page.url, action), fields) for action, fields in parser.forms]
+
+
 def sign_in(browser: requests.Session, app_url: str, login: str, next_path: str = "/"):
     """Click "Sign in with ..." and go through the provider's login and consent forms, as a
     person would; the answer is the app's page at the end (or its refusal)."""
@@ -172,13 +186,10 @@ def sign_in(browser: requests.Session, app_url: str, login: str, next_path: str 
     for _ in range(4):  # a login form, a consent form, at most
         if urlsplit(response.url).netloc == app_origin:
             return response
-        parser = _Forms()
-        parser.feed(response.text)
-        assert parser.forms, f"the provider showed no form at {response.url}: {response.text[:500]}"
-        action, fields = parser.forms[0]
+        shown = forms(response)
+        assert shown, f"the provider showed no form at {response.url}: {response.text[:500]}"
+        action, fields = shown[0]
         if fields.get("prompt") == "login":
             fields.update(login=login, password="any password will do")
-        response = browser.post(
-            urljoin(response.url, action), data=fields, timeout=REQUEST_TIMEOUT
-        )
+        response = browser.post(action, data=fields, timeout=REQUEST_TIMEOUT)
     raise AssertionError(f"still at the provider after four forms: {response.url}")

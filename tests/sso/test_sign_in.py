@@ -9,7 +9,7 @@ from django.contrib.auth import get_user_model
 from django.contrib.auth.models import Group
 
 from incidents.roles import FACILITATORS, RESPONDERS
-from tests.sso.conftest import REQUEST_TIMEOUT, sign_in
+from tests.sso.conftest import REQUEST_TIMEOUT, app_environment, forms, sign_in
 
 pytestmark = [
     # The live server answers from other threads, so the data must be committed; the
@@ -59,12 +59,7 @@ def test_a_role_taken_away_at_the_provider_is_lost_at_the_next_sign_in(oidc, liv
     assert _roles(alice) == {FACILITATORS, RESPONDERS}
     # A group single sign-on does not manage, given in the admin, stays.
     alice.groups.add(Group.objects.create(name="Auditors"))
-    csrf = browser.cookies["csrftoken"]
-    browser.post(
-        f"{live_server.url}/accounts/logout/",
-        headers={"X-CSRFToken": csrf, "Referer": live_server.url},
-        timeout=REQUEST_TIMEOUT,
-    )
+    _log_out(browser, live_server)
     assert browser.get(f"{live_server.url}/", timeout=REQUEST_TIMEOUT).url.startswith(
         f"{live_server.url}/accounts/login/"
     ), "logout ends the session here"
@@ -148,3 +143,30 @@ def test_refused_sign_ins_do_not_lock_anyone_out(oidc, live_server, settings):
     assert page.status_code == 200
     assert page.url == f"{live_server.url}/"
     assert User.objects.filter(username="alice-sub-3").exists()
+
+
+def _log_out(browser, live_server):
+    return browser.post(
+        f"{live_server.url}/accounts/logout/",
+        headers={"X-CSRFToken": browser.cookies["csrftoken"]},
+        timeout=REQUEST_TIMEOUT,
+    )
+
+
+def test_logout_can_end_the_session_at_the_provider_too(oidc, sso_environment, live_server):
+    sso_environment(**app_environment(oidc, OIDC_LOGOUT_AT_PROVIDER="1"))
+    oidc.account("alice-sub-4", **ALICE)
+    browser = requests.Session()
+    sign_in(browser, live_server.url, "alice-sub-4")
+
+    # The provider asks to confirm (its own page); yes: back to the app's login page.
+    confirm = _log_out(browser, live_server)
+    assert confirm.url.startswith(f"{oidc.issuer}/session/end")
+    [(action, fields)] = forms(confirm)
+    page = browser.post(action, data={**fields, "logout": "yes"}, timeout=REQUEST_TIMEOUT)
+
+    assert page.url == f"{live_server.url}/accounts/login/"
+    assert "Sign in with Test SSO" in page.text
+    # Signed out in both places: the next sign-in asks for the login at the provider again.
+    again = browser.get(f"{live_server.url}/oidc/authenticate/", timeout=REQUEST_TIMEOUT)
+    assert [fields.get("prompt") for _, fields in forms(again)] == ["login"]
