@@ -136,12 +136,12 @@ class SignInCallback(OIDCAuthenticationCallbackView):
             request.session.modified = True
             request.session.save()
         if request.GET.get("error"):
+            # Logged, not shown: anyone can send a link to this page with any text in it.
             raise SignInError(
-                "The sign-in provider did not sign you in"
-                + (f": {request.GET['error_description']}" if request.GET.get("error_description") else ".")
-                + " Try again, or ask an administrator.",
+                "The sign-in provider did not sign you in. Try again, or ask an administrator.",
                 status=403,
-                detail=f"provider answered error={request.GET['error']!r}",
+                detail=f"provider answered error={request.GET['error'][:100]!r} "
+                f"error_description={request.GET.get('error_description', '')[:300]!r}",
             )
         if not request.GET.get("code") or entry is None:
             raise SignInError(
