@@ -30,6 +30,7 @@ from config.env import (
     env_rate,
     env_secret_key,
 )
+from config.sso.conf import env_local_login, env_sso
 
 BASE_DIR = Path(__file__).resolve().parent.parent
 
@@ -323,3 +324,12 @@ REST_FRAMEWORK["DEFAULT_THROTTLE_RATES"] = {
 }
 REST_FRAMEWORK["NUM_PROXIES"] = TRUSTED_PROXY_COUNT
 # --- end of Abuse -------------------------------------------------------------------------------
+
+# --- Single sign-on (OpenID Connect, config/sso/): off unless OIDC_ISSUER and OIDC_CLIENT_ID
+# are set (README, "Single sign-on"). LOCAL_LOGIN=0 then turns usernames and passwords off on
+# the web, admin and API logins; API tokens keep working.
+SSO = env_sso()
+LOCAL_LOGIN = env_local_login(SSO)
+if SSO is not None:
+    AUTHENTICATION_BACKENDS += ["config.sso.backend.OIDCBackend"]
+# --- end of Single sign-on ---------------------------------------------------------------------
