@@ -105,6 +105,8 @@ def restore_snapshot(
         )
     targets = _leaves(loader, applied)
     _check_tables_exist_at(loader, targets, manifest)
+    if not replace:
+        _refuse_data(using)
     if connection.vendor == "sqlite" and connection.in_atomic_block:
         raise RestoreRefused("on SQLite a restore cannot run inside another transaction.")
 
@@ -114,14 +116,9 @@ def restore_snapshot(
         connection.disable_constraint_checking()
     try:
         with transaction.atomic(using=using):
-            held = tables_with_data(using)
-            if held and not replace:
-                shown = ", ".join(held[:5]) + (", ..." if len(held) > 5 else "")
-                raise RestoreRefused(
-                    f"the database is not empty (rows in {shown}); restore into an empty "
-                    "database, or pass --replace to replace everything in it."
-                )
-            report("Dropping every table." if held else "The database is empty.")
+            if not replace:
+                _refuse_data(using)  # again: someone may have written since
+            report("Dropping every table.")
             _drop_tables(connection)
             report(f"Migrating to the snapshot's schema ({len(applied)} migrations).")
             _migrate(connection, targets)
@@ -139,6 +136,16 @@ def restore_snapshot(
             connection.enable_constraint_checking()
         ContentType.objects.clear_cache()
     return Restored(manifest=manifest, tables=tables, rows=rows, migrated_forward=forward)
+
+
+def _refuse_data(using: str) -> None:
+    held = tables_with_data(using)
+    if held:
+        shown = ", ".join(held[:5]) + (", ..." if len(held) > 5 else "")
+        raise RestoreRefused(
+            f"the database is not empty (rows in {shown}); restore into an empty database, "
+            "or pass --replace to replace everything in it."
+        )
 
 
 # --- migrations ------------------------------------------------------------------------------
