@@ -62,6 +62,12 @@ def manage(*args: str, database_url: str, expect_ok: bool = True):
     return result
 
 
+def run_python(code: str, *, database_url: str):
+    """The JSON that `code` prints (its last line), run by `manage.py shell` on a database."""
+    result = manage("shell", "--no-imports", "-c", code, database_url=database_url)
+    return json.loads(result.stdout.strip().splitlines()[-1])
+
+
 def figures_of(database_url: str, as_of: str) -> dict:
     """`manage.py dashboard_figures` of a database: its migrations, rows per table, figures."""
     return json.loads(
