@@ -49,7 +49,7 @@ class BackupRun(models.Model):
         manifest = snapshot.manifest
         return cls.objects.create(
             taken_at=datetime.fromisoformat(manifest["created_at"]),
-            path=str(snapshot.path),
+            path=str(snapshot.path.resolve()),
             size=snapshot.size,
             sha256=snapshot.sha256,
             format_version=manifest["format_version"],

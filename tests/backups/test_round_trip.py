@@ -15,7 +15,7 @@ from django.core.management import call_command
 from django.db import connection
 from rest_framework.test import APIClient
 
-from api.backup_checks import compare_figures, restored_figures
+from api.backup_checks import compare_figures, database_figures
 from backups.dump import row_counts
 from backups.models import BackupRun
 from backups.snapshot import read_manifest
@@ -114,7 +114,7 @@ def _round_trip(tmp_path, fresh_db):
     assert manifest["database"]["isolation"] == isolation
     assert manifest["tables"]["reviews_historicalreview"] > 0  # the API's writes left history
     as_of = manifest["figures"]["as_of"]
-    source = restored_figures(as_of=date.fromisoformat(as_of))
+    source = database_figures(as_of=date.fromisoformat(as_of))
     answers = {user: api_answers(token, reviews) for user, token in tokens.items()}
 
     manage("restore", str(path), database_url=fresh_db)

@@ -12,7 +12,7 @@ from datetime import date
 
 from django.core.management.base import BaseCommand, CommandError
 
-from api.backup_checks import restored_figures
+from api.backup_checks import database_figures
 from incidents.days import utc_today
 
 
@@ -29,4 +29,4 @@ class Command(BaseCommand):
             day = date.fromisoformat(as_of) if as_of else utc_today()
         except ValueError:
             raise CommandError(f"--as-of {as_of!r} is not a date (YYYY-MM-DD).") from None
-        self.stdout.write(json.dumps(restored_figures(as_of=day), sort_keys=True))
+        self.stdout.write(json.dumps(database_figures(as_of=day), sort_keys=True))

@@ -28,7 +28,7 @@ class Command(BaseCommand):
 
     def handle(self, *args, path, **options):
         file = Path(path)
-        run = BackupRun.objects.filter(path=str(file)).latest_first().first()
+        run = BackupRun.objects.filter(path=str(file.resolve())).latest_first().first()
         checksum = sha256(file) if file.is_file() else None
         if run is None and checksum is not None:
             run = BackupRun.objects.filter(sha256=checksum).latest_first().first()
