@@ -105,6 +105,14 @@ def test_by_default_it_writes_a_timestamped_file_in_backup_dir(db, tmp_path, set
     assert not list(Path(tmp_path / "backups").glob("*.partial"))
 
 
+def test_a_backup_dir_that_cannot_be_made_is_a_clear_error(db, tmp_path, settings):
+    (tmp_path / "a-file").write_text("")
+    settings.BACKUP_DIR = tmp_path / "a-file" / "backups"
+    with pytest.raises(CommandError, match=r"Cannot create BACKUP_DIR .*set BACKUP_DIR"):
+        _backup()
+    assert not BackupRun.objects.exists()
+
+
 @concurrent_test
 def test_every_table_is_read_as_of_one_moment(tmp_path):
     TeamFactory(name="Before")

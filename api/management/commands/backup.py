@@ -65,6 +65,12 @@ class Command(BaseCommand):
 
     def _default_path(self) -> Path:
         folder = Path(settings.BACKUP_DIR)
-        # Owner only: the files hold password hashes and every private incident.
-        folder.mkdir(mode=0o700, parents=True, exist_ok=True)
+        try:
+            # Owner only: the files hold password hashes and every private incident.
+            folder.mkdir(mode=0o700, parents=True, exist_ok=True)
+        except OSError as error:
+            raise CommandError(
+                f"Cannot create BACKUP_DIR {folder} ({error.strerror or error}); set "
+                "BACKUP_DIR to a writable folder (a mounted volume in a container)."
+            ) from None
         return folder / f"incidents-{timezone.now():%Y%m%dT%H%M%SZ}{SUFFIX}"
