@@ -333,3 +333,16 @@ LOCAL_LOGIN = env_local_login(SSO)
 if SSO is not None:
     AUTHENTICATION_BACKENDS += ["config.sso.backend.OIDCBackend"]
 # --- end of Single sign-on ---------------------------------------------------------------------
+# --- Backups (README, "Backups"): `manage.py backup`, `restore`, `verify_backup` -------------
+# BACKUP_DIR: where `backup` writes when given no path (files readable by their owner only).
+# BACKUP_MAX_AGE_HOURS: older than this, the dashboard and /readyz warn (daily, with slack).
+# BACKUP_VERIFY_DATABASE: the scratch PostgreSQL database a verification restores into, made
+# and dropped each time (default: this database's name + "_verify"). APP_COMMIT: the release's
+# commit, written into each snapshot's manifest (a checkout finds it with git instead).
+BACKUP_DIR = Path(os.environ.get("BACKUP_DIR") or BASE_DIR / "var" / "backups")
+BACKUP_MAX_AGE_HOURS = env_int("BACKUP_MAX_AGE_HOURS", 26)
+BACKUP_VERIFY_DATABASE = os.environ.get("BACKUP_VERIFY_DATABASE", "").strip()
+APP_COMMIT = os.environ.get("APP_COMMIT", "").strip()
+# The bottom layer: it knows tables and migrations, and every app may ask it for the status.
+INSTALLED_APPS += ["backups"]
+# --- end of Backups ---------------------------------------------------------------------------

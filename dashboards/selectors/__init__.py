@@ -5,7 +5,7 @@ Public interface, re-exported here so callers write `from dashboards import sele
 values, no templates):
 
     period_comparison(*, user, period, filters) -> Summary
-    learning_loop(*, user, period, filters) -> LearningLoop
+    learning_loop(*, user, period, filters, today=None) -> LearningLoop
     duration_distributions(*, user, period, filters) -> Durations
     monthly_trends(*, user, filters, months=12, end=None) -> MonthlyTrend
     dashboard_overview(*, user, period, filters, months=12) -> Overview (all of the above
