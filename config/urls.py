@@ -5,6 +5,9 @@ from django.templatetags.static import static
 from django.urls import include, path, re_path
 from django.views.generic import RedirectView
 
+from api.metrics import MetricsView
+from config.sso import urls as sso_urls
+from config.sso.views import LoginView, LogoutView
 from incidents import urls as incident_urls
 from reviews import urls as review_urls
 
@@ -26,6 +29,7 @@ def _favicon(request):
     # icon, so the redirect is a temporary one.
     return redirect(static("favicon.svg"))
 
+
 # What Django refuses or raises outside DRF: JSON under /api/ (config/errors.py), a 413 for a
 # body over the upload limit; any error nothing else handled: a 503 while the database is down.
 handler400 = "config.errors.bad_request"
@@ -43,9 +47,15 @@ urlpatterns = [
         RedirectView.as_view(url="/admin/incidents/%(path)s", query_string=True, permanent=True),
     ),
     path("admin/", admin.site.urls),
+    # Django's login and logout, with single sign-on (config/sso/) beside the password form.
+    path("accounts/login/", LoginView.as_view(), name="login"),
+    path("accounts/logout/", LogoutView.as_view(), name="logout"),
     path("accounts/", include("django.contrib.auth.urls")),
+    path("oidc/", include(sso_urls)),
     path("dashboard/", include("dashboards.urls")),
     path("api/", include("api.urls")),
+    # Prometheus scrapes /metrics by default; a Prometheus integration's token gets in.
+    path("metrics", MetricsView.as_view(), name="metrics"),
     path("", include("reviews.urls")),
     path("", include(incident_pages)),
 ]

@@ -5,7 +5,7 @@ Public interface, re-exported here so callers write `from dashboards import sele
 values, no templates):
 
     period_comparison(*, user, period, filters) -> Summary
-    learning_loop(*, user, period, filters) -> LearningLoop
+    learning_loop(*, user, period, filters, today=None) -> LearningLoop
     duration_distributions(*, user, period, filters) -> Durations
     monthly_trends(*, user, filters, months=12, end=None) -> MonthlyTrend
     dashboard_overview(*, user, period, filters, months=12) -> Overview (all of the above
@@ -13,6 +13,8 @@ values, no templates):
     system_rows(*, user, period, filters) -> tuple[SystemRow, ...]
     system_history(*, user, system, filters=None, months=12, end=None) -> SystemHistory
     theme_rows(*, user, period, filters) -> tuple[ThemeRow, ...]
+    current_totals(*, systems_limit=50) -> Totals (everything recorded, now, for /metrics:
+        no user, no period; counts only, private incidents included)
 
 and the constants the pages show with them (SIGNALS, SIGNAL_LABELS, HIGH_RULE, ...). Names
 with a leading underscore in the modules below are shared inside this package only.
@@ -68,6 +70,13 @@ from dashboards.selectors.systems import (
     system_rows,
 )
 from dashboards.selectors.themes import ThemeRow, theme_rows
+from dashboards.selectors.totals import (
+    OTHER_SYSTEMS,
+    SYSTEMS_LIMIT,
+    SystemTotals,
+    Totals,
+    current_totals,
+)
 from dashboards.selectors.trends import TREND_MONTHS, MonthlyTrend, monthly_trends
 
 __all__ = [
@@ -77,9 +86,11 @@ __all__ = [
     "HIGH_TOP_AT_LEAST",
     "HIGH_TOP_SHARE",
     "LIST_LIMIT",
+    "OTHER_SYSTEMS",
     "PER_DAYS",
     "SIGNALS",
     "SIGNAL_LABELS",
+    "SYSTEMS_LIMIT",
     "TREND_MONTHS",
     "CategoryCount",
     "CountComparison",
@@ -93,8 +104,11 @@ __all__ = [
     "Summary",
     "SystemHistory",
     "SystemRow",
+    "SystemTotals",
     "ThemeRow",
+    "Totals",
     "UnownedSystem",
+    "current_totals",
     "dashboard_overview",
     "duration_distributions",
     "learning_loop",
