@@ -103,6 +103,11 @@ class AutoSchema(openapi.AutoSchema):
             return _DESCRIPTIONS["415"].format(media_types=media_types)
         return _DESCRIPTIONS[code]
 
+    def _error_content(self, code: str) -> dict:
+        serializer = ValidationErrorSerializer if code == "400" else ErrorSerializer
+        response = self._get_response_for_code(serializer, code, media_types=["application/json"])
+        return response["content"]["application/json"]
+
     def get_operation(self, *args, **kwargs):
         operation = super().get_operation(*args, **kwargs)
         if operation is None:
@@ -110,9 +115,11 @@ class AutoSchema(openapi.AutoSchema):
         responses = operation["responses"]
         for code, response in responses.items():
             content = response.get("content") or {}
-            if code.startswith(("4", "5")) and "application/json" in content:
-                # Errors are JSON whatever the client asked for (api.base.ApiMixin).
-                response["content"] = {"application/json": content["application/json"]}
+            if code.startswith(("4", "5")):
+                # Errors are JSON whatever the client asked for (api.base.JsonErrors), in the
+                # shared shape when the view declared a description only.
+                declared = content.get("application/json") or self._error_content(code)
+                response["content"] = {"application/json": declared}
                 continue
             for media_type in content:
                 if media_type.startswith("text/csv"):
