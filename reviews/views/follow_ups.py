@@ -61,7 +61,8 @@ def follow_up_status(request: HtmxHttpRequest, item_pk: int) -> HttpResponse:
     if not can_update_follow_up_status(request.user, item):
         raise PermissionDenied("You may not change this follow-up's status.")
     form = FollowUpStatusForm(request.POST, instance=item, auto_id=f"id_status_{item.pk}_%s")
-    if form.is_valid():
+    saved = form.is_valid()
+    if saved:
         with transaction.atomic():
             item = services.follow_up_set_status(
                 action_item=item, status=form.cleaned_data["status"]
@@ -74,7 +75,8 @@ def follow_up_status(request: HtmxHttpRequest, item_pk: int) -> HttpResponse:
             "reviews/includes/follow_up_status.html",
             {"item": item, "form": form, "next": next_url},
         )
-    if form.is_valid():
+    # `saved`, not form.is_valid(): the form was replaced by an unbound one, never valid.
+    if saved:
         messages.success(request, f"“{item.title}” is now {item.get_status_display().lower()}.")
     else:
         messages.error(request, "Choose a valid status.")
