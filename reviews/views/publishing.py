@@ -12,7 +12,7 @@ from reviews import selectors, services
 from reviews.forms import ScheduleForm
 from reviews.rules import can_run_review
 from reviews.views.common import HtmxHttpRequest, get_review, get_review_to_run, render_section
-from reviews.workspace import Bound, workspace_url
+from reviews.workspace import Bound
 
 
 @require_POST
@@ -41,14 +41,19 @@ def publish(request: HttpRequest, pk: int) -> HttpResponse:
         try:
             services.review_publish(review=review, user=request.user)
         except ValidationError as error:
-            for message in error.messages:
-                messages.error(request, message)
-            return redirect(workspace_url(review, "section-overview"))
+            # Refused: the same page again, the reasons on top and focused, where the person
+            # is looking (not a workspace reloaded at a section, with them off-screen).
+            return _publish_page(request, review, errors=error.messages)
         messages.success(request, "Published. The report is ready to share.")
         return redirect("reviews:report", pk=review.pk)
+    return _publish_page(request, review)
+
+
+def _publish_page(request: HttpRequest, review, *, errors=()) -> HttpResponse:
     context = {
         "review": review,
         "incident": review.incident,
         "items": selectors.review_items(review=review),
+        "errors": errors,
     }
     return render(request, "reviews/publish.html", context)

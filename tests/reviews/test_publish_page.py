@@ -7,9 +7,9 @@ from __future__ import annotations
 import pytest
 from django.urls import reverse
 
-from reviews.models import Review
+from reviews.models import ActionItem, Review
 from reviews.services import review_publish
-from tests.factories import TimelineEntryFactory
+from tests.factories import ActionItemFactory, TimelineEntryFactory
 from tests.reviews.conftest import HTMX, _section
 
 pytestmark = pytest.mark.django_db
@@ -88,3 +88,26 @@ def test_a_form_sent_back_unsaved_is_marked_so_the_browser_keeps_its_draft(as_us
     )
     assert "data-bound" not in saved.text
     assert Review.objects.get(pk=review.pk).narrative == "Saved"
+
+
+def test_a_refused_publish_answers_on_the_publish_page_with_the_reasons_on_top(as_user, review):
+    response = as_user("facilitator").post(_publish(review))
+    assert response.status_code == 200  # no redirect to a workspace scrolled elsewhere
+    page = response.text
+    errors = page.index('id="publish-errors"')
+    assert 'role="alert" tabindex="-1" autofocus' in page[errors : errors + 200]
+    assert errors < page.index("Write the narrative before publishing") < page.index("Ready?")
+    assert "Add at least one timeline entry" in page
+    review.refresh_from_db()
+    assert not review.is_published
+
+
+def test_error_messages_take_the_focus_and_others_do_not(as_user, review):
+    item = ActionItemFactory(review=review)
+    client = as_user("facilitator")
+    url = reverse("reviews:follow_up_status", args=[item.pk])
+    refused = client.post(url, {"status": "nonsense", "next": "/follow-ups/"}, follow=True)
+    assert '<li class="error" role="alert" tabindex="-1" autofocus>' in refused.text
+    done = client.post(url, {"status": ActionItem.Status.DONE, "next": "/follow-ups/"}, follow=True)
+    assert "is now done" in done.text
+    assert "autofocus" not in done.text.split('<ul class="messages">')[1].split("</ul>")[0]
