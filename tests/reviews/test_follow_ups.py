@@ -117,7 +117,9 @@ def test_status_update_with_htmx_returns_the_control(as_user):
 
 def test_a_status_set_without_javascript_says_it_is_set(as_user):
     item = ActionItemFactory(title="Alert on lag")
-    response = as_user("responder").post(_status(item), {"status": "done", "next": LIST}, follow=True)
+    response = as_user("responder").post(
+        _status(item), {"status": "done", "next": LIST}, follow=True
+    )
     assert "“Alert on lag” is now done." in response.text
     assert "Choose a valid status." not in response.text
 
