@@ -12,6 +12,26 @@ from incidents.formatting import person_name
 from incidents.models import Incident, Team
 
 
+class ReviewQuerySet(models.QuerySet):
+    def published(self):
+        return self.filter(status=Review.Status.PUBLISHED)
+
+    def survey_open_to(self, user):
+        """Published reviews whose learning survey this user may answer: they facilitated it
+        or are listed as a participant. Visibility is the caller's (`visible_to`)."""
+        if not user.is_authenticated:
+            return self.none()
+        taking_part = Participant.objects.filter(review=models.OuterRef("pk"), user=user)
+        return self.published().filter(
+            models.Q(facilitator=user) | models.Q(models.Exists(taking_part))
+        )
+
+    def survey_waiting_for(self, user):
+        """Of `survey_open_to(user)`, those the user has not answered yet."""
+        answered = SurveyResponse.objects.filter(review=models.OuterRef("pk"), respondent=user)
+        return self.survey_open_to(user).exclude(models.Exists(answered))
+
+
 class Review(models.Model):
     class Status(models.TextChoices):
         NOT_STARTED = "not_started", "Not started"
@@ -43,6 +63,7 @@ class Review(models.Model):
     created_at = models.DateTimeField(auto_now_add=True)
     updated_at = models.DateTimeField(auto_now=True)
 
+    objects = ReviewQuerySet.as_manager()
     history = HistoricalRecords()
 
     class Meta:

@@ -5,7 +5,7 @@ The rules that need nothing but the incident record (the two roles, private inci
 catalog) are defined in `incidents.roles`, the app below, and re-exported here; the rules that a
 review decides are defined here. A published review freezes what it is built on
 (`published_review_of`): the incident, its timeline and signals, the review itself, its
-participants and follow-ups.
+participants and follow-ups; only adding a participant stays open (`can_add_participant`).
 """
 
 from __future__ import annotations
@@ -24,6 +24,7 @@ from reviews.models import Review
 __all__ = [
     "FACILITATORS",
     "RESPONDERS",
+    "can_add_participant",
     "can_answer_survey",
     "can_contribute_to_incident",
     "can_create_review",
@@ -101,10 +102,17 @@ def can_update_follow_up_status(user, action_item) -> bool:
     return is_responder(user) or action_item.assignee_id == user.pk
 
 
+def can_add_participant(user, review) -> bool:
+    """Facilitators list participants, also once the review is published: the learning survey
+    goes to everyone listed, so someone forgotten must still be added. What participants said
+    (their interviews) and everything else stays frozen."""
+    return is_facilitator(user) and can_view_incident(user, review.incident)
+
+
 def can_answer_survey(user, review) -> bool:
     """The learning survey is for the review's participants and facilitator, once published."""
     if not user.is_authenticated or not review.is_published:
         return False
     if not can_view_incident(user, review.incident):
         return False
-    return review.facilitator_id == user.pk or review.participants.filter(user=user).exists()
+    return Review.objects.survey_open_to(user).filter(pk=review.pk).exists()

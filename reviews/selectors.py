@@ -24,6 +24,7 @@ from incidents.models import (
     TimelineEntry,
 )
 from reviews.models import ActionItem, Participant, Review, SurveyResponse, follow_up_open_q
+from reviews.rules import can_answer_survey
 
 # No review this many days after an incident was resolved: the memory is fading.
 REVIEW_DUE_AFTER = timedelta(days=14)
@@ -182,6 +183,30 @@ def review_items(*, review: Review) -> dict:
         ),
         "teams": list(incident.teams.all()),
     }
+
+
+@dataclass(frozen=True)
+class SurveyInvitation:
+    """Whether the user is asked to answer the review's learning survey, and whether they have."""
+
+    open: bool
+    answered_at: datetime | None = None
+
+    @property
+    def waiting(self) -> bool:
+        return self.open and self.answered_at is None
+
+
+def survey_invitation(*, review: Review, user) -> SurveyInvitation:
+    """What the review's pages tell the user about its survey (two queries at most)."""
+    if not can_answer_survey(user, review):
+        return SurveyInvitation(open=False)
+    answered = (
+        SurveyResponse.objects.filter(review=review, respondent=user)
+        .values_list("submitted_at", flat=True)
+        .first()
+    )
+    return SurveyInvitation(open=True, answered_at=answered)
 
 
 @dataclass(frozen=True)

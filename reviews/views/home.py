@@ -25,6 +25,10 @@ def home(request: HttpRequest) -> HttpResponse:
         )
         .select_related("incident")
         .order_by("-published_at", "-pk")[:HOME_LIST_SIZE],
+        "surveys_waiting": Review.objects.survey_waiting_for(user)
+        .filter(incident__in=visible)
+        .select_related("incident")
+        .order_by("-published_at", "-pk"),
     }
     if context["is_facilitator"]:
         context["my_reviews"] = (
