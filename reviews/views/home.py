@@ -11,6 +11,8 @@ from reviews import rules
 from reviews.models import Review
 
 HOME_LIST_SIZE = 8
+# The newest few: a facilitator may owe many, and the card must not push the rest away.
+SURVEYS_SHOWN = 3
 
 
 def home(request: HttpRequest) -> HttpResponse:
@@ -25,11 +27,13 @@ def home(request: HttpRequest) -> HttpResponse:
         )
         .select_related("incident")
         .order_by("-published_at", "-pk")[:HOME_LIST_SIZE],
-        "surveys_waiting": Review.objects.survey_waiting_for(user)
-        .filter(incident__in=visible)
-        .select_related("incident")
-        .order_by("-published_at", "-pk"),
     }
+    surveys = Review.objects.survey_waiting_for(user).filter(incident__in=visible)
+    context["surveys_waiting_count"] = surveys.count()
+    context["surveys_waiting_more"] = max(0, context["surveys_waiting_count"] - SURVEYS_SHOWN)
+    context["surveys_waiting"] = surveys.select_related("incident").order_by(
+        "-published_at", "-pk"
+    )[:SURVEYS_SHOWN]
     if context["is_facilitator"]:
         context["my_reviews"] = (
             Review.objects.filter(facilitator=user, incident__in=visible)

@@ -159,3 +159,14 @@ def test_the_publish_checklist_mentions_participants(as_user, review):
     assert "Participants</a> (1): the learning survey goes to them" in page
     publish_page = as_user("facilitator").get(reverse("reviews:publish", args=[review.pk])).text
     assert "adding participants" in publish_page
+
+
+def test_home_lists_the_newest_three_surveys_and_counts_the_rest(as_user, responder):
+    for _ in range(5):
+        review = ReviewFactory(status=Review.Status.IN_PROGRESS)
+        _published(review)
+        ParticipantFactory(review=review, user=responder)
+    page = as_user("responder").get(HOME).text
+    assert "5 learning surveys wait for you" in page
+    assert page.count("Answer the survey of") == 3
+    assert "And 2 older ones" in page
