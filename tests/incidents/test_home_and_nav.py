@@ -104,7 +104,7 @@ def test_reader_sees_published_reviews_and_the_dashboards(client, reader):
 )
 def test_navigation_links_every_area(client, reader, url_name):
     client.force_login(reader)
-    nav = client.get(HOME_URL).content.decode().split('<nav aria-label="Main">')[1]
+    nav = client.get(HOME_URL).content.decode().split('<nav aria-label="Main"')[1]
     nav = nav.split("</nav>")[0]
     assert f'href="{reverse(url_name)}"' in nav
 
