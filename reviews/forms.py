@@ -15,9 +15,19 @@ from django.db.models import Q
 
 from incidents.days import utc_today
 from incidents.forms import DateInput, DateTimeLocalInput
-from incidents.models import Difficulty, OwnershipGap, Surprise, System, Theme, TimelineEntry
+from incidents.models import (
+    Difficulty,
+    OwnershipGap,
+    Severity,
+    Surprise,
+    System,
+    Team,
+    Theme,
+    TimelineEntry,
+)
 from incidents.slugs import NO_SLUG_MESSAGE, slug_for
 from reviews.models import ActionItem, Participant
+from reviews.selectors import CUES, QueueFilters
 
 SECTION_MAX_LENGTH = 20_000
 ITEM_TEXT_MAX_LENGTH = 5_000
@@ -204,3 +214,41 @@ class SurveyForm(forms.Form):
         max_length=ITEM_TEXT_MAX_LENGTH,
         widget=forms.Textarea(attrs={"rows": 4}),
     )
+
+
+class QueueFilterForm(forms.Form):
+    """The review queue's filter bar (GET). Same names and meanings as the other lists'."""
+
+    team = forms.ModelChoiceField(
+        label="Team",
+        queryset=Team.objects.order_by("name"),
+        to_field_name="slug",
+        required=False,
+        empty_label="Any team",
+    )
+    system = forms.ModelChoiceField(
+        label="System",
+        queryset=System.objects.order_by("name"),
+        to_field_name="slug",
+        required=False,
+        empty_label="Any system",
+    )
+    severity = forms.ChoiceField(
+        label="Severity", required=False, choices=[("", "Any severity"), *Severity.choices]
+    )
+    cue = forms.ChoiceField(
+        label="Worth a deep review", required=False, choices=[("", "Any"), *CUES.items()]
+    )
+    overdue = forms.ChoiceField(
+        label="Due", required=False, choices=[("", "Any"), ("true", "Overdue")]
+    )
+
+    def filters_value(self) -> QueueFilters:
+        data = self.cleaned_data
+        return QueueFilters(
+            team=data["team"].slug if data.get("team") else None,
+            system=data["system"].slug if data.get("system") else None,
+            severity=data.get("severity") or None,
+            cue=data.get("cue") or None,
+            overdue=data.get("overdue") == "true",
+        )

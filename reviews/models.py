@@ -16,6 +16,10 @@ class ReviewQuerySet(models.QuerySet):
     def published(self):
         return self.filter(status=Review.Status.PUBLISHED)
 
+    def under_way(self):
+        """Scheduled or in progress: started, not yet published."""
+        return self.filter(status__in=(Review.Status.SCHEDULED, Review.Status.IN_PROGRESS))
+
     def survey_open_to(self, user):
         """Published reviews whose learning survey this user may answer: they facilitated it
         or are listed as a participant. Visibility is the caller's (`visible_to`)."""
@@ -76,6 +80,14 @@ class Review(models.Model):
     @property
     def is_published(self) -> bool:
         return self.status == self.Status.PUBLISHED
+
+
+def waiting_for_review_q(prefix: str = "") -> models.Q:
+    """Incidents waiting for a review: none yet, or one nobody has started. The one definition
+    that home's count and the review queue share. `prefix` leads to the incident."""
+    return models.Q(**{f"{prefix}review__isnull": True}) | models.Q(
+        **{f"{prefix}review__status": Review.Status.NOT_STARTED}
+    )
 
 
 def follow_up_open_q(prefix: str = "") -> models.Q:

@@ -23,7 +23,15 @@ from incidents.models import (
     Surprise,
     TimelineEntry,
 )
-from reviews.models import ActionItem, Participant, Review, SurveyResponse, follow_up_open_q
+from incidents.scopes import incident_scope
+from reviews.models import (
+    ActionItem,
+    Participant,
+    Review,
+    SurveyResponse,
+    follow_up_open_q,
+    waiting_for_review_q,
+)
 from reviews.rules import can_answer_survey
 
 # No review this many days after an incident was resolved: the memory is fading.
@@ -34,16 +42,47 @@ HIGH_SEVERITIES = (Severity.SEV1, Severity.SEV2)
 @dataclass
 class QueueEntry:
     incident: Incident
-    cues: list[str] = field(default_factory=list)
+    cues: list[str] = field(default_factory=list)  # what the page says, in CUES order
+    cue_keys: frozenset[str] = frozenset()
+    overdue: bool = False
+
+    @property
+    def priority(self) -> tuple:
+        """The queue's order, and home's: most cues first, then the more severe, then the
+        newest (the reference breaks ties, so pages never shuffle)."""
+        incident = self.incident
+        return (-len(self.cues), incident.severity, -incident.started_at.timestamp(), -incident.pk)
+
+
+@dataclass(frozen=True)
+class QueueFilters:
+    """The queue's filters; None leaves one out. team, system and severity mean what they mean
+    on every list (incidents/scopes.py); `cue` keeps incidents showing that cue (a CUES key);
+    `overdue` keeps what is late (see `review_queue`)."""
+
+    team: str | None = None
+    system: str | None = None
+    severity: str | None = None
+    cue: str | None = None
     overdue: bool = False
 
 
 @dataclass
 class ReviewQueue:
     needs_review: list[QueueEntry]
+    mine: list[Review]  # under way, facilitated by the user
     scheduled: list[Review]
     in_progress: list[Review]
     published: list[Review]
+
+
+# DOMAIN.md's signs that an incident is worth a deep review: key -> what the filter calls it.
+CUES = {
+    "teams": "Several teams involved",
+    "first_collaboration": "First collaboration",
+    "unowned_system": "Unowned system",
+    "high_severity": "High severity (SEV1, SEV2)",
+}
 
 
 def _teams_by_incident() -> dict[int, set[int]]:
@@ -83,41 +122,41 @@ def first_collaborations(
     return firsts
 
 
-def _cues(incident: Incident, firsts: set[int]) -> list[str]:
-    """DOMAIN.md's signs that an incident is worth a deep review."""
-    cues = []
+def _cues(incident: Incident, firsts: set[int]) -> dict[str, str]:
+    """The incident's cues: CUES key -> what the row says."""
+    cues = {}
     if incident.team_count >= 2:
-        cues.append(f"{incident.team_count} teams involved")
+        cues["teams"] = f"{incident.team_count} teams involved"
     if incident.pk in firsts:
-        cues.append("First collaboration")
+        cues["first_collaboration"] = "First collaboration"
     if incident.touches_unowned_system:
-        cues.append("Unowned system")
+        cues["unowned_system"] = "Unowned system"
     if incident.severity in HIGH_SEVERITIES:
-        cues.append(incident.severity)
+        cues["high_severity"] = incident.severity
     return cues
 
 
-def review_queue(*, user, published_limit: int = 20) -> ReviewQueue:
-    """What the review queue shows the user, in a fixed number of queries.
+def needs_review(*, user, filters: QueueFilters | None = None) -> list[QueueEntry]:
+    """Incidents waiting for a review (`waiting_for_review_q`) that the user may see, with their
+    cues, most worth a deep review first (`QueueEntry.priority`): the queue's list and home's.
 
-    Incidents without a started review come first, the ones with most cues on top; then the
-    reviews scheduled, under way and recently published.
+    Overdue: worth a deep review (a cue) and resolved REVIEW_DUE_AFTER ago or more. Three
+    queries, whatever the number of incidents.
     """
-    now = timezone.now()
+    filters = filters or QueueFilters()
     visible = Incident.objects.visible_to(user)
     unowned = IncidentSystem.objects.filter(incident=OuterRef("pk"), system__owner_team=None)
-    waiting = (
-        visible.filter(Q(review__isnull=True) | Q(review__status=Review.Status.NOT_STARTED))
+    waiting = list(
+        visible.filter(waiting_for_review_q())
+        .filter(incident_scope(team=filters.team, system=filters.system, severity=filters.severity))
         .annotate(touches_unowned_system=Exists(unowned))
-        .select_related("lead")
     )
-    waiting = list(waiting)
     # A team is involved when it is listed on the incident or owns a system it touched.
     teams = _teams_by_incident()
     for incident in waiting:
         incident.team_count = len(teams.get(incident.pk, ()))
     firsts = first_collaborations({incident.pk for incident in waiting}, teams=teams)
-    due_before = now - REVIEW_DUE_AFTER
+    due_before = timezone.now() - REVIEW_DUE_AFTER
     entries = []
     for incident in waiting:
         cues = _cues(incident, firsts)
@@ -126,31 +165,65 @@ def review_queue(*, user, published_limit: int = 20) -> ReviewQueue:
         overdue = (
             bool(cues) and incident.resolved_at is not None and incident.resolved_at <= due_before
         )
-        entries.append(QueueEntry(incident=incident, cues=cues, overdue=overdue))
-    entries.sort(
-        key=lambda entry: (
-            -len(entry.cues),
-            entry.incident.severity,
-            -entry.incident.started_at.timestamp(),
+        if filters.cue and filters.cue not in cues:
+            continue
+        if filters.overdue and not overdue:
+            continue
+        entries.append(
+            QueueEntry(
+                incident=incident,
+                cues=list(cues.values()),
+                cue_keys=frozenset(cues),
+                overdue=overdue,
+            )
         )
-    )
+    entries.sort(key=lambda entry: entry.priority)
+    return entries
 
+
+def review_queue(
+    *, user, filters: QueueFilters | None = None, published_limit: int = 20
+) -> ReviewQueue:
+    """What the review queue shows the user, in a fixed number of queries.
+
+    Incidents waiting for a review first (`needs_review`), then the reviews under way, the
+    user's own before the others', then the recently published. A review is overdue when its
+    meeting date has passed; with `filters.overdue` only those are kept, and `filters.cue`
+    (about incidents not yet reviewed) leaves no review under way.
+    """
+    filters = filters or QueueFilters()
+    now = timezone.now()
+    visible = Incident.objects.visible_to(user)
     reviews = (
         Review.objects.filter(incident__in=visible)
+        .filter(
+            incident_scope(
+                "incident", team=filters.team, system=filters.system, severity=filters.severity
+            )
+        )
         .select_related("incident", "facilitator")
         .annotate(open_follow_ups=Count("action_items", filter=follow_up_open_q("action_items__")))
     )
-    scheduled = list(reviews.filter(status=Review.Status.SCHEDULED).order_by("scheduled_for", "pk"))
-    in_progress = list(
-        reviews.filter(status=Review.Status.IN_PROGRESS).order_by("scheduled_for", "pk")
-    )
-    for review in scheduled + in_progress:
+    under_way = list(reviews.under_way().order_by("scheduled_for", "pk"))
+    for review in under_way:
         review.overdue = review.scheduled_for is not None and review.scheduled_for < now
-    published = list(
-        reviews.filter(status=Review.Status.PUBLISHED).order_by("-published_at")[:published_limit]
+    if filters.cue:
+        under_way = []
+    if filters.overdue:
+        under_way = [review for review in under_way if review.overdue]
+    mine = [review for review in under_way if user.pk and review.facilitator_id == user.pk]
+    others = [review for review in under_way if review not in mine]
+    published = (
+        []
+        if filters.cue or filters.overdue
+        else list(reviews.published().order_by("-published_at")[:published_limit])
     )
     return ReviewQueue(
-        needs_review=entries, scheduled=scheduled, in_progress=in_progress, published=published
+        needs_review=needs_review(user=user, filters=filters),
+        mine=mine,
+        scheduled=[review for review in others if review.status == Review.Status.SCHEDULED],
+        in_progress=[review for review in others if review.status == Review.Status.IN_PROGRESS],
+        published=published,
     )
 
 

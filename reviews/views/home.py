@@ -7,7 +7,7 @@ from django.http import HttpRequest, HttpResponse
 from django.shortcuts import render
 
 from incidents.models import Incident
-from reviews import rules
+from reviews import rules, selectors
 from reviews.models import Review
 
 HOME_LIST_SIZE = 8
@@ -36,13 +36,15 @@ def home(request: HttpRequest) -> HttpResponse:
     )[:SURVEYS_SHOWN]
     if context["is_facilitator"]:
         context["my_reviews"] = (
+            # The queue's "Reviews you facilitate": under way, theirs.
             Review.objects.filter(facilitator=user, incident__in=visible)
-            .exclude(status=Review.Status.PUBLISHED)
+            .under_way()
             .select_related("incident")
             .order_by("scheduled_for", "-incident__started_at")
         )
-        waiting = visible.filter(review__isnull=True).order_by("-started_at", "-pk")
-        context["waiting_count"] = waiting.count()
+        # The queue's list, in the queue's order: the same count on both pages.
+        waiting = selectors.needs_review(user=user)
+        context["waiting_count"] = len(waiting)
         context["waiting"] = waiting[:HOME_LIST_SIZE]
     if context["is_responder"]:
         involved = Incident.responders.through.objects.filter(incident=OuterRef("pk"), user=user)
