@@ -14,6 +14,7 @@ from django.core.validators import MaxLengthValidator, URLValidator
 from django.db.models import Q
 
 from incidents.days import utc_today
+from incidents.formatting import person_choice
 from incidents.forms import DateInput, DateTimeLocalInput
 from incidents.models import (
     Difficulty,
@@ -27,9 +28,12 @@ from incidents.models import (
 )
 from incidents.slugs import NO_SLUG_MESSAGE, slug_for
 from reviews.models import ActionItem, Participant
+from reviews.rules import follow_up_assignees
 from reviews.selectors import CUES, QueueFilters
 
 SECTION_MAX_LENGTH = 20_000
+# People in drop-downs, by the name the pages show.
+PEOPLE_ORDER = ("first_name", "last_name", "username")
 ITEM_TEXT_MAX_LENGTH = 5_000
 
 
@@ -119,12 +123,8 @@ class ParticipantForm(ItemForm):
 
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
-        self.fields["user"].queryset = get_user_model().objects.order_by("username")
-        self.fields["user"].label_from_instance = lambda user: (
-            f"{user.get_full_name()} ({user.get_username()})"
-            if user.get_full_name()
-            else user.get_username()
-        )
+        self.fields["user"].queryset = get_user_model().objects.order_by(*PEOPLE_ORDER)
+        self.fields["user"].label_from_instance = person_choice
 
 
 class FollowUpForm(ItemForm):
@@ -141,12 +141,20 @@ class FollowUpForm(ItemForm):
             "description",
         ]
         widgets = {"due_date": DateInput()}
-        labels = {"owner_team": "Owner team", "external_url": "Ticket link"}
+        labels = {
+            "owner_team": "Owner team",
+            "due_date": "Due date (UTC)",
+            "external_url": "Ticket link",
+        }
 
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
         self.fields["owner_team"].empty_label = "Nobody yet (a gap)"
-        self.fields["assignee"].queryset = get_user_model().objects.order_by("username")
+        self.fields["assignee"].queryset = follow_up_assignees(
+            keep=self.instance.assignee_id
+        ).order_by(*PEOPLE_ORDER)
+        self.fields["assignee"].label_from_instance = person_choice
+        self.fields["assignee"].empty_label = "Nobody yet"
 
     def clean_due_date(self) -> date | None:
         due = self.cleaned_data.get("due_date")

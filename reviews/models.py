@@ -81,6 +81,22 @@ class Review(models.Model):
     def is_published(self) -> bool:
         return self.status == self.Status.PUBLISHED
 
+    @property
+    def meeting_passed(self) -> bool:
+        return self.scheduled_for is not None and self.scheduled_for < timezone.now()
+
+    @property
+    def shown_status(self) -> str:
+        """The status as pages show it. A scheduled review whose meeting has passed is no
+        longer "scheduled": the work goes on after the meeting, so it shows as in progress
+        (the stored status moves on with the next edit of the schedule or the publication)."""
+        if self.status == self.Status.SCHEDULED and self.meeting_passed:
+            return self.Status.IN_PROGRESS
+        return self.status
+
+    def get_shown_status_display(self) -> str:
+        return self.Status(self.shown_status).label
+
 
 def waiting_for_review_q(prefix: str = "") -> models.Q:
     """Incidents waiting for a review: none yet, or one nobody has started. The one definition

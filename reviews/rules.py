@@ -10,6 +10,9 @@ participants and follow-ups; only adding a participant stays open (`can_add_part
 
 from __future__ import annotations
 
+from django.contrib.auth import get_user_model
+from django.db.models import Q
+
 from incidents.models import Incident
 from incidents.roles import (
     FACILITATORS,
@@ -33,6 +36,7 @@ __all__ = [
     "can_run_review",
     "can_update_follow_up_status",
     "can_view_incident",
+    "follow_up_assignees",
     "is_facilitator",
     "is_frozen_for",
     "is_responder",
@@ -107,6 +111,18 @@ def can_add_participant(user, review) -> bool:
     goes to everyone listed, so someone forgotten must still be added. What participants said
     (their interviews) and everything else stays frozen."""
     return is_facilitator(user) and can_view_incident(user, review.incident)
+
+
+def follow_up_assignees(*, keep=None):
+    """Who may be assigned a follow-up: active people with a role (responders, facilitators)
+    and superusers, the people `can_update_follow_up_status` lets move it on. `keep` (a user id)
+    stays listed, so editing an older follow-up does not drop its assignee."""
+    eligible = Q(is_active=True) & (
+        Q(groups__name__in=(FACILITATORS, RESPONDERS)) | Q(is_superuser=True)
+    )
+    if keep is not None:
+        eligible |= Q(pk=keep)
+    return get_user_model().objects.filter(eligible).distinct()
 
 
 def can_answer_survey(user, review) -> bool:

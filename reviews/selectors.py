@@ -10,6 +10,7 @@ from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from itertools import combinations
 
+from django.contrib.auth import get_user_model
 from django.db.models import Count, Exists, OuterRef, Q
 from django.utils import timezone
 
@@ -192,7 +193,6 @@ def review_queue(
     (about incidents not yet reviewed) leaves no review under way.
     """
     filters = filters or QueueFilters()
-    now = timezone.now()
     visible = Incident.objects.visible_to(user)
     reviews = (
         Review.objects.filter(incident__in=visible)
@@ -206,7 +206,7 @@ def review_queue(
     )
     under_way = list(reviews.under_way().order_by("scheduled_for", "pk"))
     for review in under_way:
-        review.overdue = review.scheduled_for is not None and review.scheduled_for < now
+        review.overdue = review.meeting_passed
     if filters.cue:
         under_way = []
     if filters.overdue:
@@ -221,8 +221,11 @@ def review_queue(
     return ReviewQueue(
         needs_review=needs_review(user=user, filters=filters),
         mine=mine,
-        scheduled=[review for review in others if review.status == Review.Status.SCHEDULED],
-        in_progress=[review for review in others if review.status == Review.Status.IN_PROGRESS],
+        # By the status shown: a meeting that has passed is no longer "scheduled".
+        scheduled=[review for review in others if review.shown_status == Review.Status.SCHEDULED],
+        in_progress=[
+            review for review in others if review.shown_status == Review.Status.IN_PROGRESS
+        ],
         published=published,
     )
 
@@ -343,7 +346,7 @@ def _item_label(record) -> str:
     if model is TimelineEntry:
         return f"{record.at:%Y-%m-%d %H:%M} {record.text[:60]}"
     if model is Participant:
-        return record.name or (record.user.get_username() if record.user else "")
+        return record.name or person_name(record.user)
     if model is ActionItem:
         return record.title[:80]
     if hasattr(record, "expected"):
@@ -353,7 +356,19 @@ def _item_label(record) -> str:
     return record.get_kind_display()
 
 
-def _display(record, field_name: str) -> str:
+@dataclass
+class _Related:
+    """A related row (a person, a team, a system) named once they are all read: see
+    `_name_related`."""
+
+    model: type
+    pk: int
+
+    def __str__(self) -> str:
+        return getattr(self, "name", f"#{self.pk}")
+
+
+def _display(record, field_name: str) -> str | _Related:
     field_object = record.instance_type._meta.get_field(field_name)
     value = getattr(record, field_object.attname)
     if value is None or value == "":
@@ -361,7 +376,7 @@ def _display(record, field_name: str) -> str:
     if field_object.choices:
         return str(dict(field_object.flatchoices).get(value, value))
     if field_object.is_relation:
-        return f"#{value}"
+        return _Related(field_object.related_model, value)
     if isinstance(value, datetime):
         return f"{value:%Y-%m-%d %H:%M} UTC"
     return str(value)
@@ -408,4 +423,26 @@ def review_history(*, review: Review, limit: int = 500) -> list[HistoryChange]:
             )
             previous_by_item[record.id] = record
     changes.sort(key=lambda change: change.when, reverse=True)
-    return changes[:limit]
+    changes = changes[:limit]
+    _name_related(changes)
+    return changes
+
+
+def _name_related(changes: list[HistoryChange]) -> None:
+    """Name every related row the changes mention (an assignee by full name, a team by name),
+    one query per kind of row; one deleted since keeps its id."""
+    User = get_user_model()
+    wanted: dict[type, list[_Related]] = defaultdict(list)
+    for change in changes:
+        for _field, old, new in change.changes:
+            for value in (old, new):
+                if isinstance(value, _Related):
+                    wanted[value.model].append(value)
+    for model, values in wanted.items():
+        found = model._default_manager.in_bulk({value.pk for value in values})
+        for value in values:
+            row = found.get(value.pk)
+            if row is not None:
+                value.name = person_name(row) if model is User else str(row)
+    for change in changes:
+        change.changes = [(field, str(old), str(new)) for field, old, new in change.changes]

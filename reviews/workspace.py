@@ -269,9 +269,7 @@ def workspace_context(request: HttpRequest, review: Review, bound: Bound | None 
         "can_contribute": can_contribute,
         "can_add_participant": can_add_participant(user, review),
         "survey_invitation": (
-            selectors.survey_invitation(review=review, user=user)
-            if review.is_published
-            else None
+            selectors.survey_invitation(review=review, user=user) if review.is_published else None
         ),
         "sections_by_name": {entry["section"].name: entry for entry in sections},
         "workspace_next": workspace_url(review, "section-follow_ups"),

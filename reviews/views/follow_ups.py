@@ -31,7 +31,12 @@ def follow_ups(request: HttpRequest) -> HttpResponse:
         .select_related("review__incident", "owner_team", "assignee")
         .order_by("due_date", "pk")
     )
-    filterset, page = filtered_page(request, FollowUpFilter, queryset)
+    data = request.GET
+    if not data.get("status"):
+        # The page opens on the work still to do; "Any status" (status=all) shows everything.
+        data = data.copy()
+        data["status"] = FollowUpFilter.UNFINISHED
+    filterset, page = filtered_page(request, FollowUpFilter, queryset, data=data)
     attach_status_forms(request.user, page.object_list)
     return render(
         request,

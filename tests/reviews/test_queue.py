@@ -107,8 +107,9 @@ def test_overdue_incidents_and_reviews_are_flagged(as_user, reader):
         "Old but quiet": False,
         "Fresh": False,
     }
-    assert queue.scheduled == [late]
-    assert queue.scheduled[0].overdue
+    # Its meeting has passed: no longer "scheduled", in progress and late.
+    assert (queue.scheduled, queue.in_progress) == ([], [late])
+    assert queue.in_progress[0].overdue
     assert as_user("reader").get(QUEUE).text.count("overdue-pill") == 2
 
 
@@ -295,3 +296,22 @@ def test_the_facilitators_own_reviews_come_first(as_user, facilitator):
     page = response.text
     assert page.index("Reviews you facilitate") < page.index("Needs a review")
     assert page.index("Mine") < page.index("Theirs")
+
+
+def test_a_review_whose_meeting_has_passed_no_longer_says_scheduled(as_user, facilitator):
+    past = ReviewFactory(
+        status=Review.Status.SCHEDULED,
+        facilitator=facilitator,
+        scheduled_for=timezone.now() - timedelta(days=3),
+        incident__title="Met on Monday",
+    )
+    coming = ReviewFactory(
+        status=Review.Status.SCHEDULED, scheduled_for=timezone.now() + timedelta(days=3)
+    )
+    assert past.get_shown_status_display() == "In progress"
+    assert coming.get_shown_status_display() == "Scheduled"
+    client = as_user("facilitator")
+    workspace = client.get(reverse("reviews:workspace", args=[past.pk])).text
+    assert '<span class="pill review-in_progress">In progress</span>' in workspace
+    assert "Scheduled" not in client.get(past.incident.get_absolute_url()).text
+    assert "meeting was" in client.get(reverse("incidents:home")).text
