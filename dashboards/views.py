@@ -233,6 +233,8 @@ def themes(request: HttpRequest) -> HttpResponse:
         "filters": filters,
         "rows": rows,
         "recurring": sum(1 for row in rows if row.recurring),
+        "recurring_rule": selectors.RECURRING_RULE,
+        "cycles": selectors.RECURRING_CYCLES,
         "chart": chart,
         "chart_table": charts.data_table(
             caption="Records carrying each theme",
