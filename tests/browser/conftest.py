@@ -17,7 +17,7 @@ from django.utils import timezone
 
 from incidents.models import Severity
 from incidents.roles import FACILITATORS, RESPONDERS
-from tests.browser.helpers import watched
+from tests.browser.helpers import WATCHED, watched
 from tests.factories import (
     FacilitatorFactory,
     IncidentFactory,
@@ -103,6 +103,21 @@ def browser():
         # Connections opened inside Playwright's context: close them, or PostgreSQL refuses
         # to drop the test database at the end of the session.
         connections.close_all()
+
+
+@pytest.fixture(autouse=True)
+def _no_csp_violation_or_script_error():
+    """Every browser test fails on a Content-Security-Policy violation or a script error on any
+    page it watched (`helpers.watched`), whether or not it asserts so itself."""
+    WATCHED.clear()
+    yield
+    problems = [
+        (page.url if not page.is_closed() else "(closed page)", message)
+        for page in WATCHED
+        for message in page.csp_violations + page.script_errors
+    ]
+    WATCHED.clear()
+    assert not problems, f"CSP violations or script errors: {problems}"
 
 
 @pytest.fixture

@@ -11,12 +11,20 @@ def open_section_form(page, section: str, summary: str):
     return details
 
 
+# Every page `watched` in the current test; the browser conftest fails the test when any of them
+# met a Content-Security-Policy violation or a script error.
+WATCHED: list = []
+
+
 def watched(page):
     """The page, recording every dialog (`page.dialogs`, each dismissed), every "leave this
-    page?" prompt (`page.unload_prompts`, each accepted, so the navigation goes on) and
-    everything the Content-Security-Policy blocked (`page.csp_violations`: an inline script or
-    style is a defect)."""
+    page?" prompt (`page.unload_prompts`, each accepted, so the navigation goes on), everything
+    the Content-Security-Policy blocked (`page.csp_violations`: an inline script or style is a
+    defect) and every uncaught script error (`page.script_errors`)."""
+    WATCHED.append(page)
     page.set_default_timeout(15_000)
+    page.script_errors = []
+    page.on("pageerror", lambda error: page.script_errors.append(str(error)))
     page.dialogs = []
     page.unload_prompts = []
 
