@@ -214,7 +214,7 @@ REST_FRAMEWORK = {
     # Knox first: an unauthenticated API call then gets 401 with `WWW-Authenticate: Token`
     # (DRF answers 403 when the first class has no authenticate header, as sessions do not).
     "DEFAULT_AUTHENTICATION_CLASSES": [
-        "knox.auth.TokenAuthentication",
+        "api.authentication.TrackedTokenAuthentication",  # knox's, noting each token's last use
         "rest_framework.authentication.SessionAuthentication",
     ],
     "DEFAULT_PERMISSION_CLASSES": ["rest_framework.permissions.IsAuthenticated"],
@@ -242,6 +242,8 @@ REST_KNOX = {
     "TOKEN_TTL": timedelta(days=30),
     "AUTO_REFRESH": False,
 }
+# Named (knox's default), so a migration that refers to the token model (api.TokenLabel) can.
+KNOX_TOKEN_MODEL = "knox.AuthToken"
 
 SPECTACULAR_SETTINGS = {
     "TITLE": "Incident-review tracker API",

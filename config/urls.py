@@ -5,6 +5,7 @@ from django.templatetags.static import static
 from django.urls import include, path, re_path
 from django.views.generic import RedirectView
 
+from api import pages as api_pages
 from incidents import urls as incident_urls
 from reviews import urls as review_urls
 
@@ -42,6 +43,7 @@ urlpatterns = [
     path("accounts/", include("django.contrib.auth.urls")),
     path("dashboard/", include("dashboards.urls")),
     path("api/", include("api.urls")),
+    path("account/tokens/", api_pages.tokens, name="api_tokens"),
     path("", include("reviews.urls")),
     path("", include(incident_pages)),
 ]

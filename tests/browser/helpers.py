@@ -93,6 +93,7 @@ def main_pages() -> list[tuple[str, str]]:
         ("near-miss-new", "/near-misses/new/"),
         ("surprises", "/surprises/"),
         ("follow-ups", "/follow-ups/"),
+        ("api-tokens", "/account/tokens/"),
     ]
 
 
