@@ -4,7 +4,9 @@ Tokens are django-rest-knox tokens: only a hash is stored, each expires (REST_KN
 or `ttl_days` at login) and can be revoked here, in the admin, or all at once.
 
 Logins are throttled per client address (api.throttling.LoginRateThrottle) and locked out per
-username and address after repeated failures (django-axes, as the web and admin logins).
+username and address after repeated failures (django-axes, as the web and admin logins). With
+passwords turned off (LOCAL_LOGIN=0, single sign-on only) the login refuses every password;
+tokens made otherwise (`manage.py create_api_token`) keep working.
 """
 
 from __future__ import annotations
@@ -12,13 +14,14 @@ from __future__ import annotations
 from datetime import timedelta
 
 from axes.helpers import get_cool_off, get_lockout_message
+from django.conf import settings
 from django.contrib.auth import authenticate
 from django.contrib.auth.signals import user_logged_in
 from django.db import transaction
 from drf_spectacular.utils import OpenApiResponse, extend_schema
 from knox.models import AuthToken
 from rest_framework import status
-from rest_framework.exceptions import ValidationError
+from rest_framework.exceptions import PermissionDenied, ValidationError
 from rest_framework.permissions import AllowAny, IsAuthenticated
 from rest_framework.response import Response
 from rest_framework.views import APIView
@@ -63,10 +66,19 @@ class LoginView(ApiMixin, APIView):
     @extend_schema(
         summary="Exchange a username and password for an API token",
         request=LoginSerializer,
-        responses={200: TokenSerializer},
+        responses={
+            200: TokenSerializer,
+            403: OpenApiResponse(description="Password login is turned off (single sign-on only)"),
+        },
         auth=[],
     )
     def post(self, request):
+        if not settings.LOCAL_LOGIN:
+            raise PermissionDenied(
+                f"Password login is turned off: sign in with {settings.SSO.provider_name} on "
+                "the web. For scripts, ask an administrator for an API token "
+                "(manage.py create_api_token)."
+            )
         serializer = LoginSerializer(data=request.data)
         serializer.is_valid(raise_exception=True)
         user = authenticate(

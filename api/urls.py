@@ -15,6 +15,7 @@ from rest_framework.routers import DefaultRouter
 
 from api import auth, reports, views
 from api.exceptions import json_error
+from api.views import integrations
 
 app_name = "api"
 
@@ -59,6 +60,16 @@ urlpatterns = [
         "v1/reports/learning-loop/",
         reports.LearningLoopReport.as_view(),
         name="report_learning_loop",
+    ),
+    path(
+        "v1/integrations/alertmanager/",
+        integrations.AlertmanagerWebhook.as_view(),
+        name="alertmanager_webhook",
+    ),
+    path(
+        "v1/integrations/pagerduty/",
+        integrations.PagerDutyWebhook.as_view(),
+        name="pagerduty_webhook",
     ),
     path("v1/auth/login/", auth.LoginView.as_view(), name="login"),
     path("v1/auth/logout/", auth.LogoutView.as_view(), name="logout"),

@@ -9,15 +9,22 @@ import the apps' admin modules: they register on this site while it is being cre
 
 from __future__ import annotations
 
+from django.conf import settings
 from django.contrib import admin
 from django.contrib.admin.models import DELETION
 from django.contrib.admin.utils import unquote
+from django.contrib.auth.decorators import login_not_required
+from django.contrib.auth.views import redirect_to_login
 from django.contrib.contenttypes.models import ContentType
 from django.contrib.contenttypes.views import shortcut
 from django.db.models import Q, TextField
 from django.db.models.functions import Cast
 from django.http import Http404
-from django.urls import path
+from django.urls import path, reverse
+from django.utils.decorators import method_decorator
+from django.views.decorators.cache import never_cache
+
+from config.sso.views import login_options, sign_in_page_refused
 
 
 class AdminSite(admin.AdminSite):
@@ -39,6 +46,19 @@ class AdminSite(admin.AdminSite):
             seen |= Q(content_type=types[model], object_id__in=ids.values("_id"))
         unregistered = ~Q(content_type__in=list(types.values()))
         return entries.filter(seen | unregistered | Q(action_flag=DELETION))
+
+    @method_decorator(never_cache)
+    @login_not_required
+    def login(self, request, extra_context=None):
+        """Django's login, with the single sign-on link when it is on. With passwords turned
+        off (LOCAL_LOGIN=0) there is no admin login form: the site's login page signs in."""
+        if settings.LOCAL_LOGIN:
+            return super().login(request, extra_context={**login_options(), **(extra_context or {})})
+        if request.method == "POST":
+            return sign_in_page_refused(request)
+        if self.has_permission(request):
+            return super().login(request, extra_context)  # already in: on to the index
+        return redirect_to_login(request.GET.get("next") or reverse("admin:index"))
 
     def get_urls(self):
         # Django's "view on site" redirects to any record's page, whose address names it (an

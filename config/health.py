@@ -3,7 +3,9 @@
 They are answered by a middleware near the top of the stack, before the host check, the
 HTTPS redirect, the login requirement and the session, so a load balancer or a kubelet can
 ask any replica by its own address over plain HTTP, with no cookie and no Host header
-from ALLOWED_HOSTS. They say nothing about the data, only whether to send traffic here.
+from ALLOWED_HOSTS. They say nothing about the data, only whether to send traffic here; a
+ready answer also carries the backups' status (times and flags: backups.status), which is
+for monitoring only.
 """
 
 from __future__ import annotations
@@ -13,6 +15,8 @@ import logging
 from django.db import DatabaseError, connection
 from django.db.migrations.executor import MigrationExecutor
 from django.http import HttpRequest, HttpResponse, HttpResponseNotAllowed, JsonResponse
+
+from backups.status import backup_status
 
 logger = logging.getLogger(__name__)
 
@@ -29,6 +33,7 @@ def readyz(request: HttpRequest) -> JsonResponse:
         with connection.cursor() as cursor:
             cursor.execute("SELECT 1")
         pending = _pending_migrations()
+        backup = None if pending else backup_status().as_probe()
     except DatabaseError as error:
         # The full error (host, port, driver message) goes to the log, not to the probe.
         logger.warning("readyz: database unreachable: %s", error)
@@ -37,7 +42,9 @@ def readyz(request: HttpRequest) -> JsonResponse:
         shown = ", ".join(pending[:3]) + (", ..." if len(pending) > 3 else "")
         detail = f"{len(pending)} migration(s) not applied: {shown}"
         return _answer({"status": "unavailable", "detail": detail}, 503)
-    return _answer({"status": "ok"}, 200)
+    # A stale or unverified backup is for a monitor to alert on (`backup.stale`,
+    # `backup.warnings`), not a reason to take a replica out of the load balancer.
+    return _answer({"status": "ok", "backup": backup}, 200)
 
 
 def _pending_migrations() -> list[str]:

@@ -30,6 +30,7 @@ from config.env import (
     env_rate,
     env_secret_key,
 )
+from config.sso.conf import env_local_login, env_sso
 
 BASE_DIR = Path(__file__).resolve().parent.parent
 
@@ -62,6 +63,7 @@ INSTALLED_APPS = [
     "incidents",
     "reviews",
     "dashboards",
+    "integrations",
     "api",
 ]
 
@@ -273,6 +275,8 @@ SPECTACULAR_SETTINGS = {
         "ActionItemKindEnum": "reviews.models.ActionItem.Kind",
         "IncidentSystemRoleEnum": "incidents.models.IncidentSystem.Role",
         "ParticipantRoleEnum": "reviews.models.Participant.Role",
+        "AlertStatusEnum": ["firing", "resolved"],
+        "DeliveryOutcomeEnum": "integrations.models.Delivery.Outcome",
     },
 }
 
@@ -322,3 +326,25 @@ REST_FRAMEWORK["DEFAULT_THROTTLE_RATES"] = {
 }
 REST_FRAMEWORK["NUM_PROXIES"] = TRUSTED_PROXY_COUNT
 # --- end of Abuse -------------------------------------------------------------------------------
+
+# --- Single sign-on (OpenID Connect, config/sso/): off unless OIDC_ISSUER and OIDC_CLIENT_ID
+# are set (README, "Single sign-on"). LOCAL_LOGIN=0 then turns usernames and passwords off on
+# the web, admin and API logins; API tokens keep working.
+SSO = env_sso()
+LOCAL_LOGIN = env_local_login(SSO)
+if SSO is not None:
+    AUTHENTICATION_BACKENDS += ["config.sso.backend.OIDCBackend"]
+# --- end of Single sign-on ---------------------------------------------------------------------
+# --- Backups (README, "Backups"): `manage.py backup`, `restore`, `verify_backup` -------------
+# BACKUP_DIR: where `backup` writes when given no path (files readable by their owner only).
+# BACKUP_MAX_AGE_HOURS: older than this, the dashboard and /readyz warn (daily, with slack).
+# BACKUP_VERIFY_DATABASE: the scratch PostgreSQL database a verification restores into, made
+# and dropped each time (default: this database's name + "_verify"). APP_COMMIT: the release's
+# commit, written into each snapshot's manifest (a checkout finds it with git instead).
+BACKUP_DIR = Path(os.environ.get("BACKUP_DIR") or BASE_DIR / "var" / "backups")
+BACKUP_MAX_AGE_HOURS = env_int("BACKUP_MAX_AGE_HOURS", 26)
+BACKUP_VERIFY_DATABASE = os.environ.get("BACKUP_VERIFY_DATABASE", "").strip()
+APP_COMMIT = os.environ.get("APP_COMMIT", "").strip()
+# The bottom layer: it knows tables and migrations, and every app may ask it for the status.
+INSTALLED_APPS += ["backups"]
+# --- end of Backups ---------------------------------------------------------------------------

@@ -6,6 +6,9 @@ from django.urls import include, path, re_path
 from django.views.generic import RedirectView
 
 from api import pages as api_pages
+from api.metrics import MetricsView
+from config.sso import urls as sso_urls
+from config.sso.views import LoginView, LogoutView
 from incidents import urls as incident_urls
 from reviews import urls as review_urls
 
@@ -27,6 +30,7 @@ def _favicon(request):
     # icon, so the redirect is a temporary one.
     return redirect(static("favicon.svg"))
 
+
 # Any error nothing else handled: JSON under /api/, a 503 while the database is down.
 handler500 = "config.errors.server_error"
 
@@ -40,10 +44,16 @@ urlpatterns = [
         RedirectView.as_view(url="/admin/incidents/%(path)s", query_string=True, permanent=True),
     ),
     path("admin/", admin.site.urls),
+    # Django's login and logout, with single sign-on (config/sso/) beside the password form.
+    path("accounts/login/", LoginView.as_view(), name="login"),
+    path("accounts/logout/", LogoutView.as_view(), name="logout"),
     path("accounts/", include("django.contrib.auth.urls")),
+    path("oidc/", include(sso_urls)),
     path("dashboard/", include("dashboards.urls")),
     path("api/", include("api.urls")),
     path("account/tokens/", api_pages.tokens, name="api_tokens"),
+    # Prometheus scrapes /metrics by default; a Prometheus integration's token gets in.
+    path("metrics", MetricsView.as_view(), name="metrics"),
     path("", include("reviews.urls")),
     path("", include(incident_pages)),
 ]

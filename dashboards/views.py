@@ -9,6 +9,7 @@ from __future__ import annotations
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, render
 
+from backups.status import backup_status
 from dashboards import charts, selectors
 from dashboards.forms import DashboardForm
 from dashboards.links import list_url
@@ -16,6 +17,7 @@ from dashboards.periods import DashboardFilters, Period
 from dashboards.stats import NO_CHANGE
 from incidents.models import System
 from incidents.signal_kinds import SIGNAL_KINDS
+from reviews import rules
 
 # Sortable columns of the systems table: query value -> (row attribute, label).
 SYSTEM_SORTS = {
@@ -157,6 +159,7 @@ def overview(request: HttpRequest) -> HttpResponse:
         "high_rule": selectors.HIGH_RULE,
         "act_here_min": selectors.ACT_HERE_MIN_SIGNALS,
         "follow_ups_traceable": not (filters.system or filters.severity),
+        "backup": backup_status() if rules.can_see_backup_status(user) else None,
     }
     return render(request, "dashboards/overview.html", context)
 

@@ -2,7 +2,8 @@
 API ask.
 
 The rules that need nothing but the incident record (the two roles, private incidents, the
-catalog) are defined in `incidents.roles`, the app below, and re-exported here; the rules that a
+catalog) are defined in `incidents.roles`, the app below, and re-exported here, as is who sees
+the backups' status (`backups.status`, the bottom layer); the rules that a
 review decides are defined here. A published review freezes what it is built on
 (`published_review_of`): the incident, its timeline and signals, the review itself, its
 participants and follow-ups; only adding a participant stays open (`can_add_participant`).
@@ -13,6 +14,7 @@ from __future__ import annotations
 from django.contrib.auth import get_user_model
 from django.db.models import Q
 
+from backups.status import can_see_backup_status
 from incidents.models import Incident
 from incidents.roles import (
     FACILITATORS,
@@ -34,6 +36,7 @@ __all__ = [
     "can_delete_contribution",
     "can_edit_catalog",
     "can_run_review",
+    "can_see_backup_status",
     "can_update_follow_up_status",
     "can_view_incident",
     "follow_up_assignees",

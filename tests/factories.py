@@ -9,6 +9,7 @@ from django.contrib.auth import get_user_model
 from django.contrib.auth.models import Group
 from django.utils import timezone
 
+from backups.models import BackupRun
 from incidents.models import (
     Difficulty,
     Incident,
@@ -257,3 +258,16 @@ class SurveyResponseFactory(BaseFactory):
     respondent = factory.SubFactory(UserFactory)
     learned_something = True
     would_attend_again = True
+
+
+class BackupRunFactory(BaseFactory):
+    class Meta:
+        model = BackupRun
+        skip_postgeneration_save = True
+
+    taken_at = factory.LazyFunction(timezone.now)
+    path = factory.Sequence(lambda n: f"/srv/backups/incidents-{n}.jsonl.gz")
+    size = 60_000
+    sha256 = "0" * 64
+    format_version = 1
+    row_counts = factory.LazyFunction(lambda: {"incidents_incident": 3})

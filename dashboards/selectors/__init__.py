@@ -5,7 +5,7 @@ Public interface, re-exported here so callers write `from dashboards import sele
 values, no templates):
 
     period_comparison(*, user, period, filters) -> Summary
-    learning_loop(*, user, period, filters) -> LearningLoop
+    learning_loop(*, user, period, filters, today=None) -> LearningLoop
     duration_distributions(*, user, period, filters) -> Durations
     monthly_trends(*, user, filters, months=12, end=None) -> MonthlyTrend
     dashboard_overview(*, user, period, filters, months=12) -> Overview (all of the above
@@ -13,6 +13,8 @@ values, no templates):
     system_rows(*, user, period, filters) -> tuple[SystemRow, ...]
     system_history(*, user, system, filters=None, months=12, end=None) -> SystemHistory
     theme_rows(*, user, period, filters) -> tuple[ThemeRow, ...]
+    current_totals(*, systems_limit=50) -> Totals (everything recorded, now, for /metrics:
+        no user, no period; counts only, private incidents included)
 
 and the constants the pages show with them (SIGNALS, SIGNAL_LABELS, HIGH_RULE, ...). Names
 with a leading underscore in the modules below are shared inside this package only.
@@ -74,6 +76,13 @@ from dashboards.selectors.themes import (
     ThemeRow,
     theme_rows,
 )
+from dashboards.selectors.totals import (
+    OTHER_SYSTEMS,
+    SYSTEMS_LIMIT,
+    SystemTotals,
+    Totals,
+    current_totals,
+)
 from dashboards.selectors.trends import TREND_MONTHS, MonthlyTrend, monthly_trends
 
 __all__ = [
@@ -84,12 +93,14 @@ __all__ = [
     "HIGH_TOP_SHARE",
     "LIST_LIMIT",
     "MORE_IS_GOOD",
+    "OTHER_SYSTEMS",
     "PER_DAYS",
     "RECURRING_CYCLES",
     "RECURRING_MIN_CYCLES",
     "RECURRING_RULE",
     "SIGNALS",
     "SIGNAL_LABELS",
+    "SYSTEMS_LIMIT",
     "TREND_MONTHS",
     "CategoryCount",
     "CountComparison",
@@ -103,8 +114,11 @@ __all__ = [
     "Summary",
     "SystemHistory",
     "SystemRow",
+    "SystemTotals",
     "ThemeRow",
+    "Totals",
     "UnownedSystem",
+    "current_totals",
     "dashboard_overview",
     "duration_distributions",
     "learning_loop",

@@ -4,6 +4,7 @@ get done, and do readers learn something (the survey)?"""
 from __future__ import annotations
 
 from dataclasses import dataclass
+from datetime import date
 
 from django.db.models import Count, Q
 
@@ -35,8 +36,12 @@ class LearningLoop:
     learned_something_change: stats.Comparison
 
 
-def learning_loop(*, user, period: Period, filters: DashboardFilters) -> LearningLoop:
-    """Reviews, follow-ups and the survey for the incidents of the period (4 queries)."""
+def learning_loop(
+    *, user, period: Period, filters: DashboardFilters, today: date | None = None
+) -> LearningLoop:
+    """Reviews, follow-ups and the survey for the incidents of the period (4 queries).
+    A follow-up is overdue if due before `today` (UTC today by default): a backup's
+    verification counts as of the day the snapshot was taken."""
     incidents = _incidents(user, filters).filter(_between(incident_moment(), period))
     published = Q(review__status=Review.Status.PUBLISHED)
     counts = incidents.aggregate(incidents=Count("pk"), published=Count("pk", filter=published))
@@ -58,7 +63,7 @@ def learning_loop(*, user, period: Period, filters: DashboardFilters) -> Learnin
         open=Count("pk", filter=Q(status=ActionItem.Status.OPEN)),
         in_progress=Count("pk", filter=Q(status=ActionItem.Status.IN_PROGRESS)),
         done=Count("pk", filter=Q(status=ActionItem.Status.DONE)),
-        overdue=Count("pk", filter=follow_up_overdue_q()),
+        overdue=Count("pk", filter=follow_up_overdue_q(today)),
         unowned=Count("pk", filter=Q(owner_team__isnull=True)),
     )
     started = incident_moment(incident)

@@ -181,19 +181,22 @@ def start_server(env: dict[str, str], log_path: Path) -> Server:
     """Start gunicorn and wait until /healthz answers (or the process dies)."""
     port = free_port()
     env = {**env, "GUNICORN_BIND": f"127.0.0.1:{port}"}
+    command = [str(GUNICORN), "-c", "config/gunicorn.conf.py", "config.wsgi"]
+    return launch(command, env=env, port=port, log_path=log_path, name="gunicorn")
+
+
+def launch(command: list[str], *, env: dict[str, str], port: int, log_path: Path, name: str):
+    """Run `command` (a server on `port`) and wait until /healthz answers; fail the test,
+    with the server's log, if it exits first or never answers."""
     with log_path.open("w") as log:
         process = subprocess.Popen(
-            [str(GUNICORN), "-c", "config/gunicorn.conf.py", "config.wsgi"],
-            cwd=settings.BASE_DIR,
-            env=env,
-            stdout=log,
-            stderr=subprocess.STDOUT,
+            command, cwd=settings.BASE_DIR, env=env, stdout=log, stderr=subprocess.STDOUT
         )
     server = Server(port=port, process=process, log_path=log_path)
     deadline = time.monotonic() + SERVER_START_TIMEOUT
     while time.monotonic() < deadline:
         if process.poll() is not None:
-            pytest.fail(f"gunicorn exited with {process.returncode}:\n{log_path.read_text()}")
+            pytest.fail(f"{name} exited with {process.returncode}:\n{log_path.read_text()}")
         try:
             if server.get("/healthz", behind_tls_proxy=False).status == 200:
                 return server
@@ -201,7 +204,7 @@ def start_server(env: dict[str, str], log_path: Path) -> Server:
             pass
         time.sleep(0.1)
     server.stop()
-    pytest.fail(f"gunicorn did not answer within {SERVER_START_TIMEOUT}s:\n{log_path.read_text()}")
+    pytest.fail(f"{name} did not answer within {SERVER_START_TIMEOUT}s:\n{log_path.read_text()}")
 
 
 @pytest.fixture(scope="session")

@@ -28,7 +28,6 @@ import shlex
 import shutil
 import subprocess
 import sys
-import time
 from collections.abc import Iterator
 from dataclasses import dataclass
 from fnmatch import fnmatchcase
@@ -44,11 +43,11 @@ from kubernetes_validate.utils import validate as validate_kubernetes
 
 from tests.deploy.conftest import (
     PRODUCTION,
-    SERVER_START_TIMEOUT,
     Server,
     clean_environment,
     free_port,
     fresh_database,
+    launch,
 )
 
 ROOT = Path(settings.BASE_DIR)
@@ -617,23 +616,13 @@ def start(image: Image, log_path: Path, args: list[str] | None = None, **extra: 
     env = {**image.env, **extra}
     entrypoint = [outside_the_image(arg) for arg in exec_form(final_stage().last("ENTRYPOINT"))]
     cmd = args if args is not None else exec_form(final_stage().last("CMD"))
-    with log_path.open("w") as log:
-        process = subprocess.Popen(
-            [*image.prefix, *entrypoint, *cmd], env=env, stdout=log, stderr=subprocess.STDOUT
-        )
-    server = Server(port=port_of(env["GUNICORN_BIND"]), process=process, log_path=log_path)
-    deadline = time.monotonic() + SERVER_START_TIMEOUT
-    while time.monotonic() < deadline:
-        if process.poll() is not None:
-            pytest.fail(f"the entrypoint exited with {process.returncode}:\n{log_path.read_text()}")
-        try:
-            if server.get("/healthz", behind_tls_proxy=False).status == 200:
-                return server
-        except OSError:
-            pass
-        time.sleep(0.1)
-    server.stop()
-    pytest.fail(f"no answer within {SERVER_START_TIMEOUT}s:\n{log_path.read_text()}")
+    return launch(
+        [*image.prefix, *entrypoint, *cmd],
+        env=env,
+        port=port_of(env["GUNICORN_BIND"]),
+        log_path=log_path,
+        name="the entrypoint",
+    )
 
 
 @pytest.fixture(scope="module")
@@ -665,7 +654,7 @@ def test_the_builds_dependency_step_installs_exactly_the_locked_versions():
 
 def test_the_images_command_serves_the_app_with_its_static_files(served):
     ready = served.get("/readyz", behind_tls_proxy=False)
-    assert (ready.status, json.loads(ready.body)) == (200, {"status": "ok"})
+    assert (ready.status, json.loads(ready.body)["status"]) == (200, "ok")
 
     page = served.get("/accounts/login/", headers=site_headers())
     assert page.status == 200, page.body[:2000]
@@ -768,17 +757,31 @@ def scheduled_commands() -> list[pytest.param]:
     for name, pod in pod_specs().items():
         if name.startswith("CronJob/"):
             (container,) = pod["containers"]
-            params.append(pytest.param(container["args"], id=container["args"][1]))
+            params.append(pytest.param(container, id=container["args"][1]))
     return params
 
 
-@pytest.mark.parametrize("args", scheduled_commands())
-def test_each_scheduled_command_runs_through_the_entrypoint(image, args):
-    command = args[1]
-    if command not in get_commands():
-        pytest.skip(f"manage.py {command} is not in this tree yet (being added separately)")
-    result = image.run(args)
+@pytest.mark.parametrize("container", scheduled_commands())
+def test_each_scheduled_command_runs_through_the_entrypoint(image, container, tmp_path):
+    args = container["args"]
+    assert args[1] in get_commands()
+    # The container's own variables, with each volume it mounts (but /tmp, which the image
+    # fixture provides) standing in as a fresh folder: the root file system is read-only.
+    mounts = {
+        mount["mountPath"]: tmp_path / mount["name"]
+        for mount in container.get("volumeMounts", [])
+        if mount["mountPath"] != "/tmp"
+    }
+    for folder in mounts.values():
+        folder.mkdir()
+    env = {
+        variable["name"]: str(mounts.get(variable["value"], variable["value"]))
+        for variable in container.get("env", [])
+    }
+    result = image.run(args, **env)
     assert result.returncode == 0, result.stderr[-3000:]
+    for path, folder in mounts.items():
+        assert any(folder.iterdir()), f"{args[1]} wrote nothing to its volume {path}"
 
 
 def test_serve_migrates_first_only_when_asked(image, tmp_path):

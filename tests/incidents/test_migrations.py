@@ -77,8 +77,12 @@ def test_moving_the_timeline_and_themes_keeps_every_row_both_ways():
     assert old_apps.get_model("reviews", "Theme").objects.count() == len(before["reviews_theme"])
     back = _every_row()
     assert _content_types(back) == dict.fromkeys(MOVED, "reviews")
+    # The tables of apps whose migrations come after the move (integrations) go while it is
+    # undone; the fixture puts nothing in them, so no row is lost with them.
+    gone = set(before) - set(back)
+    assert not any(before[table] for table in gone)
     assert {t: r for t, r in back.items() if t != "django_content_type"} == {
-        t: r for t, r in before.items() if t != "django_content_type"
+        t: r for t, r in before.items() if t != "django_content_type" and t not in gone
     }
 
     executor = _migrate(executor.loader.graph.leaf_nodes())

@@ -19,6 +19,7 @@ from knox.models import AuthToken
 
 from incidents.models import Incident, IncidentSystem
 from incidents.roles import RESPONDERS
+from integrations.models import Delivery, Integration
 from reviews.models import Review
 from tests.factories import (
     ActionItemFactory,
@@ -249,6 +250,15 @@ def build_canary(*, outsiders=()) -> Canary:
         outsider.pk: _tie(outsider, number, published, review, review_in_progress)
         for number, outsider in enumerate(outsiders)
     }
+    # An integration opened the published one: its delivery log names the alert group.
+    integration = Integration.objects.create(kind=Integration.Kind.ALERTMANAGER, name="Alerts")
+    delivery = Delivery.objects.create(
+        integration=integration,
+        outcome=Delivery.Outcome.CREATED,
+        http_status=201,
+        incident=published,
+        **_texts("dlv", "event_key", "error"),
+    )
     canary = Canary(incidents=[published, in_progress, waiting], ties=ties)
     canary.add(
         published,
@@ -264,6 +274,7 @@ def build_canary(*, outsiders=()) -> Canary:
         named,
         interviewed,
         answer,
+        delivery,
         *published.system_roles.all(),
         private=True,
     )
@@ -288,6 +299,7 @@ def build_canary(*, outsiders=()) -> Canary:
         lead,
         Group.objects.get(name=RESPONDERS),
         AuthToken.objects.create(user=lead)[0],
+        integration,
         private=False,
     )
     return canary
