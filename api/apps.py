@@ -7,7 +7,10 @@ class ApiConfig(AppConfig):
     name = "api"
 
     def ready(self) -> None:
-        from api import signals
+        from api import (
+            authentication_schema,  # noqa: F401  (registers the schema extension)
+            signals,
+        )
 
         # The tokens are this app's: keep them in step with the user's password and status.
         pre_save.connect(

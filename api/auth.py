@@ -17,6 +17,7 @@ from axes.helpers import get_cool_off, get_lockout_message
 from django.conf import settings
 from django.contrib.auth import authenticate
 from django.contrib.auth.signals import user_logged_in
+from django.db import transaction
 from drf_spectacular.utils import OpenApiResponse, extend_schema
 from knox.models import AuthToken
 from rest_framework import status
@@ -25,18 +26,30 @@ from rest_framework.permissions import AllowAny, IsAuthenticated
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
-from api.authentication import TokenAuthentication
+from api.authentication import TrackedTokenAuthentication
 from api.base import ApiMixin
 from api.exceptions import LoginLockedOut
+from api.models import TokenLabel
 from api.serializers import LoginSerializer, TokenSerializer
 from api.throttling import LoginRateThrottle
 
 
-def token_create(*, user, ttl: timedelta | None = None) -> tuple[AuthToken, str]:
-    """A new token for user; the plain token is returned once and never stored."""
+@transaction.atomic
+def token_create(*, user, ttl: timedelta | None = None, name: str = "") -> tuple[AuthToken, str]:
+    """A new token for user, named `name`; the plain token is returned once and never stored."""
     if ttl is None:
-        return AuthToken.objects.create(user=user)
-    return AuthToken.objects.create(user=user, expiry=ttl)
+        instance, token = AuthToken.objects.create(user=user)
+    else:
+        instance, token = AuthToken.objects.create(user=user, expiry=ttl)
+    TokenLabel.objects.create(token=instance, name=name)
+    return instance, token
+
+
+def token_revoke(*, user, token_key: str) -> int:
+    """Revoke user's token whose key (its first characters, as the tokens page shows) is
+    `token_key`; another user's is never touched. How many were revoked (0 or 1)."""
+    deleted, _ = AuthToken.objects.filter(user=user, token_key=token_key).delete()
+    return min(deleted, 1)
 
 
 def tokens_revoke(*, user) -> int:
@@ -81,7 +94,9 @@ class LoginView(ApiMixin, APIView):
         if user is None or not user.is_active:
             raise ValidationError({"non_field_errors": ["Wrong username or password."]})
         days = serializer.validated_data.get("ttl_days")
-        instance, token = token_create(user=user, ttl=timedelta(days=days) if days else None)
+        instance, token = token_create(
+            user=user, ttl=timedelta(days=days) if days else None, name="API login"
+        )
         # A token login is a login (as knox's own view says): last_login moves and the
         # lockout's failure count for this username and address is reset.
         user_logged_in.send(sender=user.__class__, request=request, user=user)
@@ -92,7 +107,7 @@ class LoginView(ApiMixin, APIView):
 class _TokenView(ApiMixin, APIView):
     """Acts on the token the request is made with, so a session login does not count."""
 
-    authentication_classes = [TokenAuthentication]
+    authentication_classes = [TrackedTokenAuthentication]
     permission_classes = [IsAuthenticated]
 
 

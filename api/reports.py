@@ -53,7 +53,7 @@ _PERIOD_SCHEMA = {
     "properties": {
         "start": {"type": "string", "format": "date"},
         "end": {"type": "string", "format": "date"},
-        "kind": {"type": "string", "enum": ["month", "quarter", "custom"]},
+        "kind": {"type": "string", "enum": ["month", "quarter", "quarter_to_date", "custom"]},
         "label": {"type": "string"},
         "days": {"type": "number"},
     },
@@ -149,8 +149,9 @@ FILTER_PARAMETERS = [
     OpenApiParameter(
         "period",
         OpenApiTypes.STR,
-        enum=["quarter", "month", "custom"],
-        description="Last full quarter (default), last full month, or custom (`start`, `end`).",
+        enum=["quarter", "quarter_to_date", "month", "custom"],
+        description="Last full quarter (default), this quarter so far (against the same days "
+        "of the quarter before), last full month, or custom (`start`, `end`).",
     ),
     OpenApiParameter("start", OpenApiTypes.DATE, description="First day, YYYY-MM-DD (UTC)."),
     OpenApiParameter("end", OpenApiTypes.DATE, description="Day after the last (excluded)."),

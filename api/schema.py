@@ -10,17 +10,10 @@ these codes itself (the review's 409 with the stored text) keeps its own.
 from __future__ import annotations
 
 from drf_spectacular import openapi
-from drf_spectacular.contrib.knox_auth_token import KnoxTokenScheme
 from rest_framework import serializers
 from rest_framework.generics import GenericAPIView
 
 from api.base import BODY_METHODS
-
-
-class TokenScheme(KnoxTokenScheme):
-    """Our knox authentication (api.authentication) is documented as knox's."""
-
-    target_class = "api.authentication.TokenAuthentication"
 
 
 class ErrorSerializer(serializers.Serializer):

@@ -216,7 +216,7 @@ REST_FRAMEWORK = {
     # Knox first: an unauthenticated API call then gets 401 with `WWW-Authenticate: Token`
     # (DRF answers 403 when the first class has no authenticate header, as sessions do not).
     "DEFAULT_AUTHENTICATION_CLASSES": [
-        "api.authentication.TokenAuthentication",
+        "api.authentication.TrackedTokenAuthentication",  # knox's, noting each token's last use
         "rest_framework.authentication.SessionAuthentication",
     ],
     "DEFAULT_PERMISSION_CLASSES": ["rest_framework.permissions.IsAuthenticated"],
@@ -228,10 +228,12 @@ REST_FRAMEWORK = {
     "PAGE_SIZE": 50,
     # No browsable API: its pages use inline scripts the CSP forbids; /api/docs/ replaces it.
     "DEFAULT_RENDERER_CLASSES": ["rest_framework.renderers.JSONRenderer"],
-    # JSON only (a form body is a 415: form fields cannot carry nested lists, which were
-    # dropped without a word); the import takes a CSV file as multipart too. The JSON parser
-    # refuses deep nesting (a RecursionError otherwise).
-    "DEFAULT_PARSER_CLASSES": ["api.parsers.JSONParser"],
+    # DRF's own three, with a JSON parser that refuses deep nesting (a RecursionError otherwise).
+    "DEFAULT_PARSER_CLASSES": [
+        "api.parsers.JSONParser",
+        "rest_framework.parsers.FormParser",
+        "rest_framework.parsers.MultiPartParser",
+    ],
     "EXCEPTION_HANDLER": "api.exceptions.api_exception_handler",
     "DEFAULT_SCHEMA_CLASS": "api.schema.AutoSchema",
     "TEST_REQUEST_DEFAULT_FORMAT": "json",
@@ -242,6 +244,8 @@ REST_KNOX = {
     "TOKEN_TTL": timedelta(days=30),
     "AUTO_REFRESH": False,
 }
+# Named (knox's default), so a migration that refers to the token model (api.TokenLabel) can.
+KNOX_TOKEN_MODEL = "knox.AuthToken"
 
 SPECTACULAR_SETTINGS = {
     "TITLE": "Incident-review tracker API",
@@ -305,7 +309,6 @@ AXES_RESET_ON_SUCCESS = True
 # Keep the failures the lockout needs, not a row for every successful login forever.
 AXES_DISABLE_ACCESS_LOG = True
 AXES_CLIENT_IP_CALLABLE = "config.login_lockout.client_ip"
-AXES_USERNAME_CALLABLE = "config.login_lockout.username"
 AXES_LOCKOUT_CALLABLE = "config.login_lockout.lockout_response"
 AXES_COOLOFF_MESSAGE = (
     "Too many failed logins for this username from your address. Try again in "

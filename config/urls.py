@@ -5,6 +5,7 @@ from django.templatetags.static import static
 from django.urls import include, path, re_path
 from django.views.generic import RedirectView
 
+from api import pages as api_pages
 from api.metrics import MetricsView
 from config.sso import urls as sso_urls
 from config.sso.views import LoginView, LogoutView
@@ -54,6 +55,7 @@ urlpatterns = [
     path("oidc/", include(sso_urls)),
     path("dashboard/", include("dashboards.urls")),
     path("api/", include("api.urls")),
+    path("account/tokens/", api_pages.tokens, name="api_tokens"),
     # Prometheus scrapes /metrics by default; a Prometheus integration's token gets in.
     path("metrics", MetricsView.as_view(), name="metrics"),
     path("", include("reviews.urls")),

@@ -10,7 +10,14 @@ from datetime import date
 
 from django import forms
 
-from dashboards.periods import CUSTOM, MONTH, QUARTER, DashboardFilters, Period
+from dashboards.periods import (
+    CUSTOM,
+    MONTH,
+    QUARTER,
+    QUARTER_TO_DATE,
+    DashboardFilters,
+    Period,
+)
 from incidents.forms import DateInput
 from incidents.models import Severity, System, Team
 
@@ -28,6 +35,7 @@ class DashboardForm(forms.Form):
         required=False,
         choices=[
             (QUARTER, "Last full quarter"),
+            (QUARTER_TO_DATE, "This quarter so far"),
             (MONTH, "Last full month"),
             (CUSTOM, "Custom range"),
         ],
@@ -99,6 +107,8 @@ class DashboardForm(forms.Form):
             return Period.custom(data["start"], data["end"])
         if kind == MONTH:
             return Period.last_full_month(today)
+        if kind == QUARTER_TO_DATE:
+            return Period.quarter_to_date(today)
         return Period.last_full_quarter(today)
 
     def filters_value(self) -> DashboardFilters:

@@ -15,14 +15,20 @@ from incidents.days import utc_midnight, utc_today
 
 MONTH = "month"
 QUARTER = "quarter"
+# The current quarter from its first day up to today, against the same days of the one before.
+QUARTER_TO_DATE = "quarter_to_date"
 CUSTOM = "custom"
-KINDS = (MONTH, QUARTER, CUSTOM)
+KINDS = (MONTH, QUARTER, QUARTER_TO_DATE, CUSTOM)
 
 
 def _add_months(day: date, months: int) -> date:
     """First day of the month `months` after (or before) day's month."""
     index = day.year * 12 + day.month - 1 + months
     return date(index // 12, index % 12 + 1, 1)
+
+
+def _quarter_start(day: date) -> date:
+    return date(day.year, 3 * ((day.month - 1) // 3) + 1, 1)
 
 
 @dataclass(frozen=True)
@@ -70,6 +76,13 @@ class Period:
         return cls.quarter(today.year, current_quarter - 1)
 
     @classmethod
+    def quarter_to_date(cls, today: date | None = None) -> Period:
+        """This quarter so far: from its first day up to and including today (UTC)."""
+        today = today or utc_today()
+        first = _quarter_start(today)
+        return cls(utc_midnight(first), utc_midnight(today + timedelta(days=1)), QUARTER_TO_DATE)
+
+    @classmethod
     def custom(cls, start: date, end: date) -> Period:
         """Dates as in the links: from start 00:00 UTC up to, not including, end 00:00 UTC.
 
@@ -106,6 +119,10 @@ class Period:
         if self.kind == QUARTER:
             first = _add_months(self.start.date(), -3)
             return Period.quarter(first.year, (first.month - 1) // 3 + 1)
+        if self.kind == QUARTER_TO_DATE:
+            # As many days of the quarter before; a shorter quarter ends where this one starts.
+            first = utc_midnight(_add_months(self.start.date(), -3))
+            return Period(first, min(first + (self.end - self.start), self.start), QUARTER_TO_DATE)
         return replace(self, start=self.start - (self.end - self.start), end=self.start)
 
     @property
@@ -132,6 +149,10 @@ class Period:
             return f"{self.start:%B %Y}"
         if self.kind == QUARTER:
             return f"Q{(self.start.month - 1) // 3 + 1} {self.start.year}"
+        if self.kind == QUARTER_TO_DATE:
+            days = round(self.days)
+            quarter = f"Q{(self.start.month - 1) // 3 + 1} {self.start.year}"
+            return f"{quarter}, first {days} day{'s' if days != 1 else ''}"
         return f"{self.start_date:%d %b %Y} to {self.last_day:%d %b %Y}"
 
     def query_params(self) -> dict[str, str]:

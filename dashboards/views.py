@@ -35,8 +35,29 @@ SYSTEM_SORTS = {
 TREND_LIST_VIEWS = {key: kind.list_view for key, kind in SIGNAL_KINDS.items()}
 
 
+# The period someone chose last (`period`, `start`, `end`), kept in their session: the dashboards
+# open on it again until they choose another. Team, system and severity are not kept: a filter
+# that stays on without being asked for would hide records.
+PERIOD_FIELDS = ("period", "start", "end")
+REMEMBERED_PERIOD = "dashboard_period"
+
+
 def _filter_bar(request: HttpRequest) -> tuple[DashboardForm, Period, DashboardFilters]:
-    form = DashboardForm(request.GET)
+    data = request.GET
+    if any(data.get(name) for name in PERIOD_FIELDS):
+        form = DashboardForm(data)
+        form.is_valid()
+        if not any(name in form.errors for name in PERIOD_FIELDS):
+            request.session[REMEMBERED_PERIOD] = {
+                name: data.get(name, "") for name in PERIOD_FIELDS
+            }
+    else:
+        remembered = request.session.get(REMEMBERED_PERIOD)
+        if remembered:
+            data = data.copy()
+            for name in PERIOD_FIELDS:
+                data[name] = remembered.get(name, "")
+        form = DashboardForm(data)
     return form, form.period_value(), form.filters_value()
 
 
@@ -215,6 +236,8 @@ def themes(request: HttpRequest) -> HttpResponse:
         "filters": filters,
         "rows": rows,
         "recurring": sum(1 for row in rows if row.recurring),
+        "recurring_rule": selectors.RECURRING_RULE,
+        "cycles": selectors.RECURRING_CYCLES,
         "chart": chart,
         "chart_table": charts.data_table(
             caption="Records carrying each theme",

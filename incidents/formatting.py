@@ -34,3 +34,9 @@ def person_name(user, default: str = "") -> str:
     if user is None:
         return default
     return user.get_full_name() or user.get_username()
+
+
+def person_choice(user) -> str:
+    """A person in a drop-down: the full name, with the username to tell namesakes apart."""
+    full = user.get_full_name()
+    return f"{full} ({user.get_username()})" if full else user.get_username()

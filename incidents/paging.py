@@ -11,9 +11,10 @@ from django.core.paginator import Paginator
 PAGE_SIZE = 50
 
 
-def filtered_page(request, filterset_class, queryset):
-    """The filter form and the requested page of what it keeps."""
-    filterset = filterset_class(request.GET, queryset=queryset)
+def filtered_page(request, filterset_class, queryset, *, data=None):
+    """The filter form and the requested page of what it keeps (`data`: the filter values,
+    when not the request's own)."""
+    filterset = filterset_class(request.GET if data is None else data, queryset=queryset)
     rows = filterset.qs if filterset.is_valid() else queryset.none()
     page = Paginator(rows, PAGE_SIZE).get_page(request.GET.get("page"))
     return filterset, page

@@ -84,8 +84,9 @@ class IncidentFilter(SharedFilterSet):
 
 
 class FollowUpFilter(IncidentPeriodFilterSet):
-    """The follow-up list's filters: team (slug, or `none` for unowned), status, overdue, and
-    the period of the follow-up's incident."""
+    """The follow-up list's filters: team (slug, or `none` for unowned), status (one, or
+    `unfinished`: open or in progress, or `all`), overdue, and the period of the follow-up's
+    incident."""
 
     NO_TEAM = "none"
     incident_path = "review__incident"
@@ -93,8 +94,18 @@ class FollowUpFilter(IncidentPeriodFilterSet):
     team = django_filters.ChoiceFilter(
         label="Owner team", method="filter_team", empty_label="Any team", choices=[]
     )
+    UNFINISHED = "unfinished"
+    ANY_STATUS = "all"
+    # No empty choice: the page opens on the unfinished ones, and "all" is asked for by name
+    # (a dashboard count of every status links with it).
     status = django_filters.ChoiceFilter(
-        choices=ActionItem.Status.choices, empty_label="Any status"
+        choices=[
+            (UNFINISHED, "Open or in progress"),
+            *ActionItem.Status.choices,
+            (ANY_STATUS, "Any status"),
+        ],
+        method="filter_status",
+        empty_label=None,
     )
     overdue = django_filters.ChoiceFilter(
         label="Due", choices=[("true", "Overdue")], method="filter_overdue", empty_label="Any"
@@ -114,6 +125,13 @@ class FollowUpFilter(IncidentPeriodFilterSet):
         if value == self.NO_TEAM:
             return queryset.unowned()
         return queryset.filter(owner_team__slug=value)
+
+    def filter_status(self, queryset, name, value):
+        if value == self.UNFINISHED:
+            return queryset.open()
+        if value == self.ANY_STATUS:
+            return queryset
+        return queryset.filter(status=value)
 
     def filter_overdue(self, queryset, name, value):
         return queryset.overdue() if value == "true" else queryset

@@ -14,12 +14,26 @@ from django.core.validators import MaxLengthValidator, URLValidator
 from django.db.models import Q
 
 from incidents.days import utc_today
+from incidents.formatting import person_choice
 from incidents.forms import DateInput, DateTimeLocalInput
-from incidents.models import Difficulty, OwnershipGap, Surprise, System, Theme, TimelineEntry
+from incidents.models import (
+    Difficulty,
+    OwnershipGap,
+    Severity,
+    Surprise,
+    System,
+    Team,
+    Theme,
+    TimelineEntry,
+)
 from incidents.slugs import NO_SLUG_MESSAGE, slug_for
 from reviews.models import ActionItem, Participant
+from reviews.rules import follow_up_assignees
+from reviews.selectors import CUES, QueueFilters
 
 SECTION_MAX_LENGTH = 20_000
+# People in drop-downs, by the name the pages show.
+PEOPLE_ORDER = ("first_name", "last_name", "username")
 ITEM_TEXT_MAX_LENGTH = 5_000
 
 
@@ -109,12 +123,8 @@ class ParticipantForm(ItemForm):
 
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
-        self.fields["user"].queryset = get_user_model().objects.order_by("username")
-        self.fields["user"].label_from_instance = lambda user: (
-            f"{user.get_full_name()} ({user.get_username()})"
-            if user.get_full_name()
-            else user.get_username()
-        )
+        self.fields["user"].queryset = get_user_model().objects.order_by(*PEOPLE_ORDER)
+        self.fields["user"].label_from_instance = person_choice
 
 
 class FollowUpForm(ItemForm):
@@ -131,12 +141,20 @@ class FollowUpForm(ItemForm):
             "description",
         ]
         widgets = {"due_date": DateInput()}
-        labels = {"owner_team": "Owner team", "external_url": "Ticket link"}
+        labels = {
+            "owner_team": "Owner team",
+            "due_date": "Due date (UTC)",
+            "external_url": "Ticket link",
+        }
 
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
         self.fields["owner_team"].empty_label = "Nobody yet (a gap)"
-        self.fields["assignee"].queryset = get_user_model().objects.order_by("username")
+        self.fields["assignee"].queryset = follow_up_assignees(
+            keep=self.instance.assignee_id
+        ).order_by(*PEOPLE_ORDER)
+        self.fields["assignee"].label_from_instance = person_choice
+        self.fields["assignee"].empty_label = "Nobody yet"
 
     def clean_due_date(self) -> date | None:
         due = self.cleaned_data.get("due_date")
@@ -204,3 +222,41 @@ class SurveyForm(forms.Form):
         max_length=ITEM_TEXT_MAX_LENGTH,
         widget=forms.Textarea(attrs={"rows": 4}),
     )
+
+
+class QueueFilterForm(forms.Form):
+    """The review queue's filter bar (GET). Same names and meanings as the other lists'."""
+
+    team = forms.ModelChoiceField(
+        label="Team",
+        queryset=Team.objects.order_by("name"),
+        to_field_name="slug",
+        required=False,
+        empty_label="Any team",
+    )
+    system = forms.ModelChoiceField(
+        label="System",
+        queryset=System.objects.order_by("name"),
+        to_field_name="slug",
+        required=False,
+        empty_label="Any system",
+    )
+    severity = forms.ChoiceField(
+        label="Severity", required=False, choices=[("", "Any severity"), *Severity.choices]
+    )
+    cue = forms.ChoiceField(
+        label="Worth a deep review", required=False, choices=[("", "Any"), *CUES.items()]
+    )
+    overdue = forms.ChoiceField(
+        label="Due", required=False, choices=[("", "Any"), ("true", "Overdue")]
+    )
+
+    def filters_value(self) -> QueueFilters:
+        data = self.cleaned_data
+        return QueueFilters(
+            team=data["team"].slug if data.get("team") else None,
+            system=data["system"].slug if data.get("system") else None,
+            severity=data.get("severity") or None,
+            cue=data.get("cue") or None,
+            overdue=data.get("overdue") == "true",
+        )

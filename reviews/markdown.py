@@ -77,8 +77,10 @@ def review_report_markdown(*, review, items: dict, sections: list[tuple[str, str
         f"- Started: {_when(incident.started_at)}",
         f"- Detected: {_when(incident.detected_at)}",
         f"- Resolved: {_when(incident.resolved_at)}",
-        f"- Review: {review.get_status_display()}"
-        + (f", published {_when(review.published_at)}" if review.published_at else ""),
+        # "Published 2026-05-02 10:00 UTC", not "Published, published ...".
+        f"- Review: published {_when(review.published_at)}"
+        if review.published_at
+        else f"- Review: {review.get_shown_status_display().lower()}",
     ]
     if review.facilitator:
         lines.append(f"- Facilitator: {person_name(review.facilitator)}")
@@ -104,14 +106,17 @@ def review_report_markdown(*, review, items: dict, sections: list[tuple[str, str
         lines.extend(["", f"## {title}", ""])
         lines.extend(rows or ["_None recorded._"])
 
-    bullet_list(
-        SIGNAL_KINDS["surprises"].label,
-        [
-            f"- Expected: {_cell(s.expected)}; observed: {_cell(s.observed)}"
-            + (f" ({s.system})" if s.system_id else "")
+    # A table, as on the report page: people end sentences with a full stop, and a
+    # "; observed:" glued after one read "...a minute.; observed:".
+    lines += ["", f"## {SIGNAL_KINDS['surprises'].label}", ""]
+    if items["surprises"]:
+        lines += ["| Expected | Observed | System |", "| --- | --- | --- |"]
+        lines += [
+            f"| {_cell(s.expected)} | {_cell(s.observed)} | {s.system if s.system_id else ''} |"
             for s in items["surprises"]
-        ],
-    )
+        ]
+    else:
+        lines.append("_None recorded._")
     bullet_list(
         SIGNAL_KINDS["difficulties"].label,
         [
@@ -175,6 +180,8 @@ def review_markdown(review) -> str:
     return review_report_markdown(
         review=review,
         items=selectors.review_items(review=review),
-        sections=[(section.title, getattr(review, section.name)) for section in TEXT_SECTIONS.values()],
+        sections=[
+            (section.title, getattr(review, section.name)) for section in TEXT_SECTIONS.values()
+        ],
         survey=selectors.survey_counts(review=review),
     )

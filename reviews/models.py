@@ -12,6 +12,30 @@ from incidents.formatting import person_name
 from incidents.models import Incident, Team
 
 
+class ReviewQuerySet(models.QuerySet):
+    def published(self):
+        return self.filter(status=Review.Status.PUBLISHED)
+
+    def under_way(self):
+        """Scheduled or in progress: started, not yet published."""
+        return self.filter(status__in=(Review.Status.SCHEDULED, Review.Status.IN_PROGRESS))
+
+    def survey_open_to(self, user):
+        """Published reviews whose learning survey this user may answer: they facilitated it
+        or are listed as a participant. Visibility is the caller's (`visible_to`)."""
+        if not user.is_authenticated:
+            return self.none()
+        taking_part = Participant.objects.filter(review=models.OuterRef("pk"), user=user)
+        return self.published().filter(
+            models.Q(facilitator=user) | models.Q(models.Exists(taking_part))
+        )
+
+    def survey_waiting_for(self, user):
+        """Of `survey_open_to(user)`, those the user has not answered yet."""
+        answered = SurveyResponse.objects.filter(review=models.OuterRef("pk"), respondent=user)
+        return self.survey_open_to(user).exclude(models.Exists(answered))
+
+
 class Review(models.Model):
     class Status(models.TextChoices):
         NOT_STARTED = "not_started", "Not started"
@@ -43,6 +67,7 @@ class Review(models.Model):
     created_at = models.DateTimeField(auto_now_add=True)
     updated_at = models.DateTimeField(auto_now=True)
 
+    objects = ReviewQuerySet.as_manager()
     history = HistoricalRecords()
 
     class Meta:
@@ -55,6 +80,30 @@ class Review(models.Model):
     @property
     def is_published(self) -> bool:
         return self.status == self.Status.PUBLISHED
+
+    @property
+    def meeting_passed(self) -> bool:
+        return self.scheduled_for is not None and self.scheduled_for < timezone.now()
+
+    @property
+    def shown_status(self) -> str:
+        """The status as pages show it. A scheduled review whose meeting has passed is no
+        longer "scheduled": the work goes on after the meeting, so it shows as in progress
+        (the stored status moves on with the next edit of the schedule or the publication)."""
+        if self.status == self.Status.SCHEDULED and self.meeting_passed:
+            return self.Status.IN_PROGRESS
+        return self.status
+
+    def get_shown_status_display(self) -> str:
+        return self.Status(self.shown_status).label
+
+
+def waiting_for_review_q(prefix: str = "") -> models.Q:
+    """Incidents waiting for a review: none yet, or one nobody has started. The one definition
+    that home's count and the review queue share. `prefix` leads to the incident."""
+    return models.Q(**{f"{prefix}review__isnull": True}) | models.Q(
+        **{f"{prefix}review__status": Review.Status.NOT_STARTED}
+    )
 
 
 def follow_up_open_q(prefix: str = "") -> models.Q:

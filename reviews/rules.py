@@ -6,10 +6,13 @@ catalog) are defined in `incidents.roles`, the app below, and re-exported here, 
 the backups' status (`backups.status`, the bottom layer); the rules that a
 review decides are defined here. A published review freezes what it is built on
 (`published_review_of`): the incident, its timeline and signals, the review itself, its
-participants and follow-ups.
+participants and follow-ups; only adding a participant stays open (`can_add_participant`).
 """
 
 from __future__ import annotations
+
+from django.contrib.auth import get_user_model
+from django.db.models import Q
 
 from backups.status import can_see_backup_status
 from incidents.models import Incident
@@ -26,6 +29,7 @@ from reviews.models import Review
 __all__ = [
     "FACILITATORS",
     "RESPONDERS",
+    "can_add_participant",
     "can_answer_survey",
     "can_contribute_to_incident",
     "can_create_review",
@@ -35,6 +39,7 @@ __all__ = [
     "can_see_backup_status",
     "can_update_follow_up_status",
     "can_view_incident",
+    "follow_up_assignees",
     "is_facilitator",
     "is_frozen_for",
     "is_responder",
@@ -104,10 +109,29 @@ def can_update_follow_up_status(user, action_item) -> bool:
     return is_responder(user) or action_item.assignee_id == user.pk
 
 
+def can_add_participant(user, review) -> bool:
+    """Facilitators list participants, also once the review is published: the learning survey
+    goes to everyone listed, so someone forgotten must still be added. What participants said
+    (their interviews) and everything else stays frozen."""
+    return is_facilitator(user) and can_view_incident(user, review.incident)
+
+
+def follow_up_assignees(*, keep=None):
+    """Who may be assigned a follow-up: active people with a role (responders, facilitators)
+    and superusers, the people `can_update_follow_up_status` lets move it on. `keep` (a user id)
+    stays listed, so editing an older follow-up does not drop its assignee."""
+    eligible = Q(is_active=True) & (
+        Q(groups__name__in=(FACILITATORS, RESPONDERS)) | Q(is_superuser=True)
+    )
+    if keep is not None:
+        eligible |= Q(pk=keep)
+    return get_user_model().objects.filter(eligible).distinct()
+
+
 def can_answer_survey(user, review) -> bool:
     """The learning survey is for the review's participants and facilitator, once published."""
     if not user.is_authenticated or not review.is_published:
         return False
     if not can_view_incident(user, review.incident):
         return False
-    return review.facilitator_id == user.pk or review.participants.filter(user=user).exists()
+    return Review.objects.survey_open_to(user).filter(pk=review.pk).exists()

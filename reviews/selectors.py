@@ -10,6 +10,7 @@ from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from itertools import combinations
 
+from django.contrib.auth import get_user_model
 from django.db.models import Count, Exists, OuterRef, Q
 from django.utils import timezone
 
@@ -23,7 +24,16 @@ from incidents.models import (
     Surprise,
     TimelineEntry,
 )
-from reviews.models import ActionItem, Participant, Review, SurveyResponse, follow_up_open_q
+from incidents.scopes import incident_scope
+from reviews.models import (
+    ActionItem,
+    Participant,
+    Review,
+    SurveyResponse,
+    follow_up_open_q,
+    waiting_for_review_q,
+)
+from reviews.rules import can_answer_survey
 
 # No review this many days after an incident was resolved: the memory is fading.
 REVIEW_DUE_AFTER = timedelta(days=14)
@@ -33,16 +43,47 @@ HIGH_SEVERITIES = (Severity.SEV1, Severity.SEV2)
 @dataclass
 class QueueEntry:
     incident: Incident
-    cues: list[str] = field(default_factory=list)
+    cues: list[str] = field(default_factory=list)  # what the page says, in CUES order
+    cue_keys: frozenset[str] = frozenset()
+    overdue: bool = False
+
+    @property
+    def priority(self) -> tuple:
+        """The queue's order, and home's: most cues first, then the more severe, then the
+        newest (the reference breaks ties, so pages never shuffle)."""
+        incident = self.incident
+        return (-len(self.cues), incident.severity, -incident.started_at.timestamp(), -incident.pk)
+
+
+@dataclass(frozen=True)
+class QueueFilters:
+    """The queue's filters; None leaves one out. team, system and severity mean what they mean
+    on every list (incidents/scopes.py); `cue` keeps incidents showing that cue (a CUES key);
+    `overdue` keeps what is late (see `review_queue`)."""
+
+    team: str | None = None
+    system: str | None = None
+    severity: str | None = None
+    cue: str | None = None
     overdue: bool = False
 
 
 @dataclass
 class ReviewQueue:
     needs_review: list[QueueEntry]
+    mine: list[Review]  # under way, facilitated by the user
     scheduled: list[Review]
     in_progress: list[Review]
     published: list[Review]
+
+
+# DOMAIN.md's signs that an incident is worth a deep review: key -> what the filter calls it.
+CUES = {
+    "teams": "Several teams involved",
+    "first_collaboration": "First collaboration",
+    "unowned_system": "Unowned system",
+    "high_severity": "High severity (SEV1, SEV2)",
+}
 
 
 def _teams_by_incident() -> dict[int, set[int]]:
@@ -82,41 +123,41 @@ def first_collaborations(
     return firsts
 
 
-def _cues(incident: Incident, firsts: set[int]) -> list[str]:
-    """DOMAIN.md's signs that an incident is worth a deep review."""
-    cues = []
+def _cues(incident: Incident, firsts: set[int]) -> dict[str, str]:
+    """The incident's cues: CUES key -> what the row says."""
+    cues = {}
     if incident.team_count >= 2:
-        cues.append(f"{incident.team_count} teams involved")
+        cues["teams"] = f"{incident.team_count} teams involved"
     if incident.pk in firsts:
-        cues.append("First collaboration")
+        cues["first_collaboration"] = "First collaboration"
     if incident.touches_unowned_system:
-        cues.append("Unowned system")
+        cues["unowned_system"] = "Unowned system"
     if incident.severity in HIGH_SEVERITIES:
-        cues.append(incident.severity)
+        cues["high_severity"] = incident.severity
     return cues
 
 
-def review_queue(*, user, published_limit: int = 20) -> ReviewQueue:
-    """What the review queue shows the user, in a fixed number of queries.
+def needs_review(*, user, filters: QueueFilters | None = None) -> list[QueueEntry]:
+    """Incidents waiting for a review (`waiting_for_review_q`) that the user may see, with their
+    cues, most worth a deep review first (`QueueEntry.priority`): the queue's list and home's.
 
-    Incidents without a started review come first, the ones with most cues on top; then the
-    reviews scheduled, under way and recently published.
+    Overdue: worth a deep review (a cue) and resolved REVIEW_DUE_AFTER ago or more. Three
+    queries, whatever the number of incidents.
     """
-    now = timezone.now()
+    filters = filters or QueueFilters()
     visible = Incident.objects.visible_to(user)
     unowned = IncidentSystem.objects.filter(incident=OuterRef("pk"), system__owner_team=None)
-    waiting = (
-        visible.filter(Q(review__isnull=True) | Q(review__status=Review.Status.NOT_STARTED))
+    waiting = list(
+        visible.filter(waiting_for_review_q())
+        .filter(incident_scope(team=filters.team, system=filters.system, severity=filters.severity))
         .annotate(touches_unowned_system=Exists(unowned))
-        .select_related("lead")
     )
-    waiting = list(waiting)
     # A team is involved when it is listed on the incident or owns a system it touched.
     teams = _teams_by_incident()
     for incident in waiting:
         incident.team_count = len(teams.get(incident.pk, ()))
     firsts = first_collaborations({incident.pk for incident in waiting}, teams=teams)
-    due_before = now - REVIEW_DUE_AFTER
+    due_before = timezone.now() - REVIEW_DUE_AFTER
     entries = []
     for incident in waiting:
         cues = _cues(incident, firsts)
@@ -125,31 +166,67 @@ def review_queue(*, user, published_limit: int = 20) -> ReviewQueue:
         overdue = (
             bool(cues) and incident.resolved_at is not None and incident.resolved_at <= due_before
         )
-        entries.append(QueueEntry(incident=incident, cues=cues, overdue=overdue))
-    entries.sort(
-        key=lambda entry: (
-            -len(entry.cues),
-            entry.incident.severity,
-            -entry.incident.started_at.timestamp(),
+        if filters.cue and filters.cue not in cues:
+            continue
+        if filters.overdue and not overdue:
+            continue
+        entries.append(
+            QueueEntry(
+                incident=incident,
+                cues=list(cues.values()),
+                cue_keys=frozenset(cues),
+                overdue=overdue,
+            )
         )
-    )
+    entries.sort(key=lambda entry: entry.priority)
+    return entries
 
+
+def review_queue(
+    *, user, filters: QueueFilters | None = None, published_limit: int = 20
+) -> ReviewQueue:
+    """What the review queue shows the user, in a fixed number of queries.
+
+    Incidents waiting for a review first (`needs_review`), then the reviews under way, the
+    user's own before the others', then the recently published. A review is overdue when its
+    meeting date has passed; with `filters.overdue` only those are kept, and `filters.cue`
+    (about incidents not yet reviewed) leaves no review under way.
+    """
+    filters = filters or QueueFilters()
+    visible = Incident.objects.visible_to(user)
     reviews = (
         Review.objects.filter(incident__in=visible)
+        .filter(
+            incident_scope(
+                "incident", team=filters.team, system=filters.system, severity=filters.severity
+            )
+        )
         .select_related("incident", "facilitator")
         .annotate(open_follow_ups=Count("action_items", filter=follow_up_open_q("action_items__")))
     )
-    scheduled = list(reviews.filter(status=Review.Status.SCHEDULED).order_by("scheduled_for", "pk"))
-    in_progress = list(
-        reviews.filter(status=Review.Status.IN_PROGRESS).order_by("scheduled_for", "pk")
-    )
-    for review in scheduled + in_progress:
-        review.overdue = review.scheduled_for is not None and review.scheduled_for < now
-    published = list(
-        reviews.filter(status=Review.Status.PUBLISHED).order_by("-published_at")[:published_limit]
+    under_way = list(reviews.under_way().order_by("scheduled_for", "pk"))
+    for review in under_way:
+        review.overdue = review.meeting_passed
+    if filters.cue:
+        under_way = []
+    if filters.overdue:
+        under_way = [review for review in under_way if review.overdue]
+    mine = [review for review in under_way if user.pk and review.facilitator_id == user.pk]
+    others = [review for review in under_way if review not in mine]
+    published = (
+        []
+        if filters.cue or filters.overdue
+        else list(reviews.published().order_by("-published_at")[:published_limit])
     )
     return ReviewQueue(
-        needs_review=entries, scheduled=scheduled, in_progress=in_progress, published=published
+        needs_review=needs_review(user=user, filters=filters),
+        mine=mine,
+        # By the status shown: a meeting that has passed is no longer "scheduled".
+        scheduled=[review for review in others if review.shown_status == Review.Status.SCHEDULED],
+        in_progress=[
+            review for review in others if review.shown_status == Review.Status.IN_PROGRESS
+        ],
+        published=published,
     )
 
 
@@ -182,6 +259,30 @@ def review_items(*, review: Review) -> dict:
         ),
         "teams": list(incident.teams.all()),
     }
+
+
+@dataclass(frozen=True)
+class SurveyInvitation:
+    """Whether the user is asked to answer the review's learning survey, and whether they have."""
+
+    open: bool
+    answered_at: datetime | None = None
+
+    @property
+    def waiting(self) -> bool:
+        return self.open and self.answered_at is None
+
+
+def survey_invitation(*, review: Review, user) -> SurveyInvitation:
+    """What the review's pages tell the user about its survey (two queries at most)."""
+    if not can_answer_survey(user, review):
+        return SurveyInvitation(open=False)
+    answered = (
+        SurveyResponse.objects.filter(review=review, respondent=user)
+        .values_list("submitted_at", flat=True)
+        .first()
+    )
+    return SurveyInvitation(open=True, answered_at=answered)
 
 
 @dataclass(frozen=True)
@@ -245,7 +346,7 @@ def _item_label(record) -> str:
     if model is TimelineEntry:
         return f"{record.at:%Y-%m-%d %H:%M} {record.text[:60]}"
     if model is Participant:
-        return record.name or (record.user.get_username() if record.user else "")
+        return record.name or person_name(record.user)
     if model is ActionItem:
         return record.title[:80]
     if hasattr(record, "expected"):
@@ -255,7 +356,19 @@ def _item_label(record) -> str:
     return record.get_kind_display()
 
 
-def _display(record, field_name: str) -> str:
+@dataclass
+class _Related:
+    """A related row (a person, a team, a system) named once they are all read: see
+    `_name_related`."""
+
+    model: type
+    pk: int
+
+    def __str__(self) -> str:
+        return getattr(self, "name", f"#{self.pk}")
+
+
+def _display(record, field_name: str) -> str | _Related:
     field_object = record.instance_type._meta.get_field(field_name)
     value = getattr(record, field_object.attname)
     if value is None or value == "":
@@ -263,7 +376,7 @@ def _display(record, field_name: str) -> str:
     if field_object.choices:
         return str(dict(field_object.flatchoices).get(value, value))
     if field_object.is_relation:
-        return f"#{value}"
+        return _Related(field_object.related_model, value)
     if isinstance(value, datetime):
         return f"{value:%Y-%m-%d %H:%M} UTC"
     return str(value)
@@ -310,4 +423,26 @@ def review_history(*, review: Review, limit: int = 500) -> list[HistoryChange]:
             )
             previous_by_item[record.id] = record
     changes.sort(key=lambda change: change.when, reverse=True)
-    return changes[:limit]
+    changes = changes[:limit]
+    _name_related(changes)
+    return changes
+
+
+def _name_related(changes: list[HistoryChange]) -> None:
+    """Name every related row the changes mention (an assignee by full name, a team by name),
+    one query per kind of row; one deleted since keeps its id."""
+    User = get_user_model()
+    wanted: dict[type, list[_Related]] = defaultdict(list)
+    for change in changes:
+        for _field, old, new in change.changes:
+            for value in (old, new):
+                if isinstance(value, _Related):
+                    wanted[value.model].append(value)
+    for model, values in wanted.items():
+        found = model._default_manager.in_bulk({value.pk for value in values})
+        for value in values:
+            row = found.get(value.pk)
+            if row is not None:
+                value.name = person_name(row) if model is User else str(row)
+    for change in changes:
+        change.changes = [(field, str(old), str(new)) for field, old, new in change.changes]

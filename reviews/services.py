@@ -189,10 +189,18 @@ def item_save_unless_changed(*, form, seen_change: int | None) -> ItemSave:
 
 def item_add(*, form, author):
     """Add the timeline entry, signal, participant or follow-up of a valid form, unless a
-    published review freezes where it goes; whoever adds a timeline entry is its author."""
+    published review freezes where it goes; whoever adds a timeline entry is its author.
+
+    A participant is added even to a published review (`rules.can_add_participant`): the
+    learning survey goes to everyone listed, and nothing already published changes."""
     item = form.save(commit=False)
     if hasattr(item, "author_id") and item.author_id is None:
         item.author = author
+    if isinstance(item, Participant):
+        with transaction.atomic():
+            item.save()
+            form.save_m2m()
+        return item
     with unless_published(item):
         item.save()
         form.save_m2m()

@@ -32,7 +32,12 @@ from reviews.forms import (
     TimelineEntryForm,
 )
 from reviews.models import Review
-from reviews.rules import can_contribute_to_incident, can_run_review, can_update_follow_up_status
+from reviews.rules import (
+    can_add_participant,
+    can_contribute_to_incident,
+    can_run_review,
+    can_update_follow_up_status,
+)
 from reviews.sections import TEXT_SECTIONS, TextSection
 
 
@@ -135,6 +140,13 @@ def may_edit(user, review: Review, permission: str) -> bool:
     return can_contribute_to_incident(user, review.incident)
 
 
+def may_add(user, review: Review, kind: ItemKind) -> bool:
+    """Adding is editing, except that participants may still be added once published."""
+    if kind.slug == "participants":
+        return can_add_participant(user, review)
+    return may_edit(user, review, kind.permission)
+
+
 def workspace_url(review: Review, anchor: str = "") -> str:
     url = reverse("reviews:workspace", args=[review.pk])
     return f"{url}#{anchor}" if anchor else url
@@ -228,7 +240,7 @@ def workspace_context(request: HttpRequest, review: Review, bound: Bound | None 
                 )
         if mine and mine.item_pk is None:
             add_form, add_open = mine.form, True
-        elif editable:
+        elif may_add(user, review, kind):
             initial = _add_initial(review, kind, items)
             add_form, add_open = item_form(kind, initial=initial, choices=choices), False
         else:
@@ -255,6 +267,10 @@ def workspace_context(request: HttpRequest, review: Review, bound: Bound | None 
         "lists": lists,
         "can_run": can_run,
         "can_contribute": can_contribute,
+        "can_add_participant": can_add_participant(user, review),
+        "survey_invitation": (
+            selectors.survey_invitation(review=review, user=user) if review.is_published else None
+        ),
         "sections_by_name": {entry["section"].name: entry for entry in sections},
         "workspace_next": workspace_url(review, "section-follow_ups"),
         "theme_attach_form": (

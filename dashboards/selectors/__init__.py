@@ -45,7 +45,7 @@ shared by them.
 from dashboards.selectors.durations import Durations, duration_distributions
 from dashboards.selectors.learning_loop import LearningLoop, learning_loop
 from dashboards.selectors.overview import Overview, dashboard_overview
-from dashboards.selectors.scope import SIGNAL_LABELS, SIGNALS
+from dashboards.selectors.scope import MORE_IS_GOOD, SIGNAL_LABELS, SIGNALS
 from dashboards.selectors.summary import (
     CategoryCount,
     CountComparison,
@@ -69,7 +69,13 @@ from dashboards.selectors.systems import (
     system_history,
     system_rows,
 )
-from dashboards.selectors.themes import ThemeRow, theme_rows
+from dashboards.selectors.themes import (
+    RECURRING_CYCLES,
+    RECURRING_MIN_CYCLES,
+    RECURRING_RULE,
+    ThemeRow,
+    theme_rows,
+)
 from dashboards.selectors.totals import (
     OTHER_SYSTEMS,
     SYSTEMS_LIMIT,
@@ -86,8 +92,12 @@ __all__ = [
     "HIGH_TOP_AT_LEAST",
     "HIGH_TOP_SHARE",
     "LIST_LIMIT",
+    "MORE_IS_GOOD",
     "OTHER_SYSTEMS",
     "PER_DAYS",
+    "RECURRING_CYCLES",
+    "RECURRING_MIN_CYCLES",
+    "RECURRING_RULE",
     "SIGNALS",
     "SIGNAL_LABELS",
     "SYSTEMS_LIMIT",

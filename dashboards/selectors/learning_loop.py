@@ -11,7 +11,7 @@ from django.db.models import Count, Q
 from dashboards import stats
 from dashboards.periods import DashboardFilters, Period
 from dashboards.selectors.durations import _duration_summaries
-from dashboards.selectors.scope import _between, _incidents, _visible_incident_q
+from dashboards.selectors.scope import _between, _incidents, _visible_incident_q, _within
 from incidents.scopes import incident_moment, incident_scope
 from reviews.models import ActionItem, Review, SurveyResponse, follow_up_overdue_q
 
@@ -31,6 +31,9 @@ class LearningLoop:
     follow_ups_unowned: int
     survey_responses: int
     learned_something: stats.Proportion
+    # The same share in the previous period, and the test between the two (more is good).
+    learned_something_previous: stats.Proportion
+    learned_something_change: stats.Comparison
 
 
 def learning_loop(
@@ -63,13 +66,21 @@ def learning_loop(
         overdue=Count("pk", filter=follow_up_overdue_q(today)),
         unowned=Count("pk", filter=Q(owner_team__isnull=True)),
     )
+    started = incident_moment(incident)
+    current, before = _between(started, period), _between(started, period.previous())
+    learned = Q(learned_something=True)
     survey = SurveyResponse.objects.filter(
         _visible_incident_q(user, incident),
-        _between(incident_moment(incident), period),
+        _within(started, period, period.previous()),
         incident_scope(
             incident, team=filters.team, system=filters.system, severity=filters.severity
         ),
-    ).aggregate(n=Count("pk"), learned=Count("pk", filter=Q(learned_something=True)))
+    ).aggregate(
+        n=Count("pk", filter=current),
+        learned=Count("pk", filter=current & learned),
+        n_previous=Count("pk", filter=before),
+        learned_previous=Count("pk", filter=before & learned),
+    )
     return LearningLoop(
         incidents=counts["incidents"],
         reviews_published=counts["published"],
@@ -82,4 +93,10 @@ def learning_loop(
         follow_ups_unowned=follow["unowned"],
         survey_responses=survey["n"],
         learned_something=stats.proportion(survey["learned"], survey["n"]),
+        learned_something_previous=stats.proportion(
+            survey["learned_previous"], survey["n_previous"]
+        ),
+        learned_something_change=stats.two_proportion_test(
+            survey["learned"], survey["n"], survey["learned_previous"], survey["n_previous"]
+        ),
     )

@@ -26,6 +26,10 @@ from incidents.signal_kinds import SIGNAL_KINDS
 
 SIGNALS = tuple(SIGNAL_KINDS)
 SIGNAL_LABELS = {key: kind.label for key, kind in SIGNAL_KINDS.items()}
+# What "more" means for a measure (DOMAIN.md): bad for incidents, surprises, difficulties and
+# ownership gaps; good for near-miss reports and survey learning, where more reporting and more
+# learning are the goal. The verdicts are coloured by it.
+MORE_IS_GOOD = frozenset({"near_misses", "learned_something"})
 
 
 def _between(field: str, period: Period) -> Q:

@@ -7,7 +7,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import date
 
-from django.db.models import Count
+from django.db.models import Count, Q
 
 from dashboards import stats
 from dashboards.periods import DashboardFilters, Period
@@ -104,6 +104,9 @@ class Summary:
     previous_period: Period
     filters: DashboardFilters
     incidents: CountComparison
+    # Of `incidents`, the private ones this user may see: the count differs between people.
+    private_incidents: int
+    private_incidents_previous: int
     near_misses: CountComparison
     near_miss_ratio: Ratio
     near_miss_ratio_previous: Ratio
@@ -169,6 +172,8 @@ def _summary(
             previous=Count("pk", filter=prev),
             surprised=Count("pk", filter=cur & has_surprise),
             surprised_previous=Count("pk", filter=prev & has_surprise),
+            private=Count("pk", filter=cur & Q(is_private=True)),
+            private_previous=Count("pk", filter=prev & Q(is_private=True)),
         )
     )
     cur_nm, prev_nm = _between(occurred, period), _between(occurred, previous)
@@ -248,6 +253,8 @@ def _summary(
         previous_period=previous,
         filters=filters,
         incidents=_counts(incidents["current"], incidents["previous"], period, previous),
+        private_incidents=incidents["private"],
+        private_incidents_previous=incidents["private_previous"],
         near_misses=_counts(near_misses["current"], near_misses["previous"], period, previous),
         near_miss_ratio=_ratio(near_misses["current"], incidents["current"]),
         near_miss_ratio_previous=_ratio(near_misses["previous"], incidents["previous"]),

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from django.db.models import Count, Q
+from django.db.models import Count
 
 from dashboards import stats
 from dashboards.periods import DashboardFilters, Period
@@ -18,6 +18,32 @@ from dashboards.selectors.scope import (
 from incidents.models import Theme
 from incidents.scopes import incident_moment, incident_scope
 
+# A theme recurs when it is carried this cycle and in at least two of the three cycles before:
+# it keeps coming back, cycle after cycle, however much was learned. "Carried in this cycle and
+# the last" flags nearly every theme of a busy codebook, and a theme seen once a year is not a
+# pattern; this separates the two.
+RECURRING_CYCLES = 4
+RECURRING_MIN_CYCLES = 3
+RECURRING_RULE = (
+    f"Recurring: carried in this cycle and in at least {RECURRING_MIN_CYCLES - 1} of the "
+    f"{RECURRING_CYCLES - 1} cycles before it (cycles of the same length)."
+)
+
+
+def _cycles(period: Period, count: int) -> list[Period]:
+    """`period` and the cycles before it, newest first: `count` of them, fewer when they would
+    start before 1970 (the oldest date a dashboard period may have)."""
+    cycles = [period]
+    while len(cycles) < count:
+        try:
+            earlier = cycles[-1].previous()
+        except (OverflowError, ValueError):
+            break
+        if earlier.start.year < 1970:
+            break
+        cycles.append(earlier)
+    return cycles
+
 
 @dataclass(frozen=True)
 class ThemeRow:
@@ -30,6 +56,8 @@ class ThemeRow:
     surprises_previous: int
     difficulties_previous: int
     change: stats.Comparison  # total this period against the previous
+    # Of this cycle and the RECURRING_CYCLES - 1 before it, how many carried the theme.
+    cycles_seen: int
 
     @property
     def total(self) -> int:
@@ -41,14 +69,18 @@ class ThemeRow:
 
     @property
     def recurring(self) -> bool:
-        """Carried by records in both cycles: the learning did not stop it coming back."""
-        return self.total > 0 and self.total_previous > 0
+        """See RECURRING_RULE: the learning did not stop it coming back."""
+        return self.total > 0 and self.cycles_seen >= RECURRING_MIN_CYCLES
 
 
 def theme_rows(*, user, period: Period, filters: DashboardFilters) -> tuple[ThemeRow, ...]:
     """Codebook themes ranked by the incidents, surprises and difficulties carrying them this
-    period (then by the previous period's total); 4 queries."""
+    period (then by the previous period's total), with the cycles that carried each; 4 queries."""
+    cycles = _cycles(period, RECURRING_CYCLES)
     previous = period.previous()
+    # Named windows: "current", "previous", then the older cycles the recurrence looks at.
+    windows = {"current": period, "previous": previous}
+    windows.update({f"cycle{index}": cycle for index, cycle in enumerate(cycles) if index >= 2})
     counts: dict[str, dict[int, dict]] = {}
     started = incident_moment("incident")
     incident_through = Theme.incidents.through.objects.filter(
@@ -56,18 +88,16 @@ def theme_rows(*, user, period: Period, filters: DashboardFilters) -> tuple[Them
         incident_scope(
             "incident", team=filters.team, system=filters.system, severity=filters.severity
         ),
-        _within(started, period, previous),
+        _within(started, *windows.values()),
     )
-    counts["incidents"] = _theme_counts(
-        incident_through, _between(started, period), _between(started, previous)
-    )
+    counts["incidents"] = _theme_counts(incident_through, started, windows)
     for name, through, path in (
         ("surprises", Theme.surprises.through, "surprise"),
         ("difficulties", Theme.difficulties.through, "difficulty"),
     ):
         grouped = _per_side(
             through.objects.filter(_signal_scope_q(user, filters, path)),
-            windows={"current": period, "previous": previous},
+            windows=windows,
             keys=("theme",),
             path=path,
         )
@@ -80,15 +110,27 @@ def theme_rows(*, user, period: Period, filters: DashboardFilters) -> tuple[Them
         change = stats.rate_ratio_test(
             sum(current.values()), sum(before.values()), period.days, previous.days
         )
-        rows.append(ThemeRow(slug=theme.slug, name=theme.name, change=change, **current, **before))
+        seen = sum(
+            1
+            for window in ("current", "previous", *list(windows)[2:])
+            if any(found[name].get(window, 0) for name in counts)
+        )
+        rows.append(
+            ThemeRow(
+                slug=theme.slug,
+                name=theme.name,
+                change=change,
+                cycles_seen=seen,
+                **current,
+                **before,
+            )
+        )
     rows.sort(key=lambda row: (-row.total, -row.total_previous, row.name))
     return tuple(rows)
 
 
-def _theme_counts(queryset, current: Q, previous: Q) -> dict[int, dict]:
-    return {
-        row["theme"]: row
-        for row in queryset.values("theme")
-        .annotate(current=Count("pk", filter=current), previous=Count("pk", filter=previous))
-        .order_by()
+def _theme_counts(queryset, moment: str, windows: dict[str, Period]) -> dict[int, dict]:
+    counts = {
+        name: Count("pk", filter=_between(moment, window)) for name, window in windows.items()
     }
+    return {row["theme"]: row for row in queryset.values("theme").annotate(**counts).order_by()}

@@ -7,7 +7,7 @@ from django import template
 from django.utils.html import format_html
 
 from dashboards.links import list_url
-from dashboards.selectors import SIGNAL_LABELS
+from dashboards.selectors import MORE_IS_GOOD, SIGNAL_LABELS
 from dashboards.stats import FEWER, MORE
 from incidents.formatting import format_duration
 
@@ -40,17 +40,30 @@ _TESTS = {
 
 
 @register.simple_tag
-def verdict(comparison, test="count"):
-    """The plain verdict, with the p-value and the test on hover."""
+def verdict(comparison, test="count", more_is="bad"):
+    """The plain verdict (▲ more, ▼ fewer), coloured by what more means for the measure
+    (`more_is`: "bad" for incidents, surprises, difficulties, ownership gaps and themes; "good"
+    for near-miss reports and survey learning, see selectors.MORE_IS_GOOD), with its p-value
+    and test in a <details>: shown on hover (title), on a tap or from the keyboard."""
     marker = {MORE: "\u25b2 ", FEWER: "\u25bc "}.get(comparison.verdict, "")
-    css = {MORE: "more", FEWER: "fewer"}.get(comparison.verdict, "same")
+    direction = {MORE: "more", FEWER: "fewer"}.get(comparison.verdict, "same")
+    if direction == "same":
+        judgement = "same"
+    else:
+        judgement = "better" if (direction == "more") == (more_is == "good") else "worse"
+    detail = f"p = {pvalue(comparison.p_value)} ({_TESTS.get(test, test)}, two-sided, 95%)"
     return format_html(
-        '<span class="verdict verdict-{}" title="p = {} ({}, two-sided, 95%)">{}{}</span>',
-        css,
-        pvalue(comparison.p_value),
-        _TESTS.get(test, test),
+        '<details class="verdict verdict-{} verdict-{}"><summary title="{}">{}{}{}</summary>'
+        '<span class="verdict-p">{}</span></details>',
+        direction,
+        judgement,
+        detail,
         marker,
         comparison.verdict,
+        format_html('<span class="visually-hidden">, {}</span>', judgement)
+        if judgement != "same"
+        else "",
+        detail,
     )
 
 
@@ -111,3 +124,9 @@ def days(seconds):
 @register.filter
 def signal_label(name):
     return SIGNAL_LABELS.get(name, name)
+
+
+@register.filter
+def more_is(name):
+    """ "good" or "bad": what more of the measure `name` means, for `verdict`."""
+    return "good" if name in MORE_IS_GOOD else "bad"

@@ -6,6 +6,7 @@ from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.db import models
 
+from incidents.formatting import person_name
 from incidents.models.catalog import System
 from incidents.models.incident import Severity
 
@@ -61,7 +62,7 @@ class NearMiss(models.Model):
     @property
     def reporter_display(self) -> str:
         """What every page shows for the reporter; an anonymous report names nobody."""
-        return "Anonymous" if self.is_anonymous else str(self.reported_by)
+        return "Anonymous" if self.is_anonymous else person_name(self.reported_by)
 
     def clean(self):
         super().clean()

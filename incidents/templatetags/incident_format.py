@@ -6,7 +6,7 @@ from datetime import timedelta
 
 from django import template
 
-from incidents.formatting import format_duration
+from incidents.formatting import format_duration, person_name
 
 register = template.Library()
 
@@ -20,3 +20,9 @@ def duration(value: timedelta | None) -> str:
 def severity_class(severity: str | None) -> str:
     """The CSS class of a severity badge (`sev sev1`), so colour is never the only cue."""
     return f"sev sev{severity[-1]}" if severity else "sev"
+
+
+@register.filter
+def person(user) -> str:
+    """A person as every page names them: full name, else username (`person_name`)."""
+    return person_name(user)

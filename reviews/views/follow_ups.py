@@ -31,7 +31,12 @@ def follow_ups(request: HttpRequest) -> HttpResponse:
         .select_related("review__incident", "owner_team", "assignee")
         .order_by("due_date", "pk")
     )
-    filterset, page = filtered_page(request, FollowUpFilter, queryset)
+    data = request.GET
+    if not data.get("status"):
+        # The page opens on the work still to do; "Any status" (status=all) shows everything.
+        data = data.copy()
+        data["status"] = FollowUpFilter.UNFINISHED
+    filterset, page = filtered_page(request, FollowUpFilter, queryset, data=data)
     attach_status_forms(request.user, page.object_list)
     return render(
         request,
@@ -61,7 +66,8 @@ def follow_up_status(request: HtmxHttpRequest, item_pk: int) -> HttpResponse:
     if not can_update_follow_up_status(request.user, item):
         raise PermissionDenied("You may not change this follow-up's status.")
     form = FollowUpStatusForm(request.POST, instance=item, auto_id=f"id_status_{item.pk}_%s")
-    if form.is_valid():
+    saved = form.is_valid()
+    if saved:
         with transaction.atomic():
             item = services.follow_up_set_status(
                 action_item=item, status=form.cleaned_data["status"]
@@ -74,7 +80,8 @@ def follow_up_status(request: HtmxHttpRequest, item_pk: int) -> HttpResponse:
             "reviews/includes/follow_up_status.html",
             {"item": item, "form": form, "next": next_url},
         )
-    if form.is_valid():
+    # `saved`, not form.is_valid(): the form was replaced by an unbound one, never valid.
+    if saved:
         messages.success(request, f"“{item.title}” is now {item.get_status_display().lower()}.")
     else:
         messages.error(request, "Choose a valid status.")

@@ -7,10 +7,12 @@ from django.http import HttpRequest, HttpResponse
 from django.shortcuts import render
 
 from incidents.models import Incident
-from reviews import rules
+from reviews import rules, selectors
 from reviews.models import Review
 
 HOME_LIST_SIZE = 8
+# The newest few: a facilitator may owe many, and the card must not push the rest away.
+SURVEYS_SHOWN = 3
 
 
 def home(request: HttpRequest) -> HttpResponse:
@@ -26,15 +28,23 @@ def home(request: HttpRequest) -> HttpResponse:
         .select_related("incident")
         .order_by("-published_at", "-pk")[:HOME_LIST_SIZE],
     }
+    surveys = Review.objects.survey_waiting_for(user).filter(incident__in=visible)
+    context["surveys_waiting_count"] = surveys.count()
+    context["surveys_waiting_more"] = max(0, context["surveys_waiting_count"] - SURVEYS_SHOWN)
+    context["surveys_waiting"] = surveys.select_related("incident").order_by(
+        "-published_at", "-pk"
+    )[:SURVEYS_SHOWN]
     if context["is_facilitator"]:
         context["my_reviews"] = (
+            # The queue's "Reviews you facilitate": under way, theirs.
             Review.objects.filter(facilitator=user, incident__in=visible)
-            .exclude(status=Review.Status.PUBLISHED)
+            .under_way()
             .select_related("incident")
             .order_by("scheduled_for", "-incident__started_at")
         )
-        waiting = visible.filter(review__isnull=True).order_by("-started_at", "-pk")
-        context["waiting_count"] = waiting.count()
+        # The queue's list, in the queue's order: the same count on both pages.
+        waiting = selectors.needs_review(user=user)
+        context["waiting_count"] = len(waiting)
         context["waiting"] = waiting[:HOME_LIST_SIZE]
     if context["is_responder"]:
         involved = Incident.responders.through.objects.filter(incident=OuterRef("pk"), user=user)

@@ -37,7 +37,15 @@ def incident_list(request: HttpRequest) -> HttpResponse:
         .order_by("-started_at", "-pk")
     )
     filterset, page = filtered_page(request, IncidentFilter, incidents)
-    return render(request, "incidents/incident_list.html", {"filter": filterset, "page": page})
+    # Private incidents count only for the people who may see them: the total says so.
+    private = (
+        page.paginator.object_list.filter(is_private=True).count() if page.paginator.count else 0
+    )
+    return render(
+        request,
+        "incidents/incident_list.html",
+        {"filter": filterset, "page": page, "private_count": private},
+    )
 
 
 def incident_detail(request: HttpRequest, reference: str) -> HttpResponse:

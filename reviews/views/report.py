@@ -4,9 +4,9 @@ once it is published."""
 from __future__ import annotations
 
 from django.contrib import messages
-from django.core.exceptions import PermissionDenied
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
+from django.urls import reverse
 from django.views.decorators.http import require_GET
 
 from reviews import selectors, services
@@ -30,7 +30,9 @@ def report(request: HttpRequest, pk: int) -> HttpResponse:
             for section in TEXT_SECTIONS.values()
         ],
         "survey": selectors.survey_counts(review=review),
-        "can_answer_survey": can_answer_survey(request.user, review),
+        "survey_invitation": selectors.survey_invitation(review=review, user=request.user),
+        # Whole, so the facilitator can paste it where the participants talk.
+        "survey_url": request.build_absolute_uri(reverse("reviews:survey", args=[review.pk])),
     }
     return render(request, "reviews/report.html", context)
 
@@ -48,7 +50,22 @@ def report_markdown(request: HttpRequest, pk: int) -> HttpResponse:
 def survey(request: HttpRequest, pk: int) -> HttpResponse:
     review = get_review(request, pk)
     if not can_answer_survey(request.user, review):
-        raise PermissionDenied("The survey is for the review's participants, once it is published.")
+        # A page with a way back, not a bare refusal: people reach it from a shared link.
+        reason = (
+            "The learning survey is for the people who took part in the review."
+            if review.is_published
+            else "The learning survey opens once the review is published."
+        )
+        return render(
+            request,
+            "403.html",
+            {
+                "exception": reason,
+                "back_url": reverse("reviews:report", args=[review.pk]),
+                "back_label": f"Read the report of {review.incident.reference}",
+            },
+            status=403,
+        )
     existing = SurveyResponse.objects.filter(review=review, respondent=request.user).first()
     if request.method == "POST":
         form = SurveyForm(request.POST)

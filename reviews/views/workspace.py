@@ -30,6 +30,7 @@ from reviews.workspace import (
     Bound,
     ItemKind,
     item_form,
+    may_add,
     may_edit,
     section_form,
     workspace_context,
@@ -115,7 +116,8 @@ def _seen_change(request: HttpRequest) -> int | None:
 def item_add(request: HtmxHttpRequest, pk: int, kind_slug: str) -> HttpResponse:
     review = get_review(request, pk)
     kind = _item_kind(kind_slug)
-    _check_item_permission(request, review, kind)
+    if not may_add(request.user, review, kind):
+        raise PermissionDenied(f"You may not add to the {kind.title.lower()} of this review.")
     form = item_form(kind, instance=_new_item(review, kind), data=request.POST)
     if not form.is_valid():
         return render_section(request, review, kind.key, Bound(kind.slug, form))

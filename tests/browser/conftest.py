@@ -8,9 +8,23 @@ missing browser is a failure.
 from __future__ import annotations
 
 import os
+from datetime import timedelta
 from pathlib import Path
 
 import pytest
+from django.contrib.auth.models import Group
+from django.utils import timezone
+
+from incidents.models import Severity
+from incidents.roles import FACILITATORS, RESPONDERS
+from tests.browser.helpers import WATCHED, watched
+from tests.factories import (
+    FacilitatorFactory,
+    IncidentFactory,
+    SystemFactory,
+    TeamFactory,
+    UserFactory,
+)
 
 # Playwright's sync API runs an event loop in this thread; Django's ORM calls from the test
 # body are still synchronous and safe here.
@@ -91,29 +105,25 @@ def browser():
         connections.close_all()
 
 
+@pytest.fixture(autouse=True)
+def _no_csp_violation_or_script_error():
+    """Every browser test fails on a Content-Security-Policy violation or a script error on any
+    page it watched (`helpers.watched`), whether or not it asserts so itself."""
+    WATCHED.clear()
+    yield
+    problems = [
+        (page.url if not page.is_closed() else "(closed page)", message)
+        for page in WATCHED
+        for message in page.csp_violations + page.script_errors
+    ]
+    WATCHED.clear()
+    assert not problems, f"CSP violations or script errors: {problems}"
+
+
 @pytest.fixture
 def page(browser, live_server):
     context = browser.new_context(viewport=VIEWPORT, base_url=live_server.url)
-    page = context.new_page()
-    page.set_default_timeout(15_000)
-    # Any alert/confirm/prompt is recorded; the XSS test asserts there were none.
-    page.dialogs = []
-
-    def record(dialog):
-        page.dialogs.append(dialog.message)
-        dialog.dismiss()
-
-    page.on("dialog", record)
-    # Anything the Content-Security-Policy blocked (an inline script or style) is a defect.
-    page.csp_violations = []
-    page.on(
-        "console",
-        lambda message: (
-            page.csp_violations.append(message.text)
-            if "Content Security Policy" in message.text
-            else None
-        ),
-    )
+    page = watched(context.new_page())
     yield page
     context.close()
 
@@ -144,3 +154,35 @@ def screenshot(page, tmp_path):
         return path
 
     return save
+
+
+# The people and the incident the review tests share.
+
+
+@pytest.fixture
+def facilitator_user(db):
+    for name in (FACILITATORS, RESPONDERS):
+        Group.objects.get_or_create(name=name)
+    return FacilitatorFactory(username="fiona", first_name="Fiona", last_name="Facilitator")
+
+
+@pytest.fixture
+def incident(db):
+    payments, platform = TeamFactory(name="Payments"), TeamFactory(name="Platform")
+    lead = UserFactory(username="lee", first_name="Lee", last_name="Lead")
+    started = timezone.now() - timedelta(days=3)
+    incident = IncidentFactory(
+        title="Checkout failing after the cache deploy",
+        summary="Checkout returned 502 for 40 minutes after a cache cluster change.",
+        customer_impact="About 3% of checkouts failed.",
+        severity=Severity.SEV2,
+        started_at=started,
+        lead=lead,
+        teams=[payments, platform],
+        systems=[
+            (SystemFactory(name="checkout", owner_team=payments), "impacted"),
+            (SystemFactory(name="edge-cache", owner_team=None), "origin"),
+        ],
+    )
+    incident.responders.add(lead)
+    return incident

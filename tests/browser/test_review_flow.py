@@ -5,21 +5,11 @@ from __future__ import annotations
 from datetime import timedelta
 
 import pytest
-from django.contrib.auth.models import Group
 from django.utils import timezone
 
-from incidents.models import Severity
-from incidents.roles import FACILITATORS, RESPONDERS
 from reviews.models import ActionItem, Review
-from tests.factories import (
-    ActionItemFactory,
-    FacilitatorFactory,
-    IncidentFactory,
-    ReviewFactory,
-    SystemFactory,
-    TeamFactory,
-    UserFactory,
-)
+from tests.browser.helpers import open_section_form as _open
+from tests.factories import ActionItemFactory, IncidentFactory, ReviewFactory
 
 pytestmark = [
     pytest.mark.browser,
@@ -27,43 +17,6 @@ pytestmark = [
     # serialised rollback puts back what the migrations created (the role groups).
     pytest.mark.django_db(transaction=True, serialized_rollback=True),
 ]
-
-
-@pytest.fixture
-def facilitator_user(db):
-    for name in (FACILITATORS, RESPONDERS):
-        Group.objects.get_or_create(name=name)
-    return FacilitatorFactory(username="fiona", first_name="Fiona", last_name="Facilitator")
-
-
-@pytest.fixture
-def incident(db):
-    payments, platform = TeamFactory(name="Payments"), TeamFactory(name="Platform")
-    lead = UserFactory(username="lee", first_name="Lee", last_name="Lead")
-    started = timezone.now() - timedelta(days=3)
-    incident = IncidentFactory(
-        title="Checkout failing after the cache deploy",
-        summary="Checkout returned 502 for 40 minutes after a cache cluster change.",
-        customer_impact="About 3% of checkouts failed.",
-        severity=Severity.SEV2,
-        started_at=started,
-        lead=lead,
-        teams=[payments, platform],
-        systems=[
-            (SystemFactory(name="checkout", owner_team=payments), "impacted"),
-            (SystemFactory(name="edge-cache", owner_team=None), "origin"),
-        ],
-    )
-    incident.responders.add(lead)
-    return incident
-
-
-def _open(page, section: str, summary: str):
-    """Open a section's <details> form by its summary text (unless it is open already)."""
-    details = page.locator(f"#section-{section} details", has_text=summary).first
-    if details.get_attribute("open") is None:
-        details.locator("summary").first.click()
-    return details
 
 
 def _add(page, section: str, summary: str, fields: dict[str, str], selects=None):
@@ -150,7 +103,10 @@ def test_facilitator_runs_a_whole_review_to_a_published_report(
         {"owner_team": "Payments", "kind": "Preventive"},
     )
 
-    page.get_by_role("button", name="Publish review").click()
+    page.get_by_role("link", name="Publish review…").click()
+    page.wait_for_url("**/publish/")
+    assert "Publishing freezes" in page.locator("main").inner_text()
+    page.get_by_role("button", name="Publish and freeze the review").click()
     page.wait_for_url("**/report/")
     report = page.locator("article.report").inner_text()
     for expected in [

@@ -1,7 +1,7 @@
 """Screenshots of the main pages over the demo organisation, for the README.
 
-`make screenshots` writes them to docs/screenshots/ (1280x800 PNG); commit them when the pages
-change. In an ordinary test run they go to a temporary folder.
+`make screenshots` writes them to docs/screenshots/ (1280x800 PNG, and one at 390x844 for a
+phone); commit them when the pages change. In an ordinary test run they go to a temporary folder.
 """
 
 from __future__ import annotations
@@ -61,5 +61,9 @@ def test_screenshots_of_the_main_pages(page, screenshot):
             page.locator(anchor).evaluate("element => element.scrollIntoView()")
             page.evaluate("window.scrollBy(0, -16)")
         assert screenshot(name).stat().st_size > 10_000
+    # And on a phone (390 px): the menu, the sections as chips, the publish box.
+    page.set_viewport_size({"width": 390, "height": 844})
+    assert page.goto(f"/reviews/{in_progress.pk}/").status == 200
+    assert screenshot("workspace-phone").stat().st_size > 10_000
     assert page.dialogs == []
     assert page.csp_violations == []

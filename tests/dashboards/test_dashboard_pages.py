@@ -172,10 +172,18 @@ def test_bad_filter_values_are_field_errors_not_500s(client, reader, data):
     assert "end" in reversed_range.context["form"].errors
 
 
-def test_verdicts_show_their_p_value_on_hover(client, reader, data):
+def test_verdicts_show_their_p_value_on_hover_on_a_tap_and_from_the_keyboard(
+    client, reader, data
+):
     client.force_login(reader)
     response = client.get(f"{reverse('dashboards:overview')}?{Q3}")
-    assert re.search(rb'class="verdict verdict-\w+" title="p = [0-9.<> ]+ \(', response.content)
+    # A <details>: its summary carries the p-value as a title (hover), and opens on a tap or
+    # Enter to show it as text.
+    assert re.search(
+        rb'<details class="verdict verdict-\w+ verdict-\w+"><summary title="p = [0-9.<> ]+ \(',
+        response.content,
+    )
+    assert re.search(rb'<span class="verdict-p">p = [0-9.<> ]+ \(', response.content)
 
 
 def test_pages_have_no_inline_script_or_style(client, reader, data):

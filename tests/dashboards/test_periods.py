@@ -6,7 +6,14 @@ from datetime import UTC, date, datetime
 
 import pytest
 
-from dashboards.periods import CUSTOM, MONTH, QUARTER, DashboardFilters, Period
+from dashboards.periods import (
+    CUSTOM,
+    MONTH,
+    QUARTER,
+    QUARTER_TO_DATE,
+    DashboardFilters,
+    Period,
+)
 
 
 def test_last_full_quarter_is_the_quarter_before_today():
@@ -92,3 +99,39 @@ def test_a_custom_range_that_is_a_calendar_quarter_or_month_is_one():
     assert Period.custom(date(2026, 7, 1), date(2026, 10, 1)) == Period.quarter(2026, 3)
     assert Period.custom(date(2026, 2, 1), date(2026, 3, 1)) == Period.month(2026, 2)
     assert Period.custom(date(2026, 2, 1), date(2026, 5, 1)).kind == CUSTOM
+
+
+def test_this_quarter_so_far_runs_from_its_first_day_through_today():
+    period = Period.quarter_to_date(date(2026, 11, 28))
+    assert (period.start, period.end, period.kind) == (
+        datetime(2026, 10, 1, tzinfo=UTC),
+        datetime(2026, 11, 29, tzinfo=UTC),
+        QUARTER_TO_DATE,
+    )
+    assert period.label == "Q4 2026, first 59 days"
+
+
+def test_this_quarter_so_far_is_compared_with_the_same_days_of_the_quarter_before():
+    previous = Period.quarter_to_date(date(2026, 11, 28)).previous()
+    assert (previous.start, previous.end) == (
+        datetime(2026, 7, 1, tzinfo=UTC),
+        datetime(2026, 8, 29, tzinfo=UTC),
+    )
+    assert previous.days == 59
+    assert previous.label == "Q3 2026, first 59 days"
+
+
+def test_the_last_day_of_a_long_quarter_is_compared_with_the_whole_shorter_one_before():
+    # Q3 has 92 days, Q2 91: the comparison stops where Q3 starts.
+    previous = Period.quarter_to_date(date(2026, 9, 30)).previous()
+    assert (previous.start, previous.end) == (
+        datetime(2026, 4, 1, tzinfo=UTC),
+        datetime(2026, 7, 1, tzinfo=UTC),
+    )
+
+
+def test_the_first_day_of_a_quarter_is_a_one_day_period():
+    period = Period.quarter_to_date(date(2027, 1, 1))
+    assert period.days == 1
+    assert period.label == "Q1 2027, first 1 day"
+    assert period.previous().start == datetime(2026, 10, 1, tzinfo=UTC)

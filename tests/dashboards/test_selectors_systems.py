@@ -71,7 +71,33 @@ def test_theme_rows_rank_by_carriers_and_flag_recurring_themes(superuser):
         ("Retry", 2, 1),
         ("Flag", 0, 1),
     ]
-    assert [row.recurring for row in rows] == [False, True, False]
+    # Carried in this cycle and the one before only: twice is not yet a recurring pattern.
+    assert [row.recurring for row in rows] == [False, False, False]
+    assert [row.cycles_seen for row in rows] == [1, 2, 1]
+
+
+@pytest.mark.django_db
+def test_a_theme_recurs_when_carried_now_and_in_two_of_the_three_cycles_before(superuser):
+    def carried(theme, *days):
+        for day in days:
+            theme.incidents.add(IncidentFactory(started_at=at(day)))
+
+    recurring, skipped, twice, gone = (
+        ThemeFactory(name=name) for name in ("Recurring", "Skipped", "Twice", "Gone")
+    )
+    # Q3 2026 is this cycle; Q2, Q1 2026 and Q4 2025 the three before.
+    carried(recurring, "2026-08-01", "2026-05-01", "2026-02-01", "2025-11-01")
+    carried(skipped, "2026-08-01", "2026-02-01", "2025-11-01")  # not last cycle, still 3 of 4
+    carried(twice, "2026-08-01", "2026-05-01", "2025-05-01")  # the third is too long ago
+    carried(gone, "2026-05-01", "2026-02-01", "2025-11-01")  # not this cycle: nothing to act on
+    rows = {row.name: row for row in selectors.theme_rows(user=superuser, period=Q3, filters=ALL)}
+    assert {name: row.recurring for name, row in rows.items()} == {
+        "Recurring": True,
+        "Skipped": True,
+        "Twice": False,
+        "Gone": False,
+    }
+    assert rows["Recurring"].cycles_seen == selectors.RECURRING_CYCLES == 4
 
 
 @pytest.mark.django_db

@@ -32,7 +32,7 @@ def test_facilitator_sees_their_open_reviews_and_incidents_waiting_for_one(clien
     client.force_login(facilitator)
     response = client.get(HOME_URL)
     assert list(response.context["my_reviews"]) == [mine]
-    assert list(response.context["waiting"]) == [waiting]
+    assert [entry.incident for entry in response.context["waiting"]] == [waiting]
     page = response.content.decode()
     assert reverse("reviews:workspace", args=[mine.pk]) in page
     assert "Nobody reviewed me" in page
@@ -104,7 +104,7 @@ def test_reader_sees_published_reviews_and_the_dashboards(client, reader):
 )
 def test_navigation_links_every_area(client, reader, url_name):
     client.force_login(reader)
-    nav = client.get(HOME_URL).content.decode().split('<nav aria-label="Main">')[1]
+    nav = client.get(HOME_URL).content.decode().split('<nav aria-label="Main"')[1]
     nav = nav.split("</nav>")[0]
     assert f'href="{reverse(url_name)}"' in nav
 

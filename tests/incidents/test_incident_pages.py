@@ -382,3 +382,14 @@ def test_filter_bar_help_texts_carry_the_id_their_fields_point_to(client, reader
     assert "id_start_helptext" in described
     for target in described:
         assert f'id="{target}"' in page, target
+
+
+def test_the_signal_columns_short_names_are_spelled_out(client, reader):
+    IncidentFactory()
+    client.force_login(reader)
+    page = client.get(reverse("incidents:list")).content.decode()
+    assert (
+        '<abbr class="muted" title="surprises · difficulties in understanding · ownership gaps">S·D·O</abbr>'
+        in page
+    )
+    assert "<strong>S</strong> surprises · <strong>D</strong> difficulties in understanding" in page

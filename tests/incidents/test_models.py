@@ -136,7 +136,7 @@ def test_every_model_reads_well_as_text():
 
 def test_anonymous_near_miss_names_nobody(reader):
     assert NearMissFactory(reported_by=None).reporter_display == "Anonymous"
-    assert NearMissFactory(reported_by=reader).reporter_display == "reed"
+    assert NearMissFactory(reported_by=reader).reporter_display == reader.get_full_name()
 
 
 def test_near_miss_detected_before_it_occurred_is_a_field_error():

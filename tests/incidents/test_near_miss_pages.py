@@ -90,8 +90,8 @@ def test_named_report_shows_the_reporter(client, reader):
     client.force_login(reader)
     near_miss_url = client.post(NEW_URL, _form_data()).url
     client.force_login(UserFactory())
-    assert "reed" in _main(client.get(near_miss_url))
-    assert "reed" in _main(client.get(LIST_URL))
+    assert reader.get_full_name() in _main(client.get(near_miss_url))
+    assert reader.get_full_name() in _main(client.get(LIST_URL))
 
 
 def test_anonymous_report_stores_no_reporter_and_names_nobody_anywhere(client):
@@ -276,3 +276,12 @@ def test_near_miss_signals_are_not_mixed_with_incidents(client, reader):
     client.force_login(reader)
     page = client.get(reverse("incidents:near_miss_detail", args=[near_miss.pk])).content.decode()
     assert "Belongs to an incident" not in page
+
+
+def test_reporters_are_named_by_their_full_name(client, reader):
+    reporter = UserFactory(username="sam", first_name="Sam", last_name="Ito")
+    NearMissFactory(title="Almost dropped the table", reported_by=reporter)
+    client.force_login(reader)
+    page = client.get(LIST_URL).content.decode()
+    assert "Sam Ito" in page
+    assert ">sam<" not in page

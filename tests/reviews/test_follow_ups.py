@@ -8,9 +8,17 @@ import pytest
 from django.urls import reverse
 from django.utils import timezone
 
+from reviews.forms import FollowUpForm
 from reviews.models import ActionItem
 from reviews.services import follow_up_set_status
-from tests.factories import ActionItemFactory, IncidentFactory, ReviewFactory, TeamFactory
+from tests.factories import (
+    ActionItemFactory,
+    IncidentFactory,
+    ResponderFactory,
+    ReviewFactory,
+    TeamFactory,
+    UserFactory,
+)
 
 pytestmark = pytest.mark.django_db
 LIST = reverse("reviews:follow_ups")
@@ -115,6 +123,15 @@ def test_status_update_with_htmx_returns_the_control(as_user):
     assert "<html" not in response.text
 
 
+def test_a_status_set_without_javascript_says_it_is_set(as_user):
+    item = ActionItemFactory(title="Alert on lag")
+    response = as_user("responder").post(
+        _status(item), {"status": "done", "next": LIST}, follow=True
+    )
+    assert "“Alert on lag” is now done." in response.text
+    assert "Choose a valid status." not in response.text
+
+
 def test_bad_status_is_refused(as_user):
     item = ActionItemFactory()
     as_user("responder").post(_status(item), {"status": "finished"})
@@ -215,3 +232,35 @@ def test_a_status_change_keeps_what_others_saved_since_the_follow_up_was_loaded(
     assert (stored.title, stored.status) == ("Alert on queue depth and age", "done")
     assert stored.completed_at is not None
     assert (changed.title, changed.status) == (stored.title, stored.status)
+
+
+def test_the_page_opens_on_the_follow_ups_still_to_do(as_user):
+    ActionItemFactory(title="Still open", status="open")
+    ActionItemFactory(title="Under way", status="in_progress")
+    ActionItemFactory(title="Done last year", status="done")
+    client = as_user("reader")
+    page = client.get(LIST).text
+    assert "Still open" in page
+    assert "Under way" in page
+    assert "Done last year" not in page
+    assert '<option value="unfinished" selected>Open or in progress</option>' in page
+    every = client.get(LIST, {"status": "all"}).text
+    assert "Done last year" in every
+    assert "Still open" not in client.get(LIST, {"status": "done"}).text
+
+
+def test_the_assignee_is_chosen_by_full_name_among_people_who_may_own_follow_ups(
+    as_user, review, facilitator
+):
+    ResponderFactory(username="dk", first_name="Dana", last_name="Kim")
+    reader = UserFactory(username="rr", first_name="Reed", last_name="Reader")
+    ResponderFactory(username="gone", is_active=False)
+    choices = dict(FollowUpForm().fields["assignee"].choices)
+    labels = set(choices.values())
+    assert "Dana Kim (dk)" in labels
+    assert "Reed Reader (rr)" not in labels
+    assert not any("gone" in label for label in labels)
+    # An old follow-up keeps its assignee, even one who may no longer be chosen.
+    item = ActionItemFactory(review=review, assignee=reader)
+    kept = dict(FollowUpForm(instance=item).fields["assignee"].choices)
+    assert "Reed Reader (rr)" in set(kept.values())

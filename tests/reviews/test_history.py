@@ -8,7 +8,7 @@ import pytest
 from django.urls import reverse
 
 from reviews.selectors import review_history
-from tests.factories import ActionItemFactory
+from tests.factories import ActionItemFactory, ResponderFactory, TeamFactory
 
 pytestmark = pytest.mark.django_db
 
@@ -79,3 +79,14 @@ def test_history_of_a_private_review_is_404_for_an_outsider(as_user, private_rev
 
 def test_anonymous_visitor_is_sent_to_log_in(as_user, review):
     assert as_user("anonymous").get(_history(review)).status_code == 302
+
+
+def test_history_names_people_and_teams_not_their_ids(as_user, review):
+    item = ActionItemFactory(review=review, assignee=None, owner_team=None)
+    item.assignee = ResponderFactory(username="dk", first_name="Dana", last_name="Kim")
+    item.owner_team = TeamFactory(name="Payments")
+    item.save()
+    page = as_user("reader").get(_history(review)).text
+    assert "<ins>Dana Kim</ins>" in page
+    assert "<ins>Payments</ins>" in page
+    assert f"#{item.assignee.pk}" not in page

@@ -2,12 +2,15 @@
 
 from __future__ import annotations
 
+from datetime import UTC, datetime
 from html.parser import HTMLParser
 
 import pytest
 from django.template import Context, Template
 
-from reviews.markdown import render_markdown
+from reviews.markdown import render_markdown, review_markdown
+from reviews.models import Review
+from tests.factories import ReviewFactory, SurpriseFactory
 
 XSS_PAYLOADS = [
     "<script>alert(1)</script>",
@@ -104,3 +107,33 @@ def test_raw_html_is_shown_as_text_not_dropped():
     html = str(render_markdown("Saw <script>alert(1)</script> in the log"))
     assert "&lt;script&gt;alert(1)&lt;/script&gt;" in html
     assert "<script" not in html
+
+
+# --- the Markdown download ---------------------------------------------------------------------
+
+
+@pytest.mark.django_db
+def test_the_export_puts_surprises_in_a_table_not_after_a_full_stop():
+    review = ReviewFactory()
+    SurpriseFactory(
+        incident=review.incident,
+        expected="The replica takes over within a minute.",
+        observed="Nothing took over.",
+    )
+    text = review_markdown(review)
+    assert ".; observed" not in text
+    assert "| The replica takes over within a minute. | Nothing took over. |" in text
+
+
+@pytest.mark.django_db
+def test_the_export_says_published_once_with_its_date():
+    published = ReviewFactory(
+        status=Review.Status.PUBLISHED,
+        published_at=datetime(2026, 5, 2, 10, 0, tzinfo=UTC),
+    )
+    text = review_markdown(published)
+    assert "- Review: published 2026-05-02 10:00 UTC" in text
+    assert "Published, published" not in text
+    assert "- Review: in progress" in review_markdown(
+        ReviewFactory(status=Review.Status.IN_PROGRESS)
+    )

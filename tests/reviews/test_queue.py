@@ -107,8 +107,9 @@ def test_overdue_incidents_and_reviews_are_flagged(as_user, reader):
         "Old but quiet": False,
         "Fresh": False,
     }
-    assert queue.scheduled == [late]
-    assert queue.scheduled[0].overdue
+    # Its meeting has passed: no longer "scheduled", in progress and late.
+    assert (queue.scheduled, queue.in_progress) == ([], [late])
+    assert queue.in_progress[0].overdue
     assert as_user("reader").get(QUEUE).text.count("overdue-pill") == 2
 
 
@@ -205,3 +206,112 @@ def test_reviews_under_way_count_only_their_open_follow_ups(superuser):
         ActionItemFactory(review=under_way, status=status)
     [shown] = review_queue(user=superuser).in_progress
     assert shown.open_follow_ups == 2
+
+
+# --- at scale: one definition with home, filters, paging, the user's own first -----------------
+
+
+HOME = reverse("incidents:home")
+
+
+def test_home_and_the_queue_count_the_same_incidents_waiting(as_user, facilitator):
+    IncidentFactory(title="No review at all")
+    ReviewFactory(status=Review.Status.NOT_STARTED, incident__title="Review not started")
+    ReviewFactory(status=Review.Status.IN_PROGRESS, incident__title="Under way")
+    client = as_user("facilitator")
+    home = client.get(HOME)
+    queue = client.get(QUEUE)
+    assert home.context["waiting_count"] == queue.context["page"].paginator.count == 2
+    for title in ("No review at all", "Review not started"):
+        assert title in home.text
+        assert title in queue.text
+
+
+def test_home_lists_the_waiting_incidents_in_the_queues_order(as_user, facilitator):
+    alone = TeamFactory()
+    quiet = IncidentFactory(severity=Severity.SEV4, teams=[alone])
+    severe = IncidentFactory(severity=Severity.SEV1, teams=[alone])
+    many = IncidentFactory(severity=Severity.SEV3, teams=[TeamFactory(), TeamFactory()])
+    client = as_user("facilitator")
+    home = [entry.incident for entry in client.get(HOME).context["waiting"]]
+    queue = [entry.incident for entry in client.get(QUEUE).context["page"].object_list]
+    assert home == queue == [many, severe, quiet]
+
+
+def _listed(client, **params) -> set[str]:
+    page = client.get(QUEUE, params).context["page"]
+    return {entry.incident.title for entry in page.object_list}
+
+
+def test_the_queue_filters_by_team_system_severity_cue_and_overdue(as_user):
+    payments, search = TeamFactory(name="Payments"), TeamFactory(name="Search")
+    checkout = SystemFactory(name="checkout", owner_team=payments)
+    old = timezone.now() - timedelta(days=30)
+    IncidentFactory(title="Checkout down", systems=[checkout], severity=Severity.SEV1)
+    IncidentFactory(title="Index stale", teams=[search], severity=Severity.SEV3)
+    IncidentFactory(
+        title="Both, long ago",
+        teams=[payments, search],
+        severity=Severity.SEV3,
+        started_at=old,
+        resolved_at=old,
+    )
+    client = as_user("reader")
+    assert _listed(client, team="payments") == {"Checkout down", "Both, long ago"}
+    assert _listed(client, system="checkout") == {"Checkout down"}
+    assert _listed(client, severity="SEV3") == {"Index stale", "Both, long ago"}
+    assert _listed(client, cue="teams") == {"Both, long ago"}
+    assert _listed(client, cue="high_severity") == {"Checkout down"}
+    assert _listed(client, overdue="true") == {"Both, long ago"}
+    assert _listed(client, team="search", cue="first_collaboration") == {"Both, long ago"}
+
+
+def test_a_bad_queue_filter_shows_nothing_and_says_why(as_user):
+    IncidentFactory(title="Disk full")
+    response = as_user("reader").get(QUEUE, {"cue": "bogus", "team": "nobody"})
+    assert response.status_code == 200
+    assert "Disk full" not in response.text
+    assert "Select a valid choice" in response.text
+
+
+def test_the_queue_pages_the_incidents_waiting_and_keeps_the_filters(as_user):
+    for _ in range(30):
+        IncidentFactory(severity=Severity.SEV2)
+    client = as_user("reader")
+    first = client.get(QUEUE, {"severity": "SEV2"})
+    assert len(first.context["page"].object_list) == 25
+    assert "?severity=SEV2&amp;page=2" in first.text
+    second = client.get(QUEUE, {"severity": "SEV2", "page": 2})
+    assert len(second.context["page"].object_list) == 5
+
+
+def test_the_facilitators_own_reviews_come_first(as_user, facilitator):
+    theirs = ReviewFactory(status=Review.Status.IN_PROGRESS, incident__title="Theirs")
+    mine = ReviewFactory(
+        status=Review.Status.SCHEDULED, facilitator=facilitator, incident__title="Mine"
+    )
+    response = as_user("facilitator").get(QUEUE)
+    queue = response.context["queue"]
+    assert (queue.mine, queue.scheduled, queue.in_progress) == ([mine], [], [theirs])
+    page = response.text
+    assert page.index("Reviews you facilitate") < page.index("Needs a review")
+    assert page.index("Mine") < page.index("Theirs")
+
+
+def test_a_review_whose_meeting_has_passed_no_longer_says_scheduled(as_user, facilitator):
+    past = ReviewFactory(
+        status=Review.Status.SCHEDULED,
+        facilitator=facilitator,
+        scheduled_for=timezone.now() - timedelta(days=3),
+        incident__title="Met on Monday",
+    )
+    coming = ReviewFactory(
+        status=Review.Status.SCHEDULED, scheduled_for=timezone.now() + timedelta(days=3)
+    )
+    assert past.get_shown_status_display() == "In progress"
+    assert coming.get_shown_status_display() == "Scheduled"
+    client = as_user("facilitator")
+    workspace = client.get(reverse("reviews:workspace", args=[past.pk])).text
+    assert '<span class="pill review-in_progress">In progress</span>' in workspace
+    assert "Scheduled" not in client.get(past.incident.get_absolute_url()).text
+    assert "meeting was" in client.get(reverse("incidents:home")).text

@@ -302,7 +302,8 @@ def test_htmx_saves_also_refresh_the_publish_checklist(as_user, review):
         _section(review, "narrative"), {"text": "Story", "version": 1}, **HTMX
     )
     assert 'id="publish-box" hx-swap-oob="true"' in response.text
-    assert "✓ Narrative" in response.text
+    narrative = reverse("reviews:workspace", args=[review.pk]) + "#section-narrative"
+    assert f'<li class="ok">✓ <a href="{narrative}">Narrative</a>' in response.text
 
 
 def _seen_change(page_html: str, entry) -> str:

@@ -33,7 +33,7 @@ class Command(BaseCommand):
         if ttl_days is not None and ttl_days < 1:
             raise CommandError("--ttl-days must be at least 1.")
         instance, token = token_create(
-            user=user, ttl=timedelta(days=ttl_days) if ttl_days else None
+            user=user, ttl=timedelta(days=ttl_days) if ttl_days else None, name="create_api_token"
         )
         self.stdout.write(token)
         expires = (
