@@ -228,12 +228,10 @@ REST_FRAMEWORK = {
     "PAGE_SIZE": 50,
     # No browsable API: its pages use inline scripts the CSP forbids; /api/docs/ replaces it.
     "DEFAULT_RENDERER_CLASSES": ["rest_framework.renderers.JSONRenderer"],
-    # DRF's own three, with a JSON parser that refuses deep nesting (a RecursionError otherwise).
-    "DEFAULT_PARSER_CLASSES": [
-        "api.parsers.JSONParser",
-        "rest_framework.parsers.FormParser",
-        "rest_framework.parsers.MultiPartParser",
-    ],
+    # JSON only (a form body is a 415: form fields cannot carry nested lists, which were
+    # dropped without a word); the import takes a CSV file as multipart too. The JSON parser
+    # refuses deep nesting (a RecursionError otherwise).
+    "DEFAULT_PARSER_CLASSES": ["api.parsers.JSONParser"],
     "EXCEPTION_HANDLER": "api.exceptions.api_exception_handler",
     "DEFAULT_SCHEMA_CLASS": "api.schema.AutoSchema",
     "TEST_REQUEST_DEFAULT_FORMAT": "json",
@@ -309,6 +307,7 @@ AXES_RESET_ON_SUCCESS = True
 # Keep the failures the lockout needs, not a row for every successful login forever.
 AXES_DISABLE_ACCESS_LOG = True
 AXES_CLIENT_IP_CALLABLE = "config.login_lockout.client_ip"
+AXES_USERNAME_CALLABLE = "config.login_lockout.username"
 AXES_LOCKOUT_CALLABLE = "config.login_lockout.lockout_response"
 AXES_COOLOFF_MESSAGE = (
     "Too many failed logins for this username from your address. Try again in "
