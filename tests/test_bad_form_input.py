@@ -13,6 +13,7 @@ import pytest
 from django.test import Client
 from django.urls import reverse
 
+from api.pages import TokenCreateForm
 from dashboards.forms import DashboardForm
 from incidents.filters import (
     DifficultyFilter,
@@ -23,7 +24,13 @@ from incidents.filters import (
 from incidents.forms import NearMissForm
 from incidents.models import Incident
 from reviews.filters import FollowUpFilter, IncidentFilter
-from reviews.forms import ScheduleForm, SurveyForm, ThemeAttachForm, ThemeCreateForm
+from reviews.forms import (
+    QueueFilterForm,
+    ScheduleForm,
+    SurveyForm,
+    ThemeAttachForm,
+    ThemeCreateForm,
+)
 from reviews.models import Review
 from reviews.sections import TEXT_SECTIONS
 from reviews.workspace import ITEM_KINDS
@@ -106,6 +113,8 @@ def _forms(world) -> list[tuple[str, list[str]]]:
             ["status", "next"],
         ),
         (reverse("incidents:near_miss_new"), _fields(NearMissForm)),
+        (reverse("api_tokens"), _fields(TokenCreateForm)),
+        (reverse("api_tokens"), ["revoke"]),
     ]
     return forms
 
@@ -143,6 +152,7 @@ def test_junk_in_every_filter_bar_is_a_form_error_never_a_500(facilitator, world
         (reverse("incidents:difficulty_list"), list(DifficultyFilter.base_filters)),
         (reverse("incidents:ownership_gap_list"), list(OwnershipGapFilter.base_filters)),
         (reverse("reviews:follow_ups"), list(FollowUpFilter.base_filters)),
+        (reverse("reviews:queue"), _fields(QueueFilterForm)),
         (reverse("dashboards:overview"), dashboard),
         (reverse("dashboards:systems"), dashboard),
         (reverse("dashboards:themes"), dashboard),

@@ -82,6 +82,16 @@ def test_nobody_sees_or_revokes_another_persons_tokens(client, reader, outsider)
     assert _api_with(token).get("/api/v1/incidents/").status_code == 200
 
 
+@pytest.mark.parametrize("key", ["a\x00b", "x" * 10_000, ""], ids=["nul", "long", "empty"])
+def test_revoking_a_key_no_token_has_says_so_never_a_500(client, reader, key):
+    # A NUL made the lookup a DataError on PostgreSQL.
+    token_create(user=reader, name="kept")
+    client.force_login(reader)
+    response = client.post(PAGE, {"revoke": key}, follow=True)
+    assert "No such token of yours" in response.text
+    assert AuthToken.objects.filter(user=reader).count() == 1
+
+
 def test_a_token_needs_a_name_and_a_known_expiry(client, reader):
     client.force_login(reader)
     assert "This field is required." in client.post(PAGE, {"name": "", "days": "30"}).text
