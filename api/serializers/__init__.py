@@ -13,6 +13,15 @@ An anonymous near miss never carries its reporter: `reporter` is null and nothin
 
 from api.serializers.auth import LoginSerializer, TokenSerializer
 from api.serializers.catalog import SystemSerializer, TeamSerializer, ThemeSerializer
+from api.serializers.deployments import (
+    DeploymentBulkResultSerializer,
+    DeploymentImportResultSerializer,
+    DeploymentReceiptSerializer,
+    DeploymentSerializer,
+    DeploymentWebhookResultSerializer,
+    WebhookDeploymentSerializer,
+    WebhookResultSerializer,
+)
 from api.serializers.imports import (
     ImportErrorSerializer,
     ImportResultSerializer,
@@ -37,6 +46,11 @@ from api.serializers.signals import (
 
 __all__ = [
     "ActionItemSerializer",
+    "DeploymentBulkResultSerializer",
+    "DeploymentImportResultSerializer",
+    "DeploymentReceiptSerializer",
+    "DeploymentSerializer",
+    "DeploymentWebhookResultSerializer",
     "DifficultySerializer",
     "ImportErrorSerializer",
     "ImportResultSerializer",
@@ -58,4 +72,6 @@ __all__ = [
     "ThemeSerializer",
     "TimelineEntrySerializer",
     "TokenSerializer",
+    "WebhookDeploymentSerializer",
+    "WebhookResultSerializer",
 ]
