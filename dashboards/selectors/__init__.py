@@ -10,8 +10,12 @@ values, no templates):
     monthly_trends(*, user, filters, months=12, end=None) -> MonthlyTrend
     dashboard_overview(*, user, period, filters, months=12) -> Overview (all of the above
         for one period, sharing scans: what the /dashboard/ page calls)
-    system_rows(*, user, period, filters) -> tuple[SystemRow, ...]
+    system_rows(*, user, period, filters) -> tuple[SystemRow, ...] (with each system's
+        failure rates per change, `SystemRow.changes`)
     system_history(*, user, system, filters=None, months=12, end=None) -> SystemHistory
+    change_summary(*, user, period, filters) -> ChangeSummary (failure rates per change of
+        everything the filters keep: deployments as the exposure)
+    team_change_rows(*, user, period, filters) -> tuple[TeamChangeRow, ...]
     theme_rows(*, user, period, filters) -> tuple[ThemeRow, ...]
 
 and the constants the pages show with them (SIGNALS, SIGNAL_LABELS, HIGH_RULE, ...). Names
@@ -28,18 +32,31 @@ the rules of incidents/scopes.py:
   no system and their incident or near miss touched it); follow-ups of incidents that touch it;
 - `severity`: the incident's severity; a near miss's potential severity; a signal's subject's.
 - Private incidents, and what hangs off them, count only for users who may see them
-  (`Incident.objects.visible_to(user)` is the base of every query).
+  (`Incident.objects.visible_to(user)` is the base of every query); a deployment counts as
+  failed only for those who may see an incident that names it as its cause;
+- deployments: production ones, placed by deployed_at; `team`: those of its systems;
+  `system`: that system's; `severity` is the severity of the incidents they caused.
 
 Performance: every function runs a fixed number of queries whatever the data size, and each
 aggregates in the database (GROUP BY, conditional COUNT ... FILTER, EXISTS). Python only
 touches aggregated rows (one per month, system, category or theme), never one per record.
 
 Modules, by page section: summary (the period comparison), learning_loop, durations, trends,
-systems (the systems table and one system's history), themes, overview (the overview page in
-one call); scope (what they all count, and how) and expressions (database functions) are
-shared by them.
+systems (the systems table and one system's history), changes (failure rates per change),
+themes, overview (the overview page in one call); scope (what they all count, and how) and
+expressions (database functions) are shared by them.
 """
 
+from dashboards.selectors.changes import (
+    PER_DEPLOYMENTS,
+    ChangeRates,
+    ChangeSummary,
+    MonthChanges,
+    TeamChangeRow,
+    change_rates_of,
+    change_summary,
+    team_change_rows,
+)
 from dashboards.selectors.durations import Durations, duration_distributions
 from dashboards.selectors.learning_loop import LearningLoop, learning_loop
 from dashboards.selectors.overview import Overview, dashboard_overview
@@ -78,14 +95,18 @@ __all__ = [
     "HIGH_TOP_SHARE",
     "LIST_LIMIT",
     "PER_DAYS",
+    "PER_DEPLOYMENTS",
     "SIGNALS",
     "SIGNAL_LABELS",
     "TREND_MONTHS",
     "CategoryCount",
+    "ChangeRates",
+    "ChangeSummary",
     "CountComparison",
     "Durations",
     "KindCount",
     "LearningLoop",
+    "MonthChanges",
     "MonthlyTrend",
     "Overview",
     "Ratio",
@@ -93,8 +114,11 @@ __all__ = [
     "Summary",
     "SystemHistory",
     "SystemRow",
+    "TeamChangeRow",
     "ThemeRow",
     "UnownedSystem",
+    "change_rates_of",
+    "change_summary",
     "dashboard_overview",
     "duration_distributions",
     "learning_loop",
@@ -102,5 +126,6 @@ __all__ = [
     "period_comparison",
     "system_history",
     "system_rows",
+    "team_change_rows",
     "theme_rows",
 ]

@@ -6,6 +6,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from dashboards.periods import DashboardFilters, Period
+from dashboards.selectors.changes import ChangeSummary, change_summary
 from dashboards.selectors.durations import Durations, duration_distributions
 from dashboards.selectors.learning_loop import LearningLoop, learning_loop
 from dashboards.selectors.summary import Summary, _summary
@@ -22,6 +23,7 @@ class Overview:
     durations: Durations
     trend: MonthlyTrend
     systems: tuple[SystemRow, ...]
+    changes: ChangeSummary
 
 
 def dashboard_overview(
@@ -49,4 +51,5 @@ def dashboard_overview(
         systems=_system_rows(
             user=user, period=period, filters=filters, named=None if filters.system else named
         ),
+        changes=change_summary(user=user, period=period, filters=filters),
     )

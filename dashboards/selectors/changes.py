@@ -1,0 +1,342 @@
+"""Failure rates per change: deployments as the exposure behind a failure rate (DOMAIN.md,
+"Exposure").
+
+Failures per 30 days mostly measure how busy a system is. Where production deployments are
+recorded, a failure rate is incidents per 100 deployments (a Garwood 95% interval on the
+incidents, divided by the deployments), the change failure rate is the share of deployments
+that an incident names as its cause (Wilson 95%), and the cycle comparison is the conditional
+binomial rate-ratio test with deployments as the exposure. Every figure says which
+denominator it uses: `ChangeRates.exposure_known` is False when no deployment was recorded,
+and the pages then show the rate per 30 days instead, labelled.
+
+What counts:
+- deployments: those to production (`Deployment.objects.production()`), whatever their
+  outcome, placed by `deployed_at`; a team's are those of the systems it owns;
+- failed deployments: those named as the cause (`Incident.caused_by`) of an incident the
+  viewer may see, of the severity filtered on (when the incident started does not matter:
+  the deployment is placed by when it happened). Someone who may not see a private incident
+  sees its deployment as one that caused nothing, as the rest of the dashboards count it;
+- incidents: for one system, its incidents as the systems table counts them; for a team or
+  the organisation, those that touch a system (the team's) that recorded a production
+  deployment in the same period: an incident of a system with no deployment recorded has no
+  exposure to be divided by. The incident list's `deployed=yes` counts the same.
+
+Comparing a change failure rate across cycles uses the same conditional test on the failed
+deployments: when failures are a large share of deployments the binomial varies less than
+the Poisson the test assumes, so the test is conservative then, never overconfident.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import date
+
+from django.db.models import Count, Exists, OuterRef, Q
+
+from dashboards import stats
+from dashboards.periods import DashboardFilters, Period
+from dashboards.selectors.expressions import _as_date, _MonthOf
+from dashboards.selectors.scope import _between, _incidents, _visible_incident_q, _within
+from incidents.models import Deployment, Incident, IncidentSystem, Team
+from incidents.scopes import (
+    deployment_caused_incident,
+    deployment_moment,
+    deployment_scope,
+    incident_has_severity,
+    incident_moment,
+    incident_touches_deployed_system,
+)
+
+PER_DEPLOYMENTS = 100  # incidents are shown per 100 deployments
+
+
+@dataclass(frozen=True)
+class ChangeRates:
+    """Failure rates per change for one system, team or the organisation, this period and
+    the previous one (see the module's docstring for what each count holds)."""
+
+    deployments: int
+    deployments_previous: int
+    incidents: int
+    incidents_previous: int
+    failed_deployments: int
+    failed_deployments_previous: int
+    per_100_deployments: stats.RateEstimate  # Garwood 95%; estimate None without deployments
+    per_100_deployments_previous: stats.RateEstimate
+    change_failure_rate: stats.Proportion  # Wilson 95%; estimate None without deployments
+    change_failure_rate_previous: stats.Proportion
+    # Conditional binomial tests with deployments as the exposure, on the incidents and on
+    # the failed deployments; None when either period recorded no deployment.
+    change: stats.Comparison | None
+    failure_change: stats.Comparison | None
+
+    @property
+    def exposure_known(self) -> bool:
+        """Deployments were recorded this period: the rates are per change."""
+        return self.deployments > 0
+
+    @property
+    def comparable(self) -> bool:
+        """Both periods recorded deployments: the cycles compare per change."""
+        return self.deployments > 0 and self.deployments_previous > 0
+
+
+def change_rates_of(
+    *,
+    deployments: int,
+    deployments_previous: int,
+    incidents: int,
+    incidents_previous: int,
+    failed: int,
+    failed_previous: int,
+) -> ChangeRates:
+    """The figures from the counts (pure: what every selector here, and the tests, call)."""
+    comparable = deployments > 0 and deployments_previous > 0
+    return ChangeRates(
+        deployments=deployments,
+        deployments_previous=deployments_previous,
+        incidents=incidents,
+        incidents_previous=incidents_previous,
+        failed_deployments=failed,
+        failed_deployments_previous=failed_previous,
+        per_100_deployments=stats.poisson_rate(incidents, deployments, per=PER_DEPLOYMENTS),
+        per_100_deployments_previous=stats.poisson_rate(
+            incidents_previous, deployments_previous, per=PER_DEPLOYMENTS
+        ),
+        change_failure_rate=stats.proportion(failed, deployments),
+        change_failure_rate_previous=stats.proportion(failed_previous, deployments_previous),
+        change=stats.rate_ratio_test(
+            incidents, incidents_previous, deployments, deployments_previous
+        )
+        if comparable
+        else None,
+        failure_change=stats.rate_ratio_test(
+            failed, failed_previous, deployments, deployments_previous
+        )
+        if comparable
+        else None,
+    )
+
+
+@dataclass(frozen=True)
+class ChangeSummary:
+    """The organisation's (or the filtered team's or system's) failure rates per change."""
+
+    rates: ChangeRates
+    # Incidents this period that a change triggered but name no deployment: they cannot be
+    # counted as failed deployments, so the change failure rate may be higher than shown.
+    changes_without_deployment: int
+    # Incidents this period of systems that recorded no deployment: not in the per-change
+    # rate (no exposure to divide by); they still count in the rate per 30 days.
+    incidents_without_deployments: int
+
+
+@dataclass(frozen=True)
+class TeamChangeRow:
+    slug: str
+    name: str
+    changes: ChangeRates
+
+
+@dataclass(frozen=True)
+class MonthChanges:
+    month: date  # the month's first day
+    deployments: int
+    failed_deployments: int
+    incidents: int
+    per_100_deployments: stats.RateEstimate
+    change_failure_rate: stats.Proportion
+
+
+def _failed_q(user, filters: DashboardFilters) -> Q:
+    """A deployment is failed when an incident the user may see (of the filtered severity)
+    names it as its cause."""
+    incidents = Incident.objects.visible_to(user)
+    if filters.severity:
+        incidents = incidents.filter(incident_has_severity(filters.severity))
+    return deployment_caused_incident(incidents)
+
+
+def _deployment_counts(
+    user,
+    period: Period,
+    filters: DashboardFilters,
+    *,
+    group: str | None = None,
+    system_filter: bool = True,
+) -> dict:
+    """Production deployments and failed ones, this period and the previous, in one query:
+    {group value: {"current", "previous", "failed", "failed_previous"}} (the counts alone
+    without `group`). The team filter scopes deployments to its systems; so does the system
+    filter unless `system_filter` is off (a systems table counts every row's system)."""
+    previous = period.previous()
+    when = deployment_moment()
+    cur, prev = _between(when, period), _between(when, previous)
+    failed = _failed_q(user, filters)
+    rows = Deployment.objects.production().filter(
+        deployment_scope(
+            system=filters.system if system_filter else None,
+            team=filters.team if group is None else None,
+        ),
+        _within(when, period, previous),
+    )
+    counts = {
+        "current": Count("pk", filter=cur),
+        "previous": Count("pk", filter=prev),
+        "failed": Count("pk", filter=cur & failed),
+        "failed_previous": Count("pk", filter=prev & failed),
+    }
+    if group is None:
+        return rows.aggregate(**counts)
+    return {row[group]: row for row in rows.values(group).annotate(**counts).order_by()}
+
+
+def change_summary(*, user, period: Period, filters: DashboardFilters) -> ChangeSummary:
+    """Failure rates per change of everything the filters keep (2 queries)."""
+    previous = period.previous()
+    started = incident_moment()
+    cur, prev = _between(started, period), _between(started, previous)
+
+    def deployed(window: Period) -> Q:
+        return incident_touches_deployed_system(
+            start=window.start, end=window.end, system=filters.system, team=filters.team
+        )
+
+    unattributed = Q(triggered_by_change=True, caused_by__isnull=True)
+    incidents = (
+        _incidents(user, filters)
+        .filter(_within(started, period, previous))
+        .aggregate(
+            current=Count("pk", filter=cur),
+            exposed=Count("pk", filter=cur & deployed(period)),
+            exposed_previous=Count("pk", filter=prev & deployed(previous)),
+            unattributed=Count("pk", filter=cur & unattributed),
+        )
+    )
+    deployments = _deployment_counts(user, period, filters)
+    return ChangeSummary(
+        rates=change_rates_of(
+            deployments=deployments["current"],
+            deployments_previous=deployments["previous"],
+            incidents=incidents["exposed"],
+            incidents_previous=incidents["exposed_previous"],
+            failed=deployments["failed"],
+            failed_previous=deployments["failed_previous"],
+        ),
+        changes_without_deployment=incidents["unattributed"],
+        incidents_without_deployments=incidents["current"] - incidents["exposed"],
+    )
+
+
+def _deployed_in(window: Period) -> Q:
+    """An IncidentSystem row whose system recorded a production deployment in `window`."""
+    return Q(
+        Exists(
+            Deployment.objects.production().filter(
+                _between(deployment_moment(), window), system=OuterRef("system")
+            )
+        )
+    )
+
+
+def team_change_rows(
+    *, user, period: Period, filters: DashboardFilters
+) -> tuple[TeamChangeRow, ...]:
+    """Failure rates per change of each team, by the systems it owns (3 queries): every team
+    with the team filter's one alone; the system filter keeps that system's deployments and
+    incidents."""
+    previous = period.previous()
+    started = incident_moment("incident")
+    owner = "system__owner_team"
+    touched = IncidentSystem.objects.filter(
+        _visible_incident_q(user, "incident"),
+        _within(started, period, previous),
+        **{f"{owner}__isnull": False},
+    )
+    if filters.severity:
+        touched = touched.filter(incident_has_severity(filters.severity, "incident"))
+    if filters.system:
+        touched = touched.filter(system__slug=filters.system)
+    # An incident that touches two of a team's systems is one incident of the team.
+    incidents = {
+        row[owner]: row
+        for row in touched.values(owner)
+        .annotate(
+            current=Count(
+                "incident", distinct=True, filter=_between(started, period) & _deployed_in(period)
+            ),
+            previous=Count(
+                "incident",
+                distinct=True,
+                filter=_between(started, previous) & _deployed_in(previous),
+            ),
+        )
+        .order_by()
+    }
+    deployments = _deployment_counts(user, period, filters, group=owner)
+    teams = Team.objects.order_by("name")
+    if filters.team:
+        teams = teams.filter(slug=filters.team)
+    empty = {"current": 0, "previous": 0, "failed": 0, "failed_previous": 0}
+    rows = []
+    for team in teams:
+        found, deployed = incidents.get(team.pk, empty), deployments.get(team.pk, empty)
+        rows.append(
+            TeamChangeRow(
+                slug=team.slug,
+                name=team.name,
+                changes=change_rates_of(
+                    deployments=deployed["current"],
+                    deployments_previous=deployed["previous"],
+                    incidents=found["current"],
+                    incidents_previous=found["previous"],
+                    failed=deployed["failed"],
+                    failed_previous=deployed["failed_previous"],
+                ),
+            )
+        )
+    return tuple(rows)
+
+
+def _system_deployment_counts(user, period: Period, filters: DashboardFilters) -> dict:
+    """{system id: counts} for the systems table: each row's own deployments (1 query)."""
+    return _deployment_counts(user, period, filters, group="system", system_filter=False)
+
+
+def _months_of_changes(
+    *,
+    user,
+    system_slug: str,
+    filters: DashboardFilters,
+    window: Period,
+    incidents_by_month: dict[date, int],
+) -> tuple[MonthChanges, ...]:
+    """One system's deployments, failed deployments and incidents by month (1 query; the
+    incidents come from its trend)."""
+    when = deployment_moment()
+    rows = (
+        Deployment.objects.production()
+        .filter(_between(when, window), system__slug=system_slug)
+        .annotate(_month=_MonthOf(when))
+        .values("_month")
+        .annotate(n=Count("pk"), failed=Count("pk", filter=_failed_q(user, filters)))
+        .order_by()
+    )
+    by_month = {_as_date(row["_month"]): row for row in rows}
+    months = []
+    for month in window.month_starts():
+        found = by_month.get(month, {"n": 0, "failed": 0})
+        incidents = incidents_by_month.get(month, 0)
+        months.append(
+            MonthChanges(
+                month=month,
+                deployments=found["n"],
+                failed_deployments=found["failed"],
+                incidents=incidents,
+                per_100_deployments=stats.poisson_rate(
+                    incidents, found["n"], per=PER_DEPLOYMENTS
+                ),
+                change_failure_rate=stats.proportion(found["failed"], found["n"]),
+            )
+        )
+    return tuple(months)
