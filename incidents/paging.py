@@ -13,7 +13,8 @@ PAGE_SIZE = 50
 
 def filtered_page(request, filterset_class, queryset):
     """The filter form and the requested page of what it keeps."""
-    filterset = filterset_class(request.GET, queryset=queryset)
+    # The request too: a filter on what the user may see (a deployment's incidents) needs it.
+    filterset = filterset_class(request.GET, queryset=queryset, request=request)
     rows = filterset.qs if filterset.is_valid() else queryset.none()
     page = Paginator(rows, PAGE_SIZE).get_page(request.GET.get("page"))
     return filterset, page

@@ -333,9 +333,7 @@ def _months_of_changes(
                 deployments=found["n"],
                 failed_deployments=found["failed"],
                 incidents=incidents,
-                per_100_deployments=stats.poisson_rate(
-                    incidents, found["n"], per=PER_DEPLOYMENTS
-                ),
+                per_100_deployments=stats.poisson_rate(incidents, found["n"], per=PER_DEPLOYMENTS),
                 change_failure_rate=stats.proportion(found["failed"], found["n"]),
             )
         )

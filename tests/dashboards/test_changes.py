@@ -197,7 +197,10 @@ def test_a_private_incidents_cause_counts_only_for_those_who_may_see_it(checkout
     lead, outsider = UserFactory(username="lead"), UserFactory(username="outsider")
     (deployment,) = _deploy(checkout, "2026-08-03")
     IncidentFactory(
-        started_at=at("2026-08-04"), systems=[checkout], is_private=True, lead=lead,
+        started_at=at("2026-08-04"),
+        systems=[checkout],
+        is_private=True,
+        lead=lead,
         caused_by=deployment,
     )
     for user, failed, incidents in ((lead, 1, 1), (outsider, 0, 0)):
@@ -217,8 +220,12 @@ def test_the_severity_filter_keeps_the_deployments_but_only_failures_of_that_sev
     superuser, checkout
 ):
     major, minor, _calm = _deploy(checkout, "2026-08-03", n=3)
-    IncidentFactory(started_at=at("2026-08-04"), systems=[checkout], severity="SEV1", caused_by=major)
-    IncidentFactory(started_at=at("2026-08-04"), systems=[checkout], severity="SEV4", caused_by=minor)
+    IncidentFactory(
+        started_at=at("2026-08-04"), systems=[checkout], severity="SEV1", caused_by=major
+    )
+    IncidentFactory(
+        started_at=at("2026-08-04"), systems=[checkout], severity="SEV4", caused_by=minor
+    )
     sev1 = DashboardFilters(severity="SEV1")
     summary = selectors.change_summary(user=superuser, period=Q3, filters=sev1)
     assert summary.rates.deployments == 3
@@ -255,12 +262,15 @@ def test_team_rows_count_the_deployments_and_incidents_of_the_systems_each_team_
     _deploy(ledger, "2026-08-03", n=4)
     IncidentFactory(started_at=at("2026-08-04"), systems=[checkout, cart])  # one, not two
     IncidentFactory(started_at=at("2026-08-04"), systems=[ledger], teams=[shop])  # not Shop's
-    rows = {row.slug: row.changes for row in selectors.team_change_rows(
-        user=superuser, period=Q3, filters=ALL
-    )}
+    rows = {
+        row.slug: row.changes
+        for row in selectors.team_change_rows(user=superuser, period=Q3, filters=ALL)
+    }
     assert (rows["shop"].deployments, rows["shop"].incidents) == (5, 1)
     assert (rows["money"].deployments, rows["money"].incidents) == (4, 1)
-    only = selectors.team_change_rows(user=superuser, period=Q3, filters=DashboardFilters(team="money"))
+    only = selectors.team_change_rows(
+        user=superuser, period=Q3, filters=DashboardFilters(team="money")
+    )
     assert [row.slug for row in only] == ["money"]
     summary = selectors.change_summary(
         user=superuser, period=Q3, filters=DashboardFilters(team="shop")
@@ -296,9 +306,7 @@ def test_a_systems_history_shows_deployments_and_incidents_month_by_month(superu
     _deploy(checkout, "2026-09-03", n=4)
     _deploy(checkout, "2026-09-03", environment="staging")
     IncidentFactory(started_at=at("2026-08-04"), systems=[checkout], caused_by=deployment)
-    history = selectors.system_history(
-        user=superuser, system=checkout, end=Q3.end_date, months=3
-    )
+    history = selectors.system_history(user=superuser, system=checkout, end=Q3.end_date, months=3)
     months = {month.month.month: month for month in history.changes}
     assert set(months) == {7, 8, 9}
     assert (months[8].deployments, months[8].failed_deployments, months[8].incidents) == (1, 1, 1)
@@ -335,8 +343,7 @@ def test_the_incident_list_counts_what_the_per_change_rates_count(client, superu
         summary = selectors.change_summary(user=superuser, period=Q3, filters=filters)
         assert listed(deployed="yes", **filters.query_params()) == summary.rates.incidents
         assert (
-            listed(cause="change", **filters.query_params())
-            == summary.changes_without_deployment
+            listed(cause="change", **filters.query_params()) == summary.changes_without_deployment
         )
     assert listed(cause="deployment") == 1
     assert listed(cause="none") == 0
