@@ -19,6 +19,7 @@ from rest_framework.test import APIClient
 
 from api.views.github import signature_valid
 from incidents.models import Deployment
+from tests.concurrency import at_the_same_moment, concurrent_test
 from tests.factories import SystemFactory
 
 pytestmark = pytest.mark.django_db
@@ -213,3 +214,15 @@ def test_a_form_encoded_delivery_is_read_from_its_payload_field():
     body = urlencode({"payload": json.dumps(EXAMPLE)}).encode()
     response = _deliver(body=body, content_type="application/x-www-form-urlencoded")
     assert response.status_code == 201
+
+
+@concurrent_test
+def test_two_redeliveries_at_the_same_moment_record_one_deployment(settings):
+    settings.GITHUB_WEBHOOK_SECRET = SECRET
+    settings.GITHUB_REPOSITORY_SYSTEMS = {}
+    SystemFactory(name="hello-world")
+    outcomes = at_the_same_moment(_deliver, _deliver, _deliver)
+    statuses = sorted(outcome.result().status_code for outcome in outcomes)
+    assert statuses[0] in (200, 201)
+    assert set(statuses) <= {200, 201}
+    assert Deployment.objects.count() == 1
