@@ -87,3 +87,12 @@ def test_an_outsider_cannot_reach_a_private_incidents_cause(as_user, private_rev
     deployment = DeploymentFactory()
     response = as_user("outsider").post(_url(private_review, "cause"), {"caused_by": deployment.pk})
     assert response.status_code == 404
+
+
+def test_the_incident_page_names_its_cause(as_user, review, deployment):
+    incident = review.incident
+    incident.caused_by = deployment
+    incident.save()
+    page = as_user("reader").get(incident.get_absolute_url()).text
+    assert f"deployment of {deployment.system.name}" in page
+    assert "deadbeef" in page
