@@ -280,6 +280,7 @@ class DeploymentFilter(SharedFilterSet):
 
     environment = django_filters.CharFilter(
         label="Environment",
+        lookup_expr="iexact",  # stored lower-case: "Production" finds them too
         max_length=100,
         help_text="Only production deployments count in the failure rates.",
     )
