@@ -146,7 +146,8 @@ def overview(request: HttpRequest) -> HttpResponse:
 
 def systems(request: HttpRequest) -> HttpResponse:
     form, period, filters = _filter_bar(request)
-    rows = list(selectors.system_rows(user=request.user, period=period, filters=filters))
+    page = selectors.systems_page(user=request.user, period=period, filters=filters)
+    rows = list(page.systems)
     sort = request.GET.get("sort", "-incidents")
     key = sort.removeprefix("-")
     if key not in SYSTEM_SORTS:
@@ -167,7 +168,7 @@ def systems(request: HttpRequest) -> HttpResponse:
         "high_rule": selectors.HIGH_RULE,
         "flagged": sum(1 for row in rows if row.act_here),
         "per_days": selectors.PER_DAYS,
-        "teams": selectors.team_change_rows(user=request.user, period=period, filters=filters),
+        "teams": page.teams,
     }
     return render(request, "dashboards/systems.html", context)
 

@@ -16,6 +16,8 @@ values, no templates):
     change_summary(*, user, period, filters) -> ChangeSummary (failure rates per change of
         everything the filters keep: deployments as the exposure)
     team_change_rows(*, user, period, filters) -> tuple[TeamChangeRow, ...]
+    systems_page(*, user, period, filters) -> SystemsPage (system_rows and team_change_rows
+        sharing a scan: what the /dashboard/systems/ page calls)
     theme_rows(*, user, period, filters) -> tuple[ThemeRow, ...]
 
 and the constants the pages show with them (SIGNALS, SIGNAL_LABELS, HIGH_RULE, ...). Names
@@ -81,8 +83,10 @@ from dashboards.selectors.systems import (
     PER_DAYS,
     SystemHistory,
     SystemRow,
+    SystemsPage,
     system_history,
     system_rows,
+    systems_page,
 )
 from dashboards.selectors.themes import ThemeRow, theme_rows
 from dashboards.selectors.trends import TREND_MONTHS, MonthlyTrend, monthly_trends
@@ -114,6 +118,7 @@ __all__ = [
     "Summary",
     "SystemHistory",
     "SystemRow",
+    "SystemsPage",
     "TeamChangeRow",
     "ThemeRow",
     "UnownedSystem",
@@ -126,6 +131,7 @@ __all__ = [
     "period_comparison",
     "system_history",
     "system_rows",
+    "systems_page",
     "team_change_rows",
     "theme_rows",
 ]

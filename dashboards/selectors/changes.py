@@ -37,14 +37,12 @@ from dashboards import stats
 from dashboards.periods import DashboardFilters, Period
 from dashboards.selectors.expressions import _as_date, _MonthOf
 from dashboards.selectors.scope import _between, _incidents, _visible_incident_q, _within
-from incidents.models import Deployment, Incident, IncidentSystem, Team
+from incidents.models import PRODUCTION, Deployment, Incident, IncidentSystem, Team
 from incidents.scopes import (
     deployment_caused_incident,
     deployment_moment,
-    deployment_scope,
     incident_has_severity,
     incident_moment,
-    incident_touches_deployed_system,
 )
 
 PER_DEPLOYMENTS = 100  # incidents are shown per 100 deployments
@@ -148,59 +146,123 @@ class MonthChanges:
     change_failure_rate: stats.Proportion
 
 
-def _failed_q(user, filters: DashboardFilters) -> Q:
-    """A deployment is failed when an incident the user may see (of the filtered severity)
-    names it as its cause."""
+def _causing_incidents(user, filters: DashboardFilters):
+    """The incidents whose cause makes a deployment failed: those the user may see, of the
+    filtered severity."""
     incidents = Incident.objects.visible_to(user)
     if filters.severity:
         incidents = incidents.filter(incident_has_severity(filters.severity))
-    return deployment_caused_incident(incidents)
+    return incidents
 
 
-def _deployment_counts(
-    user,
-    period: Period,
-    filters: DashboardFilters,
-    *,
-    group: str | None = None,
-    system_filter: bool = True,
-) -> dict:
-    """Production deployments and failed ones, this period and the previous, in one query:
-    {group value: {"current", "previous", "failed", "failed_previous"}} (the counts alone
-    without `group`). The team filter scopes deployments to its systems; so does the system
-    filter unless `system_filter` is off (a systems table counts every row's system)."""
+def _failed_q(user, filters: DashboardFilters) -> Q:
+    """A deployment is failed when an incident the user may see (of the filtered severity)
+    names it as its cause."""
+    return deployment_caused_incident(_causing_incidents(user, filters))
+
+
+@dataclass
+class _Deployed:
+    """One system's production deployments and failed ones, this period and the previous."""
+
+    slug: str
+    owner_team_slug: str | None
+    owner_team: int | None
+    current: int = 0
+    previous: int = 0
+    failed: int = 0
+    failed_previous: int = 0
+
+
+def _deployments_by_system(user, period: Period, filters: DashboardFilters) -> dict[int, _Deployed]:
+    """{system id: _Deployed} of every system that deployed to production in either period
+    (2 queries). The system and team filters do not apply (`_scoped` does): a systems table
+    counts every row's own system, and the systems page shares this scan with its teams."""
     previous = period.previous()
     when = deployment_moment()
-    cur, prev = _between(when, period), _between(when, previous)
-    failed = _failed_q(user, filters)
-    rows = Deployment.objects.production().filter(
-        deployment_scope(
-            system=filters.system if system_filter else None,
-            team=filters.team if group is None else None,
-        ),
-        _within(when, period, previous),
-    )
-    counts = {
-        "current": Count("pk", filter=cur),
-        "previous": Count("pk", filter=prev),
-        "failed": Count("pk", filter=cur & failed),
-        "failed_previous": Count("pk", filter=prev & failed),
+    found = {
+        row["system"]: _Deployed(
+            row["system__slug"],
+            row["system__owner_team__slug"],
+            row["system__owner_team"],
+            row["current"],
+            row["previous"],
+        )
+        for row in Deployment.objects.production()
+        .filter(_within(when, period, previous))
+        .values("system", "system__slug", "system__owner_team", "system__owner_team__slug")
+        .annotate(
+            current=Count("pk", filter=_between(when, period)),
+            previous=Count("pk", filter=_between(when, previous)),
+        )
+        .order_by()
     }
-    if group is None:
-        return rows.aggregate(**counts)
-    return {row[group]: row for row in rows.values(group).annotate(**counts).order_by()}
+    # Failed ones counted from the incidents that name them: far fewer rows than asking of
+    # every deployment whether an incident names it. Distinct: a deployment behind two
+    # incidents failed once.
+    moment = deployment_moment("caused_by")
+    causing = (
+        _causing_incidents(user, filters)
+        .filter(_within(moment, period, previous), caused_by__environment=PRODUCTION)
+        .values("caused_by__system")
+        .annotate(
+            failed=Count("caused_by", distinct=True, filter=_between(moment, period)),
+            failed_previous=Count("caused_by", distinct=True, filter=_between(moment, previous)),
+        )
+        .order_by()
+    )
+    for row in causing:
+        # A failed deployment is one of the deployments counted: its system is there.
+        deployed = found[row["caused_by__system"]]
+        deployed.failed, deployed.failed_previous = row["failed"], row["failed_previous"]
+    return found
+
+
+def _scoped(by_system: dict[int, _Deployed], filters: DashboardFilters) -> dict[int, _Deployed]:
+    """The systems the filters keep: the system, the team's systems (`deployment_scope`)."""
+    return {
+        key: found
+        for key, found in by_system.items()
+        if (not filters.system or found.slug == filters.system)
+        and (not filters.team or found.owner_team_slug == filters.team)
+    }
+
+
+def _sum(deployed: list[_Deployed]) -> dict[str, int]:
+    names = ("current", "previous", "failed", "failed_previous")
+    return {name: sum(getattr(item, name) for item in deployed) for name in names}
+
+
+def _in(field: str, ids: list[int]) -> Q:
+    """field among ids; never true for none (an empty IN is not valid SQL)."""
+    return Q(**{f"{field}__in": ids}) if ids else Q(pk__isnull=True)
 
 
 def change_summary(*, user, period: Period, filters: DashboardFilters) -> ChangeSummary:
-    """Failure rates per change of everything the filters keep (2 queries)."""
+    """Failure rates per change of everything the filters keep (3 queries)."""
+    return _change_summary(user=user, period=period, filters=filters)
+
+
+def _change_summary(
+    *,
+    user,
+    period: Period,
+    filters: DashboardFilters,
+    by_system: dict[int, _Deployed] | None = None,
+) -> ChangeSummary:
+    """change_summary, from the systems' deployments when the caller counted them already."""
     previous = period.previous()
     started = incident_moment()
     cur, prev = _between(started, period), _between(started, previous)
+    if by_system is None:
+        by_system = _deployments_by_system(user, period, filters)
+    by_system = _scoped(by_system, filters)
 
-    def deployed(window: Period) -> Q:
-        return incident_touches_deployed_system(
-            start=window.start, end=window.end, system=filters.system, team=filters.team
-        )
+    def deployed(when: str) -> Q:
+        # The same incidents as `incident_touches_deployed_system` (the incident list's
+        # `deployed`), from the systems just counted rather than a subquery per incident.
+        ids = [key for key, found in by_system.items() if getattr(found, when)]
+        return Q(Exists(IncidentSystem.objects.filter(_in("system", ids), incident=OuterRef("pk"))))
 
     unattributed = Q(triggered_by_change=True, caused_by__isnull=True)
     incidents = (
@@ -208,12 +270,12 @@ def change_summary(*, user, period: Period, filters: DashboardFilters) -> Change
         .filter(_within(started, period, previous))
         .aggregate(
             current=Count("pk", filter=cur),
-            exposed=Count("pk", filter=cur & deployed(period)),
-            exposed_previous=Count("pk", filter=prev & deployed(previous)),
+            exposed=Count("pk", filter=cur & deployed("current")),
+            exposed_previous=Count("pk", filter=prev & deployed("previous")),
             unattributed=Count("pk", filter=cur & unattributed),
         )
     )
-    deployments = _deployment_counts(user, period, filters)
+    deployments = _sum(list(by_system.values()))
     return ChangeSummary(
         rates=change_rates_of(
             deployments=deployments["current"],
@@ -228,79 +290,96 @@ def change_summary(*, user, period: Period, filters: DashboardFilters) -> Change
     )
 
 
-def _deployed_in(window: Period) -> Q:
-    """An IncidentSystem row whose system recorded a production deployment in `window`."""
-    return Q(
-        Exists(
-            Deployment.objects.production().filter(
-                _between(deployment_moment(), window), system=OuterRef("system")
-            )
-        )
-    )
-
-
 def team_change_rows(
     *, user, period: Period, filters: DashboardFilters
 ) -> tuple[TeamChangeRow, ...]:
-    """Failure rates per change of each team, by the systems it owns (3 queries): every team
+    """Failure rates per change of each team, by the systems it owns (4 queries): every team
     with the team filter's one alone; the system filter keeps that system's deployments and
     incidents."""
+    return _team_change_rows(user=user, period=period, filters=filters)
+
+
+def _team_change_rows(
+    *,
+    user,
+    period: Period,
+    filters: DashboardFilters,
+    by_system: dict[int, _Deployed] | None = None,
+) -> tuple[TeamChangeRow, ...]:
+    """team_change_rows, from the systems' deployments when the caller counted them already
+    (`_deployments_by_system`: 2 queries fewer)."""
     previous = period.previous()
     started = incident_moment("incident")
     owner = "system__owner_team"
+    if by_system is None:
+        by_system = _deployments_by_system(user, period, filters)
+    by_system = _scoped(by_system, filters)
+    deployed = {
+        when: [key for key, found in by_system.items() if getattr(found, when)]
+        for when in ("current", "previous")
+    }
     touched = IncidentSystem.objects.filter(
         _visible_incident_q(user, "incident"),
         _within(started, period, previous),
+        _in("system", sorted(set(deployed["current"]) | set(deployed["previous"]))),
         **{f"{owner}__isnull": False},
     )
     if filters.severity:
         touched = touched.filter(incident_has_severity(filters.severity, "incident"))
-    if filters.system:
-        touched = touched.filter(system__slug=filters.system)
     # An incident that touches two of a team's systems is one incident of the team.
     incidents = {
         row[owner]: row
         for row in touched.values(owner)
         .annotate(
             current=Count(
-                "incident", distinct=True, filter=_between(started, period) & _deployed_in(period)
+                "incident",
+                distinct=True,
+                filter=_between(started, period) & _in("system", deployed["current"]),
             ),
             previous=Count(
                 "incident",
                 distinct=True,
-                filter=_between(started, previous) & _deployed_in(previous),
+                filter=_between(started, previous) & _in("system", deployed["previous"]),
             ),
         )
         .order_by()
     }
-    deployments = _deployment_counts(user, period, filters, group=owner)
     teams = Team.objects.order_by("name")
     if filters.team:
         teams = teams.filter(slug=filters.team)
-    empty = {"current": 0, "previous": 0, "failed": 0, "failed_previous": 0}
+    empty = {"current": 0, "previous": 0}
     rows = []
     for team in teams:
-        found, deployed = incidents.get(team.pk, empty), deployments.get(team.pk, empty)
+        found = incidents.get(team.pk, empty)
+        deployments = _sum([item for item in by_system.values() if item.owner_team == team.pk])
         rows.append(
             TeamChangeRow(
                 slug=team.slug,
                 name=team.name,
                 changes=change_rates_of(
-                    deployments=deployed["current"],
-                    deployments_previous=deployed["previous"],
+                    deployments=deployments["current"],
+                    deployments_previous=deployments["previous"],
                     incidents=found["current"],
                     incidents_previous=found["previous"],
-                    failed=deployed["failed"],
-                    failed_previous=deployed["failed_previous"],
+                    failed=deployments["failed"],
+                    failed_previous=deployments["failed_previous"],
                 ),
             )
         )
     return tuple(rows)
 
 
-def _system_deployment_counts(user, period: Period, filters: DashboardFilters) -> dict:
-    """{system id: counts} for the systems table: each row's own deployments (1 query)."""
-    return _deployment_counts(user, period, filters, group="system", system_filter=False)
+def _system_deployment_counts(by_system: dict[int, _Deployed]) -> dict:
+    """{system id: counts} for the systems table: each row's own deployments."""
+    return {
+        key: {
+            "current": found.current,
+            "previous": found.previous,
+            "failed": found.failed,
+            "failed_previous": found.failed_previous,
+        }
+        for key, found in by_system.items()
+    }
 
 
 def _months_of_changes(

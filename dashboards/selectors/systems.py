@@ -13,8 +13,11 @@ from dashboards.periods import DashboardFilters, Period
 from dashboards.selectors.changes import (
     ChangeRates,
     MonthChanges,
+    TeamChangeRow,
+    _deployments_by_system,
     _months_of_changes,
     _system_deployment_counts,
+    _team_change_rows,
     change_rates_of,
 )
 from dashboards.selectors.scope import (
@@ -148,12 +151,29 @@ def system_rows(*, user, period: Period, filters: DashboardFilters) -> tuple[Sys
     return _system_rows(user=user, period=period, filters=filters)
 
 
+@dataclass(frozen=True)
+class SystemsPage:
+    systems: tuple[SystemRow, ...]
+    teams: tuple[TeamChangeRow, ...]
+
+
+def systems_page(*, user, period: Period, filters: DashboardFilters) -> SystemsPage:
+    """The systems page in one call: the rows of `system_rows` and of `team_change_rows`,
+    sharing their count of the systems' deployments."""
+    by_system = _deployments_by_system(user, period, filters)
+    return SystemsPage(
+        systems=_system_rows(user=user, period=period, filters=filters, by_system=by_system),
+        teams=_team_change_rows(user=user, period=period, filters=filters, by_system=by_system),
+    )
+
+
 def _system_rows(
     *,
     user,
     period: Period,
     filters: DashboardFilters,
     named: dict[str, dict[int, dict[str, int]]] | None = None,
+    by_system: dict | None = None,
 ) -> tuple[SystemRow, ...]:
     """One row per system for the period, with the previous period's incidents and the
     failure rates per change (16 queries).
@@ -212,7 +232,9 @@ def _system_rows(
             previous,
             named=named.get(name) if named is not None else None,
         )
-    deployments = _system_deployment_counts(user, period, filters)
+    if by_system is None:
+        by_system = _deployments_by_system(user, period, filters)
+    deployments = _system_deployment_counts(by_system)
     # All systems (one query): "high" ranks a system among the whole catalog, filtered or not.
     catalog = list(System.objects.select_related("owner_team").order_by("name"))
     systems = [system for system in catalog if system.slug == filters.system or not filters.system]

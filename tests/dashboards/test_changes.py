@@ -347,3 +347,24 @@ def test_the_incident_list_counts_what_the_per_change_rates_count(client, superu
         )
     assert listed(cause="deployment") == 1
     assert listed(cause="none") == 0
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize(
+    "filters",
+    [ALL, DashboardFilters(team="shop"), DashboardFilters(system="cart", severity="SEV1")],
+    ids=["all", "team", "system-severity"],
+)
+def test_the_systems_page_sharing_its_scan_counts_as_each_selector_alone(
+    superuser, checkout, filters
+):
+    cart = SystemFactory(name="cart", owner_team=checkout.owner_team)
+    ledger = SystemFactory(name="ledger", owner_team=TeamFactory(name="Money"))
+    for system, n in ((checkout, 4), (cart, 2), (ledger, 3)):
+        deployments = _deploy(system, "2026-08-03", n=n) + _deploy(system, "2026-05-03", n=n)
+        IncidentFactory(
+            started_at=at("2026-08-04"), systems=[system], severity="SEV1", caused_by=deployments[0]
+        )
+    page = selectors.systems_page(user=superuser, period=Q3, filters=filters)
+    assert page.systems == selectors.system_rows(user=superuser, period=Q3, filters=filters)
+    assert page.teams == selectors.team_change_rows(user=superuser, period=Q3, filters=filters)
