@@ -44,7 +44,8 @@ aggregates in the database (GROUP BY, conditional COUNT ... FILTER, EXISTS). Pyt
 touches aggregated rows (one per month, system, category or theme), never one per record.
 
 Modules, by page section: summary (the period comparison), learning_loop, durations, trends,
-systems (the systems table and one system's history), changes (failure rates per change),
+systems (the systems table), history (one system over time), changes (failure rates per
+change),
 themes, overview (the overview page in one call); scope (what they all count, and how) and
 expressions (database functions) are shared by them.
 """
@@ -53,13 +54,13 @@ from dashboards.selectors.changes import (
     PER_DEPLOYMENTS,
     ChangeRates,
     ChangeSummary,
-    MonthChanges,
     TeamChangeRow,
     change_rates_of,
     change_summary,
     team_change_rows,
 )
 from dashboards.selectors.durations import Durations, duration_distributions
+from dashboards.selectors.history import LIST_LIMIT, MonthChanges, SystemHistory, system_history
 from dashboards.selectors.learning_loop import LearningLoop, learning_loop
 from dashboards.selectors.overview import Overview, dashboard_overview
 from dashboards.selectors.scope import SIGNAL_LABELS, SIGNALS
@@ -79,12 +80,9 @@ from dashboards.selectors.systems import (
     HIGH_RULE,
     HIGH_TOP_AT_LEAST,
     HIGH_TOP_SHARE,
-    LIST_LIMIT,
     PER_DAYS,
-    SystemHistory,
     SystemRow,
     SystemsPage,
-    system_history,
     system_rows,
     systems_page,
 )

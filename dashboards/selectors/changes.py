@@ -29,13 +29,11 @@ the Poisson the test assumes, so the test is conservative then, never overconfid
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import date
 
 from django.db.models import Count, Exists, OuterRef, Q
 
 from dashboards import stats
 from dashboards.periods import DashboardFilters, Period
-from dashboards.selectors.expressions import _as_date, _MonthOf
 from dashboards.selectors.scope import _between, _incidents, _visible_incident_q, _within
 from incidents.models import PRODUCTION, Deployment, Incident, IncidentSystem, Team
 from incidents.scopes import (
@@ -134,16 +132,6 @@ class TeamChangeRow:
     slug: str
     name: str
     changes: ChangeRates
-
-
-@dataclass(frozen=True)
-class MonthChanges:
-    month: date  # the month's first day
-    deployments: int
-    failed_deployments: int
-    incidents: int
-    per_100_deployments: stats.RateEstimate
-    change_failure_rate: stats.Proportion
 
 
 def _causing_incidents(user, filters: DashboardFilters):
@@ -380,40 +368,3 @@ def _system_deployment_counts(by_system: dict[int, _Deployed]) -> dict:
         }
         for key, found in by_system.items()
     }
-
-
-def _months_of_changes(
-    *,
-    user,
-    system_slug: str,
-    filters: DashboardFilters,
-    window: Period,
-    incidents_by_month: dict[date, int],
-) -> tuple[MonthChanges, ...]:
-    """One system's deployments, failed deployments and incidents by month (1 query; the
-    incidents come from its trend)."""
-    when = deployment_moment()
-    rows = (
-        Deployment.objects.production()
-        .filter(_between(when, window), system__slug=system_slug)
-        .annotate(_month=_MonthOf(when))
-        .values("_month")
-        .annotate(n=Count("pk"), failed=Count("pk", filter=_failed_q(user, filters)))
-        .order_by()
-    )
-    by_month = {_as_date(row["_month"]): row for row in rows}
-    months = []
-    for month in window.month_starts():
-        found = by_month.get(month, {"n": 0, "failed": 0})
-        incidents = incidents_by_month.get(month, 0)
-        months.append(
-            MonthChanges(
-                month=month,
-                deployments=found["n"],
-                failed_deployments=found["failed"],
-                incidents=incidents,
-                per_100_deployments=stats.poisson_rate(incidents, found["n"], per=PER_DEPLOYMENTS),
-                change_failure_rate=stats.proportion(found["failed"], found["n"]),
-            )
-        )
-    return tuple(months)

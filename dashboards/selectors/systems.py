@@ -1,10 +1,10 @@
-"""The systems pages: one row per system (each signal this cycle and the last, its failure
-rates per change, and which systems to act on next cycle), and one system's history."""
+"""The systems page: one row per system (each signal this cycle and the last, its failure
+rates per change, and which systems to act on next cycle), and the table per team beside it.
+One system's history is in `history`."""
 
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import date
 
 from django.db.models import Count, Q
 
@@ -12,10 +12,8 @@ from dashboards import stats
 from dashboards.periods import DashboardFilters, Period
 from dashboards.selectors.changes import (
     ChangeRates,
-    MonthChanges,
     TeamChangeRow,
     _deployments_by_system,
-    _months_of_changes,
     _system_deployment_counts,
     _team_change_rows,
     change_rates_of,
@@ -23,18 +21,13 @@ from dashboards.selectors.changes import (
 from dashboards.selectors.scope import (
     SIGNALS,
     _between,
-    _incidents,
-    _near_misses,
     _per_side,
     _signal_scope_q,
     _visible_incident_q,
     _within,
 )
-from dashboards.selectors.trends import TREND_MONTHS, MonthlyTrend, monthly_trends
-from incidents.days import utc_today
 from incidents.models import (
     Difficulty,
-    Incident,
     IncidentSystem,
     NearMiss,
     OwnershipGap,
@@ -48,10 +41,8 @@ from incidents.scopes import (
     near_miss_scope,
     signal_moments,
 )
-from reviews.models import ActionItem
 
 PER_DAYS = 30  # failure rates are shown per 30 days
-LIST_LIMIT = 50  # rows of incidents / near misses on a system's page
 
 # "Act here next cycle": a system is HIGH on a signal when its count this period reaches the
 # top quarter of all systems in the catalog (at least the top 3; ties included) AND is at
@@ -134,16 +125,6 @@ class SystemRow:
     @property
     def has_owner(self) -> bool:
         return self.owner_team is not None
-
-
-@dataclass(frozen=True)
-class SystemHistory:
-    system: System
-    trend: MonthlyTrend
-    incidents: tuple[Incident, ...]  # most recent first, at most LIST_LIMIT
-    near_misses: tuple[NearMiss, ...]
-    open_follow_ups: tuple[ActionItem, ...]
-    changes: tuple[MonthChanges, ...] = ()  # deployments and incidents by month
 
 
 def system_rows(*, user, period: Period, filters: DashboardFilters) -> tuple[SystemRow, ...]:
@@ -363,51 +344,3 @@ def _high_incident_ids(
         threshold = ranked[min(top, len(ranked)) - 1]
         high |= {key for key in enough if rate[key] >= threshold}
     return high
-
-
-def system_history(
-    *,
-    user,
-    system: System,
-    filters: DashboardFilters | None = None,
-    months: int = TREND_MONTHS,
-    end: date | None = None,
-) -> SystemHistory:
-    """One system over time: every signal by month, its deployments and failure rates per
-    change by month, its recent incidents and near misses, and the open follow-ups of
-    incidents that touched it (9 queries)."""
-    filters = DashboardFilters(
-        team=filters.team if filters else None,
-        system=system.slug,
-        severity=filters.severity if filters else None,
-    )
-    window = Period.months_ending(end or utc_today(), months)
-    incidents = _incidents(user, filters).filter(_between(incident_moment(), window))
-    near_misses = _near_misses(filters).filter(_between(near_miss_moment(), window))
-    trend = monthly_trends(user=user, filters=filters, months=months, end=end)
-    recent_incidents = tuple(incidents.order_by("-started_at")[:LIST_LIMIT])
-    recent_near_misses = tuple(near_misses.order_by("-occurred_at")[:LIST_LIMIT])
-    follow_ups = tuple(
-        ActionItem.objects.open()
-        .filter(
-            _visible_incident_q(user, "review__incident"),
-            incident_scope("review__incident", system=system.slug),
-        )
-        .select_related("review__incident", "owner_team")
-        .order_by("due_date", "pk")[:LIST_LIMIT]
-    )
-    changes = _months_of_changes(
-        user=user,
-        system_slug=system.slug,
-        filters=filters,
-        window=window,
-        incidents_by_month=dict(zip(trend.months, trend.incidents, strict=True)),
-    )
-    return SystemHistory(
-        system=system,
-        trend=trend,
-        incidents=recent_incidents,
-        near_misses=recent_near_misses,
-        open_follow_ups=follow_ups,
-        changes=changes,
-    )
