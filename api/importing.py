@@ -44,14 +44,14 @@ class ImportRefused(ValidationError):
         }
 
 
-def request_rows(request, *, columns: Iterable[str]) -> list:
+def request_rows(request, *, columns: Iterable[str], noun: str = "incidents") -> list:
     """The rows of a JSON array, or of a CSV file (`file`) whose header names `columns`."""
     upload = request.FILES.get("file") if hasattr(request, "FILES") else None
     if upload is None:
         data = request.data
         if not isinstance(data, list):
             raise ValidationError(
-                {"non_field_errors": ["Send a JSON array of incidents, or a CSV file as `file`."]}
+                {"non_field_errors": [f"Send a JSON array of {noun}, or a CSV file as `file`."]}
             )
         if len(data) > MAX_IMPORT_ROWS:
             raise ValidationError({"non_field_errors": [f"At most {MAX_IMPORT_ROWS} rows."]})

@@ -225,6 +225,40 @@ def _measure_row(name: str, value) -> dict[str, Any]:
     return dict(zip(MEASURE_COLUMNS, values, strict=True))
 
 
+def _per_change_rows(changes: selectors.ChangeSummary) -> list[dict[str, Any]]:
+    """The per-change measures as CSV rows: deployments (a plain count: the exposure), incidents
+    per 100 deployments (Garwood) and the change failure rate (Wilson), each with its
+    rate-ratio verdict (deployments as the exposure; empty without deployments in a cycle)."""
+    rates = changes.rates
+
+    def row(name, current, previous, lower=None, upper=None, comparison=None):
+        p_value = comparison.p_value if comparison else None
+        verdict = comparison.verdict if comparison else None
+        values = (name, current, previous, lower, upper, p_value, verdict)
+        return dict(zip(MEASURE_COLUMNS, values, strict=True))
+
+    per_100, share = rates.per_100_deployments, rates.change_failure_rate
+    return [
+        row("deployments", rates.deployments, rates.deployments_previous),
+        row(
+            "incidents_per_100_deployments",
+            per_100.estimate,
+            rates.per_100_deployments_previous.estimate,
+            per_100.lower,
+            per_100.upper,
+            rates.change,
+        ),
+        row(
+            "change_failure_rate",
+            share.estimate,
+            rates.change_failure_rate_previous.estimate,
+            share.lower if rates.exposure_known else None,
+            share.upper if rates.exposure_known else None,
+            rates.failure_change,
+        ),
+    ]
+
+
 class SummaryReport(ReportView):
     csv_name = "summary"
 
@@ -233,11 +267,19 @@ class SummaryReport(ReportView):
         description="Counts with Garwood 95% intervals and rate-ratio verdicts, the share of "
         "incidents with a surprise (Wilson), near misses per incident, difficulties by "
         "category, open ownership gaps, systems without owner, and time to detect / resolve "
-        "as median and p90 with sample sizes. CSV: one row per counted signal.",
+        "as median and p90 with sample sizes. `changes`: failure rates per change "
+        "(production deployments as the exposure: incidents per 100 deployments, Garwood; "
+        "the change failure rate, Wilson; rate-ratio verdicts with deployments as the "
+        "exposure), and `changes_by_team` the same per team. CSV: one row per counted "
+        "signal, then `deployments`, `incidents_per_100_deployments` and "
+        "`change_failure_rate`.",
         parameters=FILTER_PARAMETERS,
         responses=_responses(
             _report_schema(
-                summary=schema_of(selectors.Summary), durations=schema_of(selectors.Durations)
+                summary=schema_of(selectors.Summary),
+                durations=schema_of(selectors.Durations),
+                changes=schema_of(selectors.ChangeSummary),
+                changes_by_team={"type": "array", "items": schema_of(selectors.TeamChangeRow)},
             )
         ),
     )
@@ -247,18 +289,23 @@ class SummaryReport(ReportView):
         durations = selectors.duration_distributions(
             user=request.user, period=period, filters=filters
         )
+        changes = selectors.change_summary(user=request.user, period=period, filters=filters)
+        teams = selectors.team_change_rows(user=request.user, period=period, filters=filters)
         data = {
             "period": _period(period),
             "previous_period": _period(summary.previous_period),
             "filters": as_data(filters),
             "summary": as_data(summary),
             "durations": as_data(durations),
+            "changes": as_data(changes),
+            "changes_by_team": as_data(teams),
         }
         rows = [_measure_row(name, getattr(summary, name)) for name in selectors.SIGNALS]
         rows += [
             _measure_row(f"difficulties:{row.key}", row.counts)
             for row in summary.difficulties_by_category
         ]
+        rows += _per_change_rows(changes)
         return self.respond(request, data, rows, MEASURE_COLUMNS)
 
 
@@ -269,7 +316,12 @@ class SystemsReport(ReportView):
         summary="Failure rates and signals per system",
         description="One row per system: incidents this and last period, the rate per 30 days "
         "with its Garwood interval, the rate-ratio verdict, the other signals, and the signals "
-        f"the system is high on. {selectors.HIGH_RULE}",
+        "the system is high on. `changes`: its failure rates per change (production "
+        "deployments, incidents per 100 deployments with the Garwood interval, the change "
+        "failure rate with the Wilson interval, verdicts with deployments as the exposure, "
+        "null without deployments in a cycle); `denominator`, `rate` and `verdict_change` "
+        "say which rate the row is ranked and compared by (per change when deployments are "
+        f"recorded, per 30 days otherwise). {selectors.HIGH_RULE}",
         parameters=FILTER_PARAMETERS,
         responses=_responses(
             _report_schema(rows={"type": "array", "items": schema_of(selectors.SystemRow)})

@@ -24,6 +24,7 @@ router = DefaultRouter()
 router.register("teams", views.TeamViewSet, basename="team")
 router.register("systems", views.SystemViewSet, basename="system")
 router.register("incidents", views.IncidentViewSet, basename="incident")
+router.register("deployments", views.DeploymentViewSet, basename="deployment")
 router.register("near-misses", views.NearMissViewSet, basename="near-miss")
 router.register("surprises", views.SurpriseViewSet, basename="surprise")
 router.register("difficulties", views.DifficultyViewSet, basename="difficulty")
@@ -79,6 +80,11 @@ redoc = csp_update({"style-src": ["'unsafe-inline'"], "worker-src": ["blob:"]})(
 )
 
 urlpatterns = [
+    # Before the router: its deployments/<pk>/ would take "webhook" for an id.
+    path(
+        "v1/deployments/webhook/", views.DeploymentWebhook.as_view(), name="deployment_webhook"
+    ),
+    path("v1/integrations/github/", views.GitHubWebhook.as_view(), name="github_webhook"),
     path("v1/", include(router.urls)),
     path("v1/reports/summary/", reports.SummaryReport.as_view(), name="report_summary"),
     path("v1/reports/systems/", reports.SystemsReport.as_view(), name="report_systems"),

@@ -123,6 +123,23 @@ def env_choice(name: str, choices: list[str], default: str) -> str:
     return raw.lower()
 
 
+def env_mapping(name: str) -> dict[str, str]:
+    """`owner/repo=system-slug,owner/other=other-slug` as {"owner/repo": "system-slug", ...};
+    keys compared case-insensitively (lower-cased here)."""
+    mapping: dict[str, str] = {}
+    for item in env_list(name, []):
+        key, _, value = item.partition("=")
+        key, value = key.strip().lower(), value.strip()
+        if not key or not value:
+            raise ImproperlyConfigured(
+                f"{name} has {item!r}: each item is name=value, comma-separated."
+            )
+        if key in mapping:
+            raise ImproperlyConfigured(f"{name} names {key!r} twice.")
+        mapping[key] = value
+    return mapping
+
+
 def env_origins(name: str) -> list[str]:
     """Comma-separated origins, each with its scheme (Django compares scheme and host)."""
     origins = env_list(name, [])

@@ -25,6 +25,7 @@ from config.env import (
     env_int,
     env_list,
     env_logging,
+    env_mapping,
     env_origins,
     env_proxy_ssl_header,
     env_rate,
@@ -264,6 +265,7 @@ SPECTACULAR_SETTINGS = {
         "SeverityEnum": "incidents.models.Severity",
         "IncidentStatusEnum": "incidents.models.Incident.Status",
         "IncidentSourceEnum": "incidents.models.Incident.Source",
+        "DeploymentSourceEnum": "incidents.models.Deployment.Source",
         "DifficultySourceEnum": "incidents.models.Difficulty.Source",
         "OwnershipGapKindEnum": "incidents.models.OwnershipGap.Kind",
         "ReviewStatusEnum": "reviews.models.Review.Status",
@@ -274,6 +276,7 @@ SPECTACULAR_SETTINGS = {
         "IncidentSystemRoleEnum": "incidents.models.IncidentSystem.Role",
         "ParticipantRoleEnum": "reviews.models.Participant.Role",
         "AlertStatusEnum": ["firing", "resolved"],
+        "DeploymentOutcomeEnum": "incidents.models.Deployment.Outcome",
         "DeliveryOutcomeEnum": "integrations.models.Delivery.Outcome",
     },
 }
@@ -347,3 +350,12 @@ APP_COMMIT = os.environ.get("APP_COMMIT", "").strip()
 # The bottom layer: it knows tables and migrations, and every app may ask it for the status.
 INSTALLED_APPS += ["backups"]
 # --- end of Backups ---------------------------------------------------------------------------
+# --- Deployments: the webhooks that record them (README, "Deployments") ---------------------
+# Each is off until its secret is set: every delivery is then refused with a 401.
+# DEPLOY_WEBHOOK_TOKEN: the bearer token of POST /api/v1/deployments/webhook/.
+# GITHUB_WEBHOOK_SECRET: the secret of GitHub's webhook (X-Hub-Signature-256), and
+# GITHUB_REPOSITORY_SYSTEMS the systems of repositories whose name is not a system's slug
+# (`owner/repo=system-slug,...`).
+DEPLOY_WEBHOOK_TOKEN = os.environ.get("DEPLOY_WEBHOOK_TOKEN", "")
+GITHUB_WEBHOOK_SECRET = os.environ.get("GITHUB_WEBHOOK_SECRET", "")
+GITHUB_REPOSITORY_SYSTEMS = env_mapping("GITHUB_REPOSITORY_SYSTEMS")

@@ -31,6 +31,9 @@ SYSTEM_SORTS = {
     "rate": "incidents",
     "previous": "incidents_previous",  # sorts the change column by the previous count
     "flag": "act_here",
+    "deployments": "deployments",
+    "per_change": "per_change",
+    "change_failure_rate": "change_failure_rate",
 }
 TREND_LIST_VIEWS = {key: kind.list_view for key, kind in SIGNAL_KINDS.items()}
 
@@ -145,6 +148,7 @@ def overview(request: HttpRequest) -> HttpResponse:
         "previous": summary.previous_period,
         "filters": filters,
         "summary": summary,
+        "per_change": overview.changes,
         "loop": loop,
         "durations": [
             _duration_chart(durations.time_to_detect, "Time to detect"),
@@ -166,7 +170,8 @@ def overview(request: HttpRequest) -> HttpResponse:
 
 def systems(request: HttpRequest) -> HttpResponse:
     form, period, filters = _filter_bar(request)
-    rows = list(selectors.system_rows(user=request.user, period=period, filters=filters))
+    page = selectors.systems_page(user=request.user, period=period, filters=filters)
+    rows = list(page.systems)
     sort = request.GET.get("sort", "-incidents")
     key = sort.removeprefix("-")
     if key not in SYSTEM_SORTS:
@@ -187,6 +192,7 @@ def systems(request: HttpRequest) -> HttpResponse:
         "high_rule": selectors.HIGH_RULE,
         "flagged": sum(1 for row in rows if row.act_here),
         "per_days": selectors.PER_DAYS,
+        "teams": page.teams,
     }
     return render(request, "dashboards/systems.html", context)
 
@@ -194,6 +200,16 @@ def systems(request: HttpRequest) -> HttpResponse:
 def _sort_key(row: selectors.SystemRow, attribute: str):
     if attribute == "act_here":  # flagged first, then by how many signals are high
         return (row.act_here, len(row.high_on), row.incidents)
+    if attribute == "deployments":
+        return row.changes.deployments
+    if attribute in ("per_change", "change_failure_rate"):
+        figure = (
+            row.changes.per_100_deployments
+            if attribute == "per_change"
+            else row.changes.change_failure_rate
+        )
+        # A system without deployments has no rate per change: below every rate.
+        return (figure.estimate is not None, figure.estimate or 0.0)
     value = getattr(row, attribute)
     if attribute in ("name", "owner_team"):
         return (value or "\uffff").lower()  # "no owner" sorts last going up

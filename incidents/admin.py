@@ -1,4 +1,4 @@
-"""The admin of the catalog (teams, systems) and of near misses.
+"""The admin of the catalog (teams, systems), of deployments and of near misses.
 
 Incidents, their signals, timeline and themes are registered by reviews/admin/: a published
 review freezes them, and the admin must know it."""
@@ -11,6 +11,7 @@ from django.db.models import Count
 from incidents import admin_input
 from incidents.forms import SlugFromNameForm
 from incidents.models import (
+    Deployment,
     Difficulty,
     NearMiss,
     OwnershipGap,
@@ -63,6 +64,32 @@ class SystemAdmin(admin_input.ModelAdmin):
     @admin.display(description="owner team", ordering="owner_team__name")
     def owner(self, system):
         return system.owner_team or "⚠ no owner"
+
+
+@admin.register(Deployment)
+class DeploymentAdmin(admin_input.ModelAdmin):
+    """Deployments hold nothing of an incident: the incidents they caused are shown where
+    those incidents are (the incident admin decides who sees them), never here."""
+
+    list_display = ["system", "deployed_at", "environment", "outcome", "ref", "source"]
+    list_filter = [
+        "environment",
+        "outcome",
+        "source",
+        ("system", admin.RelatedOnlyFieldListFilter),
+        "deployed_at",
+    ]
+    search_fields = ["ref", "external_id", "system__name", "system__slug"]
+    date_hierarchy = "deployed_at"
+    autocomplete_fields = ["system"]
+    list_select_related = ["system"]
+    fields = [
+        "system",
+        ("deployed_at", "environment"),
+        ("ref", "outcome"),
+        "url",
+        ("source", "external_id"),
+    ]
 
 
 class SignalInline(admin_input.StackedInline):

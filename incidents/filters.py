@@ -12,6 +12,10 @@ One FilterSet per list; the same names mean the same thing everywhere:
 - `severity` (SEV1..SEV4): incidents by severity, near misses by potential severity, signals by
   their incident's severity (so a signal of a near miss never matches).
 
+Deployments (`DeploymentFilter`) are placed by `deployed_at`; `system` is the deployed system,
+`team` the owner of that system; `severity` and `caused` are about the incidents a deployment
+caused (see the FilterSet).
+
 A bad value (a malformed date, an unknown slug or choice, an end before the start) is a form
 error, never an exception: pages show it beside the filter bar, the API answers 400.
 
@@ -32,7 +36,9 @@ from django.db.models import Q, QuerySet
 from incidents.days import utc_midnight
 from incidents.forms import DateInput
 from incidents.models import (
+    Deployment,
     Difficulty,
+    Incident,
     NearMiss,
     OwnershipGap,
     Severity,
@@ -42,6 +48,11 @@ from incidents.models import (
     Theme,
 )
 from incidents.scopes import (
+    deployment_caused_incident,
+    deployment_in_period,
+    deployment_of_system,
+    deployment_of_team,
+    incident_has_severity,
     incident_in_period,
     near_miss_has_severity,
     near_miss_in_period,
@@ -256,3 +267,73 @@ class OwnershipGapFilter(SignalFilterSet):
     # would otherwise take the model field's boolean).
     def filter_resolved(self, queryset, name, value: str):
         return queryset.filter(resolved=value == "true")
+
+
+class DeploymentFilter(SharedFilterSet):
+    """Deployments, with the shared names, plus `environment`, `outcome`, `source` and `caused`.
+
+    `caused=yes` keeps the deployments named as the cause of an incident the viewer may see,
+    `caused=no` the others; `severity` narrows those incidents to one severity, and alone means
+    `caused=yes` with it (a deployment has no severity of its own). So unlike the other lists,
+    this one needs the request (`DeploymentFilter(data, queryset, request=request)`): whether a
+    deployment caused an incident depends on who may see that incident. Without one, only
+    public incidents count.
+    """
+
+    environment = django_filters.CharFilter(
+        label="Environment",
+        lookup_expr="iexact",  # stored lower-case: "Production" finds them too
+        max_length=100,
+        help_text="Only production deployments count in the failure rates.",
+    )
+    outcome = django_filters.ChoiceFilter(
+        label="Outcome", choices=Deployment.Outcome.choices, empty_label="Any outcome"
+    )
+    source = django_filters.ChoiceFilter(
+        label="Source", choices=Deployment.Source.choices, empty_label="Any source"
+    )
+    caused = django_filters.ChoiceFilter(
+        label="Caused",
+        choices=[("yes", "Caused an incident"), ("no", "Caused no incident")],
+        method="filter_caused",
+        empty_label="With or without incidents",
+    )
+    severity = django_filters.ChoiceFilter(
+        label="Incident severity",
+        choices=Severity.choices,
+        method="filter_severity",
+        empty_label="Any severity",
+    )
+
+    class Meta(SharedFilterSet.Meta):
+        model = Deployment
+
+    def period_q(self, *, start, end):
+        return deployment_in_period(start=start, end=end)
+
+    def system_q(self, system):
+        return deployment_of_system(system)
+
+    def team_q(self, team):
+        return deployment_of_team(team)
+
+    def _caused_q(self) -> Q:
+        user = getattr(self.request, "user", None)
+        incidents = (
+            Incident.objects.visible_to(user)
+            if user is not None
+            else Incident.objects.filter(is_private=False)
+        )
+        severity = self.form.cleaned_data.get("severity")
+        if severity:
+            incidents = incidents.filter(incident_has_severity(severity))
+        return deployment_caused_incident(incidents)
+
+    def filter_caused(self, queryset, name, value):
+        caused = self._caused_q()
+        return queryset.filter(caused if value == "yes" else ~caused)
+
+    def filter_severity(self, queryset, name, value):
+        if self.form.cleaned_data.get("caused"):
+            return queryset  # `caused` applies it
+        return queryset.filter(self._caused_q())

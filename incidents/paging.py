@@ -14,7 +14,10 @@ PAGE_SIZE = 50
 def filtered_page(request, filterset_class, queryset, *, data=None):
     """The filter form and the requested page of what it keeps (`data`: the filter values,
     when not the request's own)."""
-    filterset = filterset_class(request.GET if data is None else data, queryset=queryset)
+    # The request too: a filter on what the user may see (a deployment's incidents) needs it.
+    filterset = filterset_class(
+        request.GET if data is None else data, queryset=queryset, request=request
+    )
     rows = filterset.qs if filterset.is_valid() else queryset.none()
     page = Paginator(rows, PAGE_SIZE).get_page(request.GET.get("page"))
     return filterset, page

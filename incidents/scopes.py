@@ -1,7 +1,7 @@
 """The rules of the filter contract as query conditions (Q), each written once.
 
-What a period, `system`, `team` and `severity` mean for incidents, near misses and their
-signals (surprises, difficulties, ownership gaps); the parameters themselves are described in
+What a period, `system`, `team` and `severity` mean for incidents, near misses, their
+signals (surprises, difficulties, ownership gaps) and deployments; the parameters themselves are described in
 incidents/filters.py. The list FilterSets (incidents/filters.py, reviews/filters.py) and the
 dashboard selectors all build their conditions here, so a number on a dashboard and the list it
 links to always count the same records.
@@ -20,9 +20,10 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from django.db.models import Exists, OuterRef, Q
+from django.db.models import Exists, OuterRef, Q, QuerySet
 
 from incidents.models import (
+    Deployment,
     Difficulty,
     Incident,
     IncidentSystem,
@@ -207,3 +208,70 @@ def signal_scope(
     """Signals matching every filter given (None or "" leaves that filter out)."""
     rules = (signal_about_system, signal_involves_team, signal_has_severity)
     return _all_of(rules, path, system=system, team=team, severity=severity)
+
+
+# --- deployments: the exposure behind the failure rates ---------------------------------------
+
+
+def deployment_moment(path: str = "") -> str:
+    """A deployment is placed by when it reached its environment."""
+    return follow(path, "deployed_at")
+
+
+def deployment_in_period(path: str = "", *, start: datetime | None, end: datetime | None) -> Q:
+    return between(deployment_moment(path), start=start, end=end)
+
+
+def deployment_of_system(system: System | str, path: str = "") -> Q:
+    return Q(**_is(follow(path, "system"), system))
+
+
+def deployment_of_team(team: Team | str, path: str = "") -> Q:
+    """A team's deployments are those of the systems it owns."""
+    return Q(**_is(follow(path, "system__owner_team"), team))
+
+
+def deployment_scope(
+    path: str = "", *, system: System | str | None = None, team: Team | str | None = None
+) -> Q:
+    """Deployments of the system, of the team's systems, or both (None or "" leaves one out).
+
+    Severity does not scope deployments: it is the incidents' (`deployment_caused_incident`)."""
+    condition = Q()
+    if system:
+        condition &= deployment_of_system(system, path)
+    if team:
+        condition &= deployment_of_team(team, path)
+    return condition
+
+
+def deployment_caused_incident(incidents: QuerySet, path: str = "") -> Q:
+    """The deployment is named as the cause (`Incident.caused_by`) of one of `incidents`.
+
+    The caller passes the incidents that count, already limited to what the viewer may see
+    (`Incident.objects.visible_to`): a private incident's cause is no failure to anyone else."""
+    return Q(Exists(incidents.filter(caused_by=_ref(path))))
+
+
+def incident_touches_deployed_system(
+    path: str = "",
+    *,
+    start: datetime | None,
+    end: datetime | None,
+    system: System | str | None = None,
+    team: Team | str | None = None,
+) -> Q:
+    """The incident touches a system that recorded a production deployment in [start, end):
+    the system given, or one the team owns, or any system.
+
+    The numerator of "incidents per 100 deployments" beyond one system: an incident of a
+    system that records no deployments has no exposure to be divided by."""
+    deployed = Deployment.objects.production().filter(
+        deployment_in_period(start=start, end=end), system=OuterRef("system")
+    )
+    touched = IncidentSystem.objects.filter(Exists(deployed), incident=_ref(path))
+    if system:
+        touched = touched.filter(**_is("system", system))
+    if team:
+        touched = touched.filter(**_is("system__owner_team", team))
+    return Q(Exists(touched))

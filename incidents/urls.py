@@ -17,4 +17,5 @@ urlpatterns = [
     path("surprises/", views.surprise_list, name="surprise_list"),
     path("difficulties/", views.difficulty_list, name="difficulty_list"),
     path("ownership-gaps/", views.ownership_gap_list, name="ownership_gap_list"),
+    path("deployments/", views.deployment_list, name="deployment_list"),
 ]

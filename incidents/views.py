@@ -1,4 +1,4 @@
-"""Incident-record pages: near misses and the lists of signals.
+"""Incident-record pages: near misses, the lists of signals, and deployments.
 
 Every list starts from `visible_to(request.user)`, then applies the shared filter contract
 (incidents/filters.py), so a number on a dashboard and the list it links to count the same rows.
@@ -9,14 +9,20 @@ incident's page) are in `reviews.views`: this app knows nothing of reviews.
 from __future__ import annotations
 
 from django.contrib import messages
-from django.db.models import F
+from django.db.models import F, Prefetch
 from django.db.models.functions import Coalesce
 from django.shortcuts import get_object_or_404, redirect, render
 from django.views.decorators.http import require_http_methods
 
-from incidents.filters import DifficultyFilter, NearMissFilter, OwnershipGapFilter, SurpriseFilter
+from incidents.filters import (
+    DeploymentFilter,
+    DifficultyFilter,
+    NearMissFilter,
+    OwnershipGapFilter,
+    SurpriseFilter,
+)
 from incidents.forms import NearMissForm
-from incidents.models import Difficulty, NearMiss, OwnershipGap, Surprise
+from incidents.models import Deployment, Difficulty, Incident, NearMiss, OwnershipGap, Surprise
 from incidents.paging import filtered_page
 from incidents.services import near_miss_report
 
@@ -99,3 +105,20 @@ def ownership_gap_list(request):
         filterset_class=OwnershipGapFilter,
         template="incidents/ownership_gap_list.html",
     )
+
+
+def deployment_list(request):
+    """The deployments a failure rate per change counts (the dashboards link here), each with
+    the incidents that name it as their cause, as far as this user may see them."""
+    visible = Incident.objects.visible_to(request.user).only("pk", "reference", "caused_by")
+    deployments = (
+        Deployment.objects.select_related("system")
+        .prefetch_related(
+            Prefetch(
+                "caused_incidents", queryset=visible.order_by("reference"), to_attr="visible_caused"
+            )
+        )
+        .order_by("-deployed_at", "-pk")
+    )
+    filterset, page = filtered_page(request, DeploymentFilter, deployments)
+    return render(request, "incidents/deployment_list.html", {"filter": filterset, "page": page})

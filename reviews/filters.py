@@ -8,6 +8,7 @@ import django_filters
 from django import forms
 from django.db.models import Q
 
+from incidents.days import utc_midnight
 from incidents.filters import IncidentPeriodFilterSet, SharedFilterSet, theme_filter
 from incidents.models import Difficulty, Incident, OwnershipGap, Surprise, Team
 from incidents.scopes import (
@@ -15,6 +16,7 @@ from incidents.scopes import (
     incident_has_signal,
     incident_in_period,
     incident_involves_team,
+    incident_touches_deployed_system,
     incident_touches_system,
 )
 from reviews.models import ActionItem, Review
@@ -41,6 +43,24 @@ class IncidentFilter(SharedFilterSet):
         label="Signals", choices=HAS_CHOICES, method="filter_has", empty_label="Any signals"
     )
     theme = theme_filter()
+    cause = django_filters.ChoiceFilter(
+        label="Cause",
+        choices=[
+            ("deployment", "A known deployment"),
+            ("change", "A change, deployment unknown"),
+            ("none", "No change recorded"),
+        ],
+        method="filter_cause",
+        empty_label="Any cause",
+    )
+    # What "incidents per 100 deployments" counts beyond one system: an incident of a system
+    # that recorded no deployment in the period has no exposure to divide by.
+    deployed = django_filters.ChoiceFilter(
+        label="Deployments",
+        choices=[("yes", "Touches a system deployed to production in the period")],
+        method="filter_deployed",
+        empty_label="Deployed or not",
+    )
     q = django_filters.CharFilter(
         label="Search",
         method="filter_search",
@@ -73,6 +93,27 @@ class IncidentFilter(SharedFilterSet):
     def filter_has(self, queryset, name, value):
         model = {"surprise": Surprise, "difficulty": Difficulty, "ownership_gap": OwnershipGap}
         return queryset.filter(incident_has_signal(model[value]))
+
+    def filter_cause(self, queryset, name, value):
+        if value == "deployment":
+            return queryset.filter(caused_by__isnull=False)
+        if value == "change":
+            return queryset.filter(triggered_by_change=True, caused_by__isnull=True)
+        return queryset.filter(triggered_by_change=False)
+
+    def filter_deployed(self, queryset, name, value):
+        """The deployment is the period's (`start`, `end`), of the system or the team's systems
+        the list is filtered by."""
+        data = self.form.cleaned_data
+        start, end = data.get("start"), data.get("end")
+        return queryset.filter(
+            incident_touches_deployed_system(
+                start=utc_midnight(start) if start else None,
+                end=utc_midnight(end) if end else None,
+                system=data.get("system"),
+                team=data.get("team"),
+            )
+        )
 
     def filter_search(self, queryset, name, value):
         value = value.strip()

@@ -6,7 +6,7 @@ follow-up may not be due in the past. Errors land on the field they are about.
 
 from __future__ import annotations
 
-from datetime import date
+from datetime import date, timedelta
 
 from django import forms
 from django.contrib.auth import get_user_model
@@ -17,7 +17,9 @@ from incidents.days import utc_today
 from incidents.formatting import person_choice
 from incidents.forms import DateInput, DateTimeLocalInput
 from incidents.models import (
+    Deployment,
     Difficulty,
+    Incident,
     OwnershipGap,
     Severity,
     Surprise,
@@ -175,6 +177,52 @@ class ScheduleForm(forms.Form):
     scheduled_for = forms.DateTimeField(
         label="Review meeting (UTC)", required=False, widget=DateTimeLocalInput()
     )
+
+
+class IncidentCauseForm(forms.ModelForm):
+    """The change behind the incident: a deployment of one of its systems, or only that a
+    change triggered it. Naming the deployment implies the change (`Incident.save`)."""
+
+    # Deployments offered: those of the incident's systems in the weeks before it was
+    # noticed, newest first (the one already named is always offered too).
+    LOOKBACK = timedelta(days=30)
+    CHOICES = 50
+
+    class Meta:
+        model = Incident
+        fields = ["triggered_by_change", "caused_by"]
+        labels = {
+            "triggered_by_change": "Triggered by a change",
+            "caused_by": "The deployment",
+        }
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["triggered_by_change"].help_text = ""  # the deployment's help says it
+        incident = self.instance
+        until = incident.detected_at or incident.started_at
+        offered = list(
+            Deployment.objects.filter(
+                system__in=incident.systems.all(),
+                deployed_at__gte=incident.started_at - self.LOOKBACK,
+                deployed_at__lte=until,
+            )
+            .order_by("-deployed_at", "-pk")
+            .values_list("pk", flat=True)[: self.CHOICES]
+        )
+        if incident.caused_by_id is not None:
+            offered.append(incident.caused_by_id)
+        field = self.fields["caused_by"]
+        field.queryset = (
+            Deployment.objects.filter(pk__in=offered)
+            .select_related("system")
+            .order_by("-deployed_at", "-pk")
+        )
+        field.empty_label = "Unknown, or none"
+        field.help_text = (
+            "Deployments of its systems in the 30 days before it was detected. Choosing one "
+            "says a change triggered it."
+        )
 
 
 class ThemeAttachForm(forms.Form):

@@ -232,7 +232,9 @@ def review_queue(
 
 def review_for_workspace(*, review_pk: int, user) -> Review:
     """The review with its incident, or Review.DoesNotExist when the user may not see it."""
-    return Review.objects.select_related("incident", "incident__lead", "facilitator").get(
+    return Review.objects.select_related(
+        "incident", "incident__lead", "incident__caused_by__system", "facilitator"
+    ).get(
         pk=review_pk, incident__in=Incident.objects.visible_to(user)
     )
 

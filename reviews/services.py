@@ -213,6 +213,15 @@ def item_delete(*, item) -> None:
         item.delete()
 
 
+def incident_set_cause(*, form) -> Incident:
+    """Save the incident's cause (`IncidentCauseForm`), unless a published review freezes
+    the incident."""
+    incident = form.save(commit=False)
+    with unless_published(incident):
+        incident.save(update_fields=["caused_by", "triggered_by_change", "updated_at"])
+    return incident
+
+
 @transaction.atomic
 def review_publish(*, review: Review, user) -> Review:
     """Publish: the review becomes a read-only report. Needs a narrative and a timeline."""

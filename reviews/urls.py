@@ -16,6 +16,7 @@ from reviews.views.publishing import publish, schedule
 from reviews.views.queue import queue, review_create
 from reviews.views.report import report, report_markdown, survey
 from reviews.views.workspace import (
+    cause_save,
     item_add,
     item_delete,
     item_edit,
@@ -47,6 +48,7 @@ urlpatterns = [
     path("reviews/<int:pk>/themes/new/", theme_create, name="theme_create"),
     path("reviews/<int:pk>/themes/<int:theme_pk>/detach/", theme_detach, name="theme_detach"),
     path("reviews/<int:pk>/schedule/", schedule, name="schedule"),
+    path("reviews/<int:pk>/cause/", cause_save, name="cause"),
     path("reviews/<int:pk>/publish/", publish, name="publish"),
     path("reviews/<int:pk>/report/", report, name="report"),
     path("reviews/<int:pk>/report.md", report_markdown, name="report_markdown"),

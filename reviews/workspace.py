@@ -22,6 +22,7 @@ from reviews.forms import (
     DifficultyForm,
     FollowUpForm,
     FollowUpStatusForm,
+    IncidentCauseForm,
     OwnershipGapForm,
     ParticipantForm,
     ScheduleForm,
@@ -284,6 +285,13 @@ def workspace_context(request: HttpRequest, review: Review, bound: Bound | None 
             else (ThemeCreateForm(auto_id="id_theme_new_%s") if can_run else None)
         ),
         "codebook": Theme.objects.exclude(pk__in=attached),
+        "cause_form": (
+            bound.form
+            if bound and bound.target == "cause"
+            else IncidentCauseForm(instance=review.incident, auto_id="id_cause_%s")
+        )
+        if can_contribute
+        else None,
         "schedule_form": (
             bound.form
             if bound and bound.target == "schedule"

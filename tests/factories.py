@@ -11,6 +11,7 @@ from django.utils import timezone
 
 from backups.models import BackupRun
 from incidents.models import (
+    Deployment,
     Difficulty,
     Incident,
     IncidentSystem,
@@ -93,6 +94,20 @@ class SystemFactory(BaseFactory):
     description = factory.Faker("sentence")
     owner_team = factory.SubFactory(TeamFactory)
     tier = System.Tier.MEDIUM
+
+
+class DeploymentFactory(BaseFactory):
+    class Meta:
+        model = Deployment
+        skip_postgeneration_save = True
+
+    system = factory.SubFactory(SystemFactory)
+    deployed_at = factory.LazyFunction(lambda: timezone.now() - timedelta(days=4))
+    ref = factory.Sequence(lambda n: f"{n:040x}")
+    environment = "production"
+    outcome = Deployment.Outcome.SUCCESS
+    source = Deployment.Source.MANUAL
+    external_id = ""
 
 
 class IncidentFactory(BaseFactory):

@@ -10,7 +10,7 @@ import pytest
 from django.conf import settings
 from django.core.exceptions import ImproperlyConfigured
 
-from config.env import env_bool, env_cache, env_database, env_int, env_rate
+from config.env import env_bool, env_cache, env_database, env_int, env_mapping, env_rate
 
 
 def _start(*command: str, **environment) -> subprocess.CompletedProcess:
@@ -147,3 +147,20 @@ def test_a_postgres_connection_gives_up_after_five_seconds_unless_told_otherwise
     assert env_database("DATABASE_URL", "sqlite:///x")["OPTIONS"]["connect_timeout"] == 5
     monkeypatch.setenv("DATABASE_URL", "postgres://user@db.example/reviews?connect_timeout=20")
     assert env_database("DATABASE_URL", "sqlite:///x")["OPTIONS"]["connect_timeout"] == 20
+
+
+def test_repository_systems_are_read_as_a_mapping_with_lower_case_keys(monkeypatch):
+    monkeypatch.setenv("GITHUB_REPOSITORY_SYSTEMS", " Acme/Shop = storefront-web ,acme/pay=ledger")
+    assert env_mapping("GITHUB_REPOSITORY_SYSTEMS") == {
+        "acme/shop": "storefront-web",
+        "acme/pay": "ledger",
+    }
+    monkeypatch.delenv("GITHUB_REPOSITORY_SYSTEMS")
+    assert env_mapping("GITHUB_REPOSITORY_SYSTEMS") == {}
+
+
+@pytest.mark.parametrize("raw", ["acme/shop", "acme/shop=", "=ledger", "a/b=x,A/B=y"])
+def test_a_bad_repository_mapping_names_the_variable(monkeypatch, raw):
+    monkeypatch.setenv("GITHUB_REPOSITORY_SYSTEMS", raw)
+    with pytest.raises(ImproperlyConfigured, match="GITHUB_REPOSITORY_SYSTEMS"):
+        env_mapping("GITHUB_REPOSITORY_SYSTEMS")

@@ -13,6 +13,15 @@ An anonymous near miss never carries its reporter: `reporter` is null and nothin
 
 from api.serializers.auth import LoginSerializer, TokenSerializer
 from api.serializers.catalog import SystemSerializer, TeamSerializer, ThemeSerializer
+from api.serializers.deployments import (
+    DeploymentBulkResultSerializer,
+    DeploymentImportResultSerializer,
+    DeploymentReceiptSerializer,
+    DeploymentSerializer,
+    DeploymentWebhookResultSerializer,
+    GitHubWebhookResultSerializer,
+    WebhookDeploymentSerializer,
+)
 from api.serializers.imports import (
     ImportErrorSerializer,
     ImportResultSerializer,
@@ -37,7 +46,13 @@ from api.serializers.signals import (
 
 __all__ = [
     "ActionItemSerializer",
+    "DeploymentBulkResultSerializer",
+    "DeploymentImportResultSerializer",
+    "DeploymentReceiptSerializer",
+    "DeploymentSerializer",
+    "DeploymentWebhookResultSerializer",
     "DifficultySerializer",
+    "GitHubWebhookResultSerializer",
     "ImportErrorSerializer",
     "ImportResultSerializer",
     "ImportRowSerializer",
@@ -58,4 +73,5 @@ __all__ = [
     "ThemeSerializer",
     "TimelineEntrySerializer",
     "TokenSerializer",
+    "WebhookDeploymentSerializer",
 ]

@@ -8,6 +8,7 @@ from rest_framework import serializers
 
 from api.serializers.common import ModelCleanMixin, request_user, slug_field, user_field
 from incidents.models import (
+    Deployment,
     Difficulty,
     Incident,
     IncidentSystem,
@@ -54,6 +55,13 @@ class IncidentSerializer(ModelCleanMixin, serializers.ModelSerializer):
     responders = user_field(many=True, required=False)
     review_status = serializers.SerializerMethodField()
     web_url = serializers.CharField(source="get_absolute_url", read_only=True)
+    caused_by = serializers.PrimaryKeyRelatedField(
+        queryset=Deployment.objects.all(),
+        allow_null=True,
+        required=False,
+        help_text="The id of the deployment that triggered it (`/api/v1/deployments/`); "
+        "naming one sets `triggered_by_change`.",
+    )
 
     class Meta:
         model = Incident
@@ -75,6 +83,8 @@ class IncidentSerializer(ModelCleanMixin, serializers.ModelSerializer):
             "responders",
             "customer_impact",
             "is_private",
+            "caused_by",
+            "triggered_by_change",
             "source",
             "external_id",
             "review_status",

@@ -1,7 +1,7 @@
 """The /api/v1/ resources: thin viewsets over the shared rules, FilterSets and services, one
 module per resource.
 
-Public (re-exported here): the viewsets `api.urls` registers. What they share (the base
+Public (re-exported here): the viewsets `api.urls` registers, and the deployment webhooks. What they share (the base
 viewset, the `format` parameter, CSV responses) is in `common`.
 
 Who may do what comes from `reviews/rules.py` (through `api.permissions.RoleRules`); what a
@@ -10,6 +10,8 @@ that touches several rows is a service (`incidents.services`, `reviews.services`
 """
 
 from api.views.catalog import SystemViewSet, TeamViewSet, ThemeViewSet
+from api.views.deployments import DeploymentViewSet, DeploymentWebhook
+from api.views.github import GitHubWebhook
 from api.views.incidents import IncidentViewSet
 from api.views.near_misses import NearMissViewSet
 from api.views.review_parts import ActionItemViewSet, ParticipantViewSet
@@ -23,7 +25,10 @@ from api.views.signals import (
 
 __all__ = [
     "ActionItemViewSet",
+    "DeploymentViewSet",
+    "DeploymentWebhook",
     "DifficultyViewSet",
+    "GitHubWebhook",
     "IncidentViewSet",
     "NearMissViewSet",
     "OwnershipGapViewSet",

@@ -19,6 +19,7 @@ from django.db import connection, transaction
 
 from dashboards.benchmarks.rows import DAYS, M2M, PREFIX, batch_rows
 from incidents.models import (
+    Deployment,
     Difficulty,
     Incident,
     IncidentSystem,
@@ -51,6 +52,7 @@ BENCH_MODELS = [
     OwnershipGap,
     IncidentSystem,
     Incident,
+    Deployment,
     NearMiss,
 ]
 
@@ -105,6 +107,7 @@ def generate(size: int, seed: int) -> int:
     """Replace the benchmark data with `size` incidents (and as many near misses) drawn from
     `seed`; the number of rows written. Call refuse_foreign_data() first."""
     rng = random.Random(seed)
+    changes = random.Random(f"{seed}-deployments")
     writer = _Writer()
     when, day = writer.when, writer.day
     total = 0
@@ -119,11 +122,11 @@ def generate(size: int, seed: int) -> int:
         team_ids = [t.pk for t in teams]
         theme_ids = [t.pk for t in themes]
         ids = {"surprise": 0, "difficulty": 0, "gap": 0, "review": 0, "timeline": 0}
-        ids |= {"action": 0, "survey": 0, "incident_system": 0}
+        ids |= {"action": 0, "survey": 0, "incident_system": 0, "deployment": 0}
         for batch_start in range(0, size, BATCH):
             batch = range(batch_start + 1, min(size, batch_start + BATCH) + 1)
             rows = batch_rows(
-                rng, batch, ids, first, system_ids, weights, team_ids, theme_ids, people
+                rng, batch, ids, first, system_ids, weights, team_ids, theme_ids, people, changes
             )
             for model, columns, values in rows:
                 columns, defaults = _complete(model, columns, now)

@@ -139,9 +139,70 @@ class RawSql:
         )
         for table in ("incidents_surprise", "incidents_difficulty", "incidents_ownershipgap"):
             self._signals_by_system(table)
+        # Per change: each system's deployments; per team, its deployed systems' incidents.
+        rows = self._deployments()
+        current = [str(system) for system, count, _ in rows if count] or ["NULL"]
+        previous = [str(system) for system, _, count in rows if count] or ["NULL"]
+        self._run(
+            f"""SELECT sy.owner_team_id,
+                COUNT(DISTINCT r.incident_id) FILTER (WHERE i.started_at >= %s
+                    AND i.started_at < %s AND r.system_id IN ({", ".join(current)})),
+                COUNT(DISTINCT r.incident_id) FILTER (WHERE i.started_at >= %s
+                    AND i.started_at < %s AND r.system_id IN ({", ".join(previous)}))
+            FROM incidents_incidentsystem r JOIN incidents_incident i ON i.id = r.incident_id
+            JOIN incidents_system sy ON sy.id = r.system_id
+            WHERE sy.owner_team_id IS NOT NULL AND i.started_at >= %s AND i.started_at < %s
+            GROUP BY sy.owner_team_id""",
+            [p["cs"], p["ce"], p["ps"], p["pe"], p["ps"], p["ce"]],
+        )
+
+    def _deployments(self) -> list:
+        """Production deployments per system this and the previous period, and those an
+        incident names as its cause (counted from the incidents); the systems that deployed
+        in each period."""
+        p = self.p
+        rows = self._run(
+            """SELECT d.system_id,
+                COUNT(*) FILTER (WHERE d.deployed_at >= %s AND d.deployed_at < %s),
+                COUNT(*) FILTER (WHERE d.deployed_at >= %s AND d.deployed_at < %s)
+            FROM incidents_deployment d WHERE d.environment = 'production'
+                AND d.deployed_at >= %s AND d.deployed_at < %s GROUP BY d.system_id""",
+            [p["cs"], p["ce"], p["ps"], p["pe"], p["ps"], p["ce"]],
+        )
+        self._run(
+            """SELECT d.system_id,
+                COUNT(DISTINCT d.id) FILTER (WHERE d.deployed_at >= %s AND d.deployed_at < %s),
+                COUNT(DISTINCT d.id) FILTER (WHERE d.deployed_at >= %s AND d.deployed_at < %s)
+            FROM incidents_incident i JOIN incidents_deployment d ON d.id = i.caused_by_id
+            WHERE d.environment = 'production' AND d.deployed_at >= %s AND d.deployed_at < %s
+            GROUP BY d.system_id""",
+            [p["cs"], p["ce"], p["ps"], p["pe"], p["ps"], p["ce"]],
+        )
+        return rows
 
     def overview(self) -> None:
         p = self.p
+        # Failure rates per change: the organisation's deployments, and the incidents of
+        # systems deployed in the same period.
+        rows = self._deployments()
+        current = [str(system) for system, count, _ in rows if count] or ["NULL"]
+        previous = [str(system) for system, _, count in rows if count] or ["NULL"]
+
+        def deployed(systems: list[str]) -> str:
+            return f"""EXISTS (SELECT 1 FROM incidents_incidentsystem r WHERE r.incident_id = i.id
+                AND r.system_id IN ({", ".join(systems)}))"""
+
+        self._run(
+            f"""SELECT
+                COUNT(*) FILTER (WHERE started_at >= %s AND started_at < %s
+                    AND {deployed(current)}),
+                COUNT(*) FILTER (WHERE started_at >= %s AND started_at < %s
+                    AND {deployed(previous)}),
+                COUNT(*) FILTER (WHERE started_at >= %s AND started_at < %s
+                    AND triggered_by_change AND caused_by_id IS NULL)
+            FROM incidents_incident i WHERE started_at >= %s AND started_at < %s""",
+            [p["cs"], p["ce"], p["ps"], p["pe"], p["cs"], p["ce"], p["ps"], p["ce"]],
+        )
         self._run(
             """SELECT
                 COUNT(*) FILTER (WHERE started_at >= %s AND started_at < %s),

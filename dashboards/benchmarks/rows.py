@@ -11,6 +11,7 @@ import random
 from datetime import UTC, datetime, timedelta
 
 from incidents.models import (
+    Deployment,
     Difficulty,
     Incident,
     IncidentSystem,
@@ -25,6 +26,10 @@ from reviews.models import ActionItem, Review, SurveyResponse
 # Every name the benchmark writes starts with it: the refusal to touch other data relies on it.
 PREFIX = "bench-"
 DAYS = 3 * 365  # incidents spread over three years, ending today
+# Production deployments per incident (issue 14 asks for the dashboards at 10 per incident),
+# and the share of incidents that name the deployment that caused them.
+DEPLOYMENTS_PER_INCIDENT = 10
+CAUSED_BY_A_DEPLOYMENT = 0.25
 
 SEVERITIES = ["SEV1", "SEV2", "SEV3", "SEV4"]
 CATEGORIES = [choice for choice, _ in Difficulty.Category.choices]
@@ -50,15 +55,19 @@ def batch_rows(
     team_ids,
     theme_ids,
     people,
+    changes: random.Random,
 ) -> list:
     """(model, columns, rows) for the incidents numbered `batch`, and as many near misses.
 
-    `ids` holds the last primary key used per table; the rows advance it."""
+    `ids` holds the last primary key used per table; the rows advance it. Deployments, and
+    which incidents they caused, are drawn from `changes`, a generator of their own, so the
+    rest of the data is what it was before deployments were benchmarked."""
     incidents, incident_systems, incident_teams = [], [], []
     surprises, difficulties, gaps, timeline = [], [], [], []
     reviews, actions, surveys = [], [], []
     near_misses, near_miss_systems = [], []
     theme_incidents, theme_surprises, theme_difficulties = [], [], []
+    deployments, causes = [], []
     created = datetime.now(UTC)
     for pk in batch:
         started = first + timedelta(seconds=rng.uniform(0, DAYS * 86400))
@@ -85,6 +94,19 @@ def batch_rows(
         if rng.random() < 0.5:
             touched.add(rng.choices(system_ids, weights=weights)[0])
         touched = sorted(touched)
+        # Its share of deployments, anywhere in the three years, of any system; one of them,
+        # now and then, just before it started on its first system, caused it.
+        caused_by = None
+        for _ in range(DEPLOYMENTS_PER_INCIDENT):
+            ids["deployment"] += 1
+            deployed = first + timedelta(seconds=changes.uniform(0, DAYS * 86400))
+            system = changes.choices(system_ids, weights=weights)[0]
+            if caused_by is None and changes.random() < CAUSED_BY_A_DEPLOYMENT:
+                caused_by = ids["deployment"]
+                deployed = started - timedelta(hours=changes.uniform(0, 48))
+                system = touched[0]
+            deployments.append((ids["deployment"], system, deployed, created))
+        causes.append((caused_by, caused_by is not None))
         for role_index, system in enumerate(touched):
             ids["incident_system"] += 1
             incident_systems.append((ids["incident_system"], pk, system, ROLES[min(role_index, 2)]))
@@ -155,7 +177,9 @@ def batch_rows(
         if rng.random() < 0.3:
             ids["surprise"] += 1
             surprises.append((ids["surprise"], None, pk, None, "fine", "not", created))
+    incidents = [(*row, *cause) for row, cause in zip(incidents, causes, strict=True)]
     return [
+        (Deployment, ["id", "system_id", "deployed_at", "created_at"], deployments),
         (
             Incident,
             [
@@ -171,6 +195,8 @@ def batch_rows(
                 "is_private",
                 "created_at",
                 "updated_at",
+                "caused_by_id",
+                "triggered_by_change",
             ],
             incidents,
         ),

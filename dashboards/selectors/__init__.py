@@ -10,8 +10,14 @@ values, no templates):
     monthly_trends(*, user, filters, months=12, end=None) -> MonthlyTrend
     dashboard_overview(*, user, period, filters, months=12) -> Overview (all of the above
         for one period, sharing scans: what the /dashboard/ page calls)
-    system_rows(*, user, period, filters) -> tuple[SystemRow, ...]
+    system_rows(*, user, period, filters) -> tuple[SystemRow, ...] (with each system's
+        failure rates per change, `SystemRow.changes`)
     system_history(*, user, system, filters=None, months=12, end=None) -> SystemHistory
+    change_summary(*, user, period, filters) -> ChangeSummary (failure rates per change of
+        everything the filters keep: deployments as the exposure)
+    team_change_rows(*, user, period, filters) -> tuple[TeamChangeRow, ...]
+    systems_page(*, user, period, filters) -> SystemsPage (system_rows and team_change_rows
+        sharing a scan: what the /dashboard/systems/ page calls)
     theme_rows(*, user, period, filters) -> tuple[ThemeRow, ...]
     current_totals(*, systems_limit=50) -> Totals (everything recorded, now, for /metrics:
         no user, no period; counts only, private incidents included)
@@ -30,19 +36,33 @@ the rules of incidents/scopes.py:
   no system and their incident or near miss touched it); follow-ups of incidents that touch it;
 - `severity`: the incident's severity; a near miss's potential severity; a signal's subject's.
 - Private incidents, and what hangs off them, count only for users who may see them
-  (`Incident.objects.visible_to(user)` is the base of every query).
+  (`Incident.objects.visible_to(user)` is the base of every query); a deployment counts as
+  failed only for those who may see an incident that names it as its cause;
+- deployments: production ones, placed by deployed_at; `team`: those of its systems;
+  `system`: that system's; `severity` is the severity of the incidents they caused.
 
 Performance: every function runs a fixed number of queries whatever the data size, and each
 aggregates in the database (GROUP BY, conditional COUNT ... FILTER, EXISTS). Python only
 touches aggregated rows (one per month, system, category or theme), never one per record.
 
 Modules, by page section: summary (the period comparison), learning_loop, durations, trends,
-systems (the systems table and one system's history), themes, overview (the overview page in
-one call); scope (what they all count, and how) and expressions (database functions) are
-shared by them.
+systems (the systems table), history (one system over time), changes (failure rates per
+change),
+themes, overview (the overview page in one call); scope (what they all count, and how) and
+expressions (database functions) are shared by them.
 """
 
+from dashboards.selectors.changes import (
+    PER_DEPLOYMENTS,
+    ChangeRates,
+    ChangeSummary,
+    TeamChangeRow,
+    change_rates_of,
+    change_summary,
+    team_change_rows,
+)
 from dashboards.selectors.durations import Durations, duration_distributions
+from dashboards.selectors.history import LIST_LIMIT, MonthChanges, SystemHistory, system_history
 from dashboards.selectors.learning_loop import LearningLoop, learning_loop
 from dashboards.selectors.overview import Overview, dashboard_overview
 from dashboards.selectors.scope import MORE_IS_GOOD, SIGNAL_LABELS, SIGNALS
@@ -62,12 +82,11 @@ from dashboards.selectors.systems import (
     HIGH_RULE,
     HIGH_TOP_AT_LEAST,
     HIGH_TOP_SHARE,
-    LIST_LIMIT,
     PER_DAYS,
-    SystemHistory,
     SystemRow,
-    system_history,
+    SystemsPage,
     system_rows,
+    systems_page,
 )
 from dashboards.selectors.themes import (
     RECURRING_CYCLES,
@@ -95,6 +114,7 @@ __all__ = [
     "MORE_IS_GOOD",
     "OTHER_SYSTEMS",
     "PER_DAYS",
+    "PER_DEPLOYMENTS",
     "RECURRING_CYCLES",
     "RECURRING_MIN_CYCLES",
     "RECURRING_RULE",
@@ -103,10 +123,13 @@ __all__ = [
     "SYSTEMS_LIMIT",
     "TREND_MONTHS",
     "CategoryCount",
+    "ChangeRates",
+    "ChangeSummary",
     "CountComparison",
     "Durations",
     "KindCount",
     "LearningLoop",
+    "MonthChanges",
     "MonthlyTrend",
     "Overview",
     "Ratio",
@@ -115,9 +138,13 @@ __all__ = [
     "SystemHistory",
     "SystemRow",
     "SystemTotals",
+    "SystemsPage",
+    "TeamChangeRow",
     "ThemeRow",
     "Totals",
     "UnownedSystem",
+    "change_rates_of",
+    "change_summary",
     "current_totals",
     "dashboard_overview",
     "duration_distributions",
@@ -126,5 +153,7 @@ __all__ = [
     "period_comparison",
     "system_history",
     "system_rows",
+    "systems_page",
+    "team_change_rows",
     "theme_rows",
 ]

@@ -6,6 +6,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from dashboards.periods import DashboardFilters, Period
+from dashboards.selectors.changes import ChangeSummary, _change_summary, _deployments_by_system
 from dashboards.selectors.durations import Durations, duration_distributions
 from dashboards.selectors.learning_loop import LearningLoop, learning_loop
 from dashboards.selectors.summary import Summary, _summary
@@ -22,6 +23,7 @@ class Overview:
     durations: Durations
     trend: MonthlyTrend
     systems: tuple[SystemRow, ...]
+    changes: ChangeSummary
 
 
 def dashboard_overview(
@@ -33,6 +35,7 @@ def dashboard_overview(
     summary, signal_months, named = _summary(
         user=user, period=period, filters=filters, trend=window
     )
+    by_system = _deployments_by_system(user, period, filters)  # for the rows and per change
     return Overview(
         summary=summary,
         learning_loop=learning_loop(user=user, period=period, filters=filters),
@@ -47,6 +50,11 @@ def dashboard_overview(
         # With a system filter the shared scan only saw that system, but "high" ranks a
         # system among all of them: then the rows count for themselves.
         systems=_system_rows(
-            user=user, period=period, filters=filters, named=None if filters.system else named
+            user=user,
+            period=period,
+            filters=filters,
+            named=None if filters.system else named,
+            by_system=by_system,
         ),
+        changes=_change_summary(user=user, period=period, filters=filters, by_system=by_system),
     )

@@ -1,30 +1,33 @@
-"""The systems pages: one row per system (each signal this cycle and the last, and which
-systems to act on next cycle), and one system's history."""
+"""The systems page: one row per system (each signal this cycle and the last, its failure
+rates per change, and which systems to act on next cycle), and the table per team beside it.
+One system's history is in `history`."""
 
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import date
 
 from django.db.models import Count, Q
 
 from dashboards import stats
 from dashboards.periods import DashboardFilters, Period
+from dashboards.selectors.changes import (
+    ChangeRates,
+    TeamChangeRow,
+    _deployments_by_system,
+    _system_deployment_counts,
+    _team_change_rows,
+    change_rates_of,
+)
 from dashboards.selectors.scope import (
     SIGNALS,
     _between,
-    _incidents,
-    _near_misses,
     _per_side,
     _signal_scope_q,
     _visible_incident_q,
     _within,
 )
-from dashboards.selectors.trends import TREND_MONTHS, MonthlyTrend, monthly_trends
-from incidents.days import utc_today
 from incidents.models import (
     Difficulty,
-    Incident,
     IncidentSystem,
     NearMiss,
     OwnershipGap,
@@ -38,15 +41,17 @@ from incidents.scopes import (
     near_miss_scope,
     signal_moments,
 )
-from reviews.models import ActionItem
 
 PER_DAYS = 30  # failure rates are shown per 30 days
-LIST_LIMIT = 50  # rows of incidents / near misses on a system's page
 
 # "Act here next cycle": a system is HIGH on a signal when its count this period reaches the
 # top quarter of all systems in the catalog (at least the top 3; ties included) AND is at
 # least HIGH_MIN_COUNT; it is flagged when it is high on at least ACT_HERE_MIN_SIGNALS of the
 # five signals. Plain ranks, not a statistical claim: a shortlist for the next cycle.
+# Incidents are ranked per change where the exposure is known: a system that deploys five
+# times as often is not five times as fragile. Systems that recorded deployments this period
+# rank by incidents per 100 deployments among themselves, the others by count among
+# themselves (a rate and a count cannot share one ranking).
 HIGH_MIN_COUNT = 3
 HIGH_TOP_SHARE = 0.25
 HIGH_TOP_AT_LEAST = 3
@@ -55,7 +60,8 @@ HIGH_RULE = (
     "A system is high on a signal when its count this period reaches the top quarter of all "
     f"systems (at least the top {HIGH_TOP_AT_LEAST}, ties included) and is {HIGH_MIN_COUNT} "
     f"or more; it is flagged when it is high on {ACT_HERE_MIN_SIGNALS} or more of the five "
-    "signals."
+    "signals. Incidents rank per 100 deployments among the systems that recorded deployments, "
+    "by count among the others."
 )
 
 
@@ -75,11 +81,37 @@ class SystemRow:
     failure_rate: stats.RateEstimate  # incidents per 30 days, Garwood 95%
     change: stats.Comparison  # incidents, this period against the previous
     high_on: tuple[str, ...]  # the signals this system is "high" on (see HIGH_RULE)
+    changes: ChangeRates  # failure rates per change (deployments as the exposure)
     near_misses_previous: int = 0
     surprises_previous: int = 0
     difficulties_previous: int = 0
     ownership_gaps_previous: int = 0
     high_on_previous: tuple[str, ...] = ()  # ... in the previous period
+
+    @property
+    def exposure_known(self) -> bool:
+        """Deployments were recorded this period: the failure rate is per change."""
+        return self.changes.exposure_known
+
+    @property
+    def denominator(self) -> str:
+        """What the row's failure rate and verdict divide by, for labels."""
+        return "per 100 deployments" if self.exposure_known else f"per {PER_DAYS} days"
+
+    @property
+    def rate(self) -> stats.RateEstimate:
+        """The failure rate the row is ranked by: per change when known, else per 30 days."""
+        return self.changes.per_100_deployments if self.exposure_known else self.failure_rate
+
+    @property
+    def verdict_change(self) -> stats.Comparison:
+        """This cycle against the last, per change when both recorded deployments, else per
+        day (see `compared_per_change`)."""
+        return self.changes.change if self.changes.change is not None else self.change
+
+    @property
+    def compared_per_change(self) -> bool:
+        return self.changes.change is not None
 
     @property
     def act_here(self) -> bool:
@@ -95,18 +127,25 @@ class SystemRow:
         return self.owner_team is not None
 
 
-@dataclass(frozen=True)
-class SystemHistory:
-    system: System
-    trend: MonthlyTrend
-    incidents: tuple[Incident, ...]  # most recent first, at most LIST_LIMIT
-    near_misses: tuple[NearMiss, ...]
-    open_follow_ups: tuple[ActionItem, ...]
-
-
 def system_rows(*, user, period: Period, filters: DashboardFilters) -> tuple[SystemRow, ...]:
     """One row per system for the period (see _system_rows)."""
     return _system_rows(user=user, period=period, filters=filters)
+
+
+@dataclass(frozen=True)
+class SystemsPage:
+    systems: tuple[SystemRow, ...]
+    teams: tuple[TeamChangeRow, ...]
+
+
+def systems_page(*, user, period: Period, filters: DashboardFilters) -> SystemsPage:
+    """The systems page in one call: the rows of `system_rows` and of `team_change_rows`,
+    sharing their count of the systems' deployments."""
+    by_system = _deployments_by_system(user, period, filters)
+    return SystemsPage(
+        systems=_system_rows(user=user, period=period, filters=filters, by_system=by_system),
+        teams=_team_change_rows(user=user, period=period, filters=filters, by_system=by_system),
+    )
 
 
 def _system_rows(
@@ -115,8 +154,10 @@ def _system_rows(
     period: Period,
     filters: DashboardFilters,
     named: dict[str, dict[int, dict[str, int]]] | None = None,
+    by_system: dict | None = None,
 ) -> tuple[SystemRow, ...]:
-    """One row per system for the period, with the previous period's incidents (15 queries).
+    """One row per system for the period, with the previous period's incidents and the
+    failure rates per change (16 queries).
 
     Rows: every system, or only the filtered system; with a team filter, the systems the team
     owns plus any system with records in the period.
@@ -172,6 +213,9 @@ def _system_rows(
             previous,
             named=named.get(name) if named is not None else None,
         )
+    if by_system is None:
+        by_system = _deployments_by_system(user, period, filters)
+    deployments = _system_deployment_counts(by_system)
     # All systems (one query): "high" ranks a system among the whole catalog, filtered or not.
     catalog = list(System.objects.select_related("owner_team").order_by("name"))
     systems = [system for system in catalog if system.slug == filters.system or not filters.system]
@@ -179,6 +223,11 @@ def _system_rows(
         when: {name: _high_ids(counts[name][when], len(catalog)) for name in SIGNALS}
         for when in ("current", "previous")
     }
+    for when in ("current", "previous"):
+        exposure = {key: found[when] for key, found in deployments.items() if found[when]}
+        high[when]["incidents"] = _high_incident_ids(
+            counts["incidents"][when], exposure, [system.pk for system in catalog]
+        )
     active = {key for name in SIGNALS for key, n in counts[name]["current"].items() if n}
 
     def count(name, when, system):
@@ -191,6 +240,7 @@ def _system_rows(
             continue
         current = count("incidents", "current", system)
         previous_count = count("incidents", "previous", system)
+        deployed = deployments.get(system.pk, {})
         rows.append(
             SystemRow(
                 slug=system.slug,
@@ -213,6 +263,14 @@ def _system_rows(
                 ownership_gaps_previous=count("ownership_gaps", "previous", system),
                 high_on_previous=tuple(
                     name for name in SIGNALS if system.pk in high["previous"][name]
+                ),
+                changes=change_rates_of(
+                    deployments=deployed.get("current", 0),
+                    deployments_previous=deployed.get("previous", 0),
+                    incidents=current,
+                    incidents_previous=previous_count,
+                    failed=deployed.get("failed", 0),
+                    failed_previous=deployed.get("failed_previous", 0),
                 ),
             )
         )
@@ -270,40 +328,19 @@ def _high_ids(counts: dict[int, int], population: int) -> set[int]:
     return {key for key, n in counts.items() if n >= max(threshold, HIGH_MIN_COUNT)}
 
 
-def system_history(
-    *,
-    user,
-    system: System,
-    filters: DashboardFilters | None = None,
-    months: int = TREND_MONTHS,
-    end: date | None = None,
-) -> SystemHistory:
-    """One system over time: every signal by month, its recent incidents and near misses,
-    and the open follow-ups of incidents that touched it (8 queries)."""
-    filters = DashboardFilters(
-        team=filters.team if filters else None,
-        system=system.slug,
-        severity=filters.severity if filters else None,
-    )
-    window = Period.months_ending(end or utc_today(), months)
-    incidents = _incidents(user, filters).filter(_between(incident_moment(), window))
-    near_misses = _near_misses(filters).filter(_between(near_miss_moment(), window))
-    trend = monthly_trends(user=user, filters=filters, months=months, end=end)
-    recent_incidents = tuple(incidents.order_by("-started_at")[:LIST_LIMIT])
-    recent_near_misses = tuple(near_misses.order_by("-occurred_at")[:LIST_LIMIT])
-    follow_ups = tuple(
-        ActionItem.objects.open()
-        .filter(
-            _visible_incident_q(user, "review__incident"),
-            incident_scope("review__incident", system=system.slug),
-        )
-        .select_related("review__incident", "owner_team")
-        .order_by("due_date", "pk")[:LIST_LIMIT]
-    )
-    return SystemHistory(
-        system=system,
-        trend=trend,
-        incidents=recent_incidents,
-        near_misses=recent_near_misses,
-        open_follow_ups=follow_ups,
-    )
+def _high_incident_ids(
+    counts: dict[int, int], deployments: dict[int, int], catalog: list[int]
+) -> set[int]:
+    """Systems "high" on incidents (HIGH_RULE): those with deployments recorded ranked per
+    100 deployments among themselves, the others by count among themselves."""
+    exposed = [key for key in catalog if key in deployments]
+    unexposed = [key for key in catalog if key not in deployments]
+    high = _high_ids({key: counts.get(key, 0) for key in unexposed}, len(unexposed))
+    enough = [key for key in exposed if counts.get(key, 0) >= HIGH_MIN_COUNT]
+    if enough:
+        rate = {key: counts[key] / deployments[key] for key in enough}
+        ranked = sorted(rate.values(), reverse=True)
+        top = max(HIGH_TOP_AT_LEAST, round(len(exposed) * HIGH_TOP_SHARE))
+        threshold = ranked[min(top, len(ranked)) - 1]
+        high |= {key for key in enough if rate[key] >= threshold}
+    return high

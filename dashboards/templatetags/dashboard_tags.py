@@ -7,6 +7,7 @@ from django import template
 from django.utils.html import format_html
 
 from dashboards.links import list_url
+from dashboards.periods import Period
 from dashboards.selectors import MORE_IS_GOOD, SIGNAL_LABELS
 from dashboards.stats import FEWER, MORE
 from incidents.formatting import format_duration
@@ -33,8 +34,15 @@ def linked(value, view_name, period, filters, **params):
     return format_html('<a href="{}" class="count-link">{}</a>', url, value)
 
 
+@register.simple_tag
+def month_period(month):
+    """The calendar month starting at `month` (a date), as the period its links count."""
+    return Period.month(month.year, month.month)
+
+
 _TESTS = {
     "count": "conditional binomial rate-ratio test",
+    "per_change": "conditional binomial rate-ratio test, deployments as the exposure",
     "share": "two-proportion z-test",
 }
 

@@ -1,7 +1,8 @@
-"""The incident record: the catalog, incidents, near misses, the signals teams learn from
-(DOMAIN.md, "the five signals"), the timeline and the theme codebook."""
+"""The incident record: the catalog, deployments, incidents, near misses, the signals teams
+learn from (DOMAIN.md, "the five signals"), the timeline and the theme codebook."""
 
 from incidents.models.catalog import System, SystemQuerySet, Team
+from incidents.models.deployment import PRODUCTION, Deployment, DeploymentQuerySet
 from incidents.models.incident import Incident, IncidentQuerySet, IncidentSystem, Severity
 from incidents.models.near_miss import NearMiss
 from incidents.models.signals import Difficulty, OwnershipGap, Signal, SignalQuerySet, Surprise
@@ -9,6 +10,9 @@ from incidents.models.themes import Theme
 from incidents.models.timeline import TimelineEntry
 
 __all__ = [
+    "PRODUCTION",
+    "Deployment",
+    "DeploymentQuerySet",
     "Difficulty",
     "Incident",
     "IncidentQuerySet",

@@ -12,6 +12,7 @@ from django.db.models.functions import Coalesce
 from django.urls import reverse
 
 from incidents.models.catalog import System, Team
+from incidents.models.deployment import Deployment
 
 
 class Severity(models.TextChoices):
@@ -103,6 +104,20 @@ class Incident(models.Model):
     external_id = models.CharField(
         max_length=200, blank=True, help_text="The id in the source system (alert, page)."
     )
+    # The change behind the incident: the deployment when it is known, or only that a change
+    # (a deploy, a config push, a flag flip) triggered it. A deployment implies a change.
+    caused_by = models.ForeignKey(
+        Deployment,
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="caused_incidents",
+        help_text="The deployment that triggered the incident, when known.",
+    )
+    triggered_by_change = models.BooleanField(
+        default=False,
+        help_text="A change triggered it, even if the exact deployment is unknown.",
+    )
     created_at = models.DateTimeField(auto_now_add=True)
     updated_at = models.DateTimeField(auto_now=True)
 
@@ -117,6 +132,11 @@ class Incident(models.Model):
                 name="incident_unique_external_id_per_source",
                 violation_error_message="An incident with this external id already exists for this source.",
             ),
+            models.CheckConstraint(
+                condition=Q(caused_by__isnull=True) | Q(triggered_by_change=True),
+                name="incident_caused_by_a_deployment_is_triggered_by_a_change",
+                violation_error_message="An incident caused by a deployment was triggered by a change.",
+            ),
         ]
         indexes = [
             models.Index(fields=["started_at"]),
@@ -128,6 +148,13 @@ class Incident(models.Model):
         return f"{self.reference or 'INC-new'}: {self.title}"
 
     def save(self, *args, **kwargs):
+        if self.caused_by_id is not None:
+            # Naming the deployment says a change triggered it: keep the flag in step, so
+            # "triggered by a change" counts every such incident.
+            self.triggered_by_change = True
+            update_fields = kwargs.get("update_fields")
+            if update_fields is not None and "caused_by" in update_fields:
+                kwargs["update_fields"] = {*update_fields, "triggered_by_change"}
         if self.reference:
             return super().save(*args, **kwargs)
         with transaction.atomic():
@@ -152,6 +179,10 @@ class Incident(models.Model):
 
     def clean(self):
         super().clean()
+        # Before the check constraint is validated: a form that names the deployment but
+        # leaves the box unticked means the same as save() makes of it.
+        if self.caused_by_id is not None:
+            self.triggered_by_change = True
         errors = {}
         if self.status in self.MOMENT_OF_STATUS:
             name, verb = self.MOMENT_OF_STATUS[self.status]

@@ -68,12 +68,13 @@ class IncidentAdmin(PrivateIncidentAdmin):
         ("systems", admin.RelatedOnlyFieldListFilter),
         ("teams", admin.RelatedOnlyFieldListFilter),
         "is_private",
+        "triggered_by_change",
         "source",
         "started_at",
     ]
     search_fields = ["reference", "title", "summary"]
     date_hierarchy = "started_at"
-    autocomplete_fields = ["teams", "lead", "responders"]
+    autocomplete_fields = ["teams", "lead", "responders", "caused_by"]
     readonly_fields = ["reference", "time_to_detect", "time_to_mitigate", "time_to_resolve"]
     fieldsets = [
         (None, {"fields": ["reference", "title", "summary", ("severity", "status")]}),
@@ -89,6 +90,7 @@ class IncidentAdmin(PrivateIncidentAdmin):
         ),
         ("Who", {"fields": ["lead", "teams", "responders"]}),
         ("Impact", {"fields": ["customer_impact", "is_private"]}),
+        ("Cause", {"fields": [("triggered_by_change", "caused_by")]}),
         ("Source", {"fields": [("source", "external_id")], "classes": ["collapse"]}),
     ]
     inlines = [

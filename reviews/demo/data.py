@@ -55,6 +55,13 @@ SYSTEMS = [
     ("status-page", "Platform", 2, 0.5, 0.0),
 ]
 
+# The changes (reviews/demo/changes.py): a system on continuous delivery, and its owner and
+# tier (name, owner team, tier); systems that record no deployment; systems that also deploy
+# to staging (which the failure rates ignore).
+STOREFRONT = ("storefront-web", "Checkout", 1)
+UNDEPLOYED_SYSTEMS = {"legacy-cron"}
+STAGING_SYSTEMS = {"checkout-api"}
+
 PEOPLE = [
     ("admin", "Ada", "Admin"),
     ("facilitator", "Farah", "Okafor"),

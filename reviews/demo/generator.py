@@ -17,6 +17,7 @@ from django.contrib.auth.models import Group
 from django.db.models import F, OuterRef, Subquery
 
 from incidents.models import (
+    Deployment,
     Difficulty,
     Incident,
     NearMiss,
@@ -28,6 +29,7 @@ from incidents.models import (
     TimelineEntry,
 )
 from incidents.roles import FACILITATORS, RESPONDERS
+from reviews.demo.changes import add_changes
 from reviews.demo.data import (
     ANCHOR,
     DAYS,
@@ -104,11 +106,21 @@ def generate(*, seed: int = SEED) -> None:
         occurred_at = start + timedelta(days=DAYS * fraction - rng.uniform(0, 1))
         add_near_miss(rng, occurred_at, fraction, systems, responder_users)
 
+    # Last, from a generator of its own: everything above stays as it was before them.
+    add_changes(
+        seed=seed,
+        teams=teams,
+        systems=systems,
+        facilitators=facilitator_users,
+        responders=responder_users,
+    )
+
 
 def settle_record_times() -> None:
     """Give auto-set created/updated times values from the story, not from the generator's clock,
     so the fixture is reproducible and shifts with the other dates."""
     Incident.objects.update(created_at=F("started_at"), updated_at=F("started_at"))
+    Deployment.objects.update(created_at=F("deployed_at"))
     NearMiss.objects.update(created_at=F("occurred_at"), updated_at=F("occurred_at"))
     for model in (Surprise, Difficulty, OwnershipGap):
         incident_start = Incident.objects.filter(pk=OuterRef("incident_id")).values("started_at")

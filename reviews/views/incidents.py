@@ -51,7 +51,7 @@ def incident_list(request: HttpRequest) -> HttpResponse:
 def incident_detail(request: HttpRequest, reference: str) -> HttpResponse:
     incident = get_object_or_404(
         Incident.objects.visible_to(request.user)
-        .select_related("lead", "review__facilitator")
+        .select_related("lead", "review__facilitator", "caused_by__system")
         .prefetch_related(
             Prefetch(
                 "system_roles",

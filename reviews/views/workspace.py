@@ -1,4 +1,5 @@
-"""The workspace, and every edit in it: text sections, item lists and themes.
+"""The workspace, and every edit in it: text sections, item lists, themes and the incident's
+cause.
 
 Each edit is a POST answered by `render_section`: the section's HTML for htmx, else back to
 the workspace. What the page shows is built in `reviews.workspace`.
@@ -14,10 +15,10 @@ from django.views.decorators.http import require_GET, require_POST
 
 from incidents.models import Theme
 from reviews import services
-from reviews.forms import SectionForm, ThemeAttachForm, ThemeCreateForm
+from reviews.forms import IncidentCauseForm, SectionForm, ThemeAttachForm, ThemeCreateForm
 from reviews.markdown import render_markdown
 from reviews.models import Review
-from reviews.rules import can_delete_contribution, can_run_review
+from reviews.rules import can_contribute_to_incident, can_delete_contribution, can_run_review
 from reviews.sections import TEXT_SECTIONS
 from reviews.views.common import (
     HtmxHttpRequest,
@@ -209,3 +210,19 @@ def theme_create(request: HtmxHttpRequest, pk: int) -> HttpResponse:
         form.add_error(None, error)
         return render_section(request, review, "themes", Bound("themes", form))
     return render_section(request, review, "themes")
+
+
+@require_POST
+def cause_save(request: HtmxHttpRequest, pk: int) -> HttpResponse:
+    """What triggered the incident: who may add what they saw (responders, facilitators)
+    may say which change it was."""
+    review = get_review(request, pk)
+    if not can_contribute_to_incident(request.user, review.incident):
+        raise PermissionDenied("You may not change what caused this incident.")
+    form = IncidentCauseForm(request.POST, instance=review.incident, auto_id="id_cause_%s")
+    if not form.is_valid():
+        return render_section(request, review, "overview", Bound("cause", form))
+    services.incident_set_cause(form=form)
+    if not request.htmx:
+        messages.success(request, "Saved what caused the incident.")
+    return render_section(request, get_review(request, pk), "overview")

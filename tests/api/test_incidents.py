@@ -10,8 +10,8 @@ import pytest
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
 
-from incidents import services
 from incidents.models import Incident
+from incidents.services import incidents as incident_services
 from reviews.models import Review
 from tests.api.conftest import client_for
 from tests.factories import (
@@ -214,14 +214,14 @@ def test_a_repeat_of_a_hidden_private_incident_is_409(responder):
 def test_a_post_that_loses_the_race_returns_the_winner(responder, monkeypatch):
     """Both posts saw no incident; the second insert hits the unique constraint."""
     winner = IncidentFactory(source="api", external_id="race-1")
-    real_existing = services._existing
+    real_existing = incident_services._existing
     lookups = []
 
     def first_lookup_misses(source, external_id):
         lookups.append(external_id)
         return None if len(lookups) == 1 else real_existing(source, external_id)
 
-    monkeypatch.setattr(services, "_existing", first_lookup_misses)
+    monkeypatch.setattr(incident_services, "_existing", first_lookup_misses)
     response = client_for(responder).post("/api/v1/incidents/", {**NEW, "external_id": "race-1"})
     assert response.status_code == 200
     assert response.json()["reference"] == winner.reference

@@ -30,7 +30,8 @@ PARAMS = {"start": "2026-07-01", "end": "2026-10-01"}
 # regression even if it stays constant.
 CEILING = {
     "dashboards:overview": 55,
-    "dashboards:systems": 25,
+    # + the failure rates per change: the systems' deployments and the table per team.
+    "dashboards:systems": 30,
     "dashboards:themes": 15,
     "dashboards:system_detail": 25,
 }

@@ -13,6 +13,7 @@ from incidents.models import Incident, Surprise
 from reviews.models import Review
 from tests.factories import (
     ActionItemFactory,
+    DeploymentFactory,
     DifficultyFactory,
     IncidentFactory,
     NearMissFactory,
@@ -34,7 +35,7 @@ PROJECT_MODELS = [model for model in admin.site._registry if model._meta.app_lab
 @pytest.fixture
 def one_of_everything():
     system = SystemFactory()
-    incident = IncidentFactory(systems=[system])
+    incident = IncidentFactory(systems=[system], caused_by=DeploymentFactory(system=system))
     review = ReviewFactory(incident=incident)
     SurpriseFactory(incident=incident, system=system)
     DifficultyFactory(incident=incident)
@@ -65,6 +66,7 @@ def test_every_project_model_is_registered():
         "timelineentry",
         "actionitem",
         "theme",
+        "deployment",
     }
 
 

@@ -5,6 +5,10 @@ incidents/ in Django's state only. A database that holds the demo data is taken 
 schema before the move and forward again; every row of every table must come out as it went in,
 and the content types (which the roles' permissions and the admin log point to) must follow the
 models both ways.
+
+Migrations after the move add tables and columns (incidents 0006: deployments, an incident's
+cause) that going back drops with their data: the rows are compared on what the schema before
+the move holds.
 """
 
 from __future__ import annotations
@@ -29,15 +33,35 @@ BEFORE_THE_MOVE = [
 MOVED = {"theme", "timelineentry", "historicaltimelineentry"}
 
 
-def _every_row() -> dict[str, list[tuple]]:
-    """Every row of every table but Django's record of applied migrations."""
+def _every_row(like: dict | None = None) -> dict[str, list[tuple]]:
+    """Every row of every table but Django's record of applied migrations; with `like` (a
+    snapshot taken with `_columns`), only its tables and columns."""
     with connection.cursor() as cursor:
         tables = sorted(set(connection.introspection.table_names(cursor)) - {"django_migrations"})
         rows = {}
         for table in tables:
-            cursor.execute(f"SELECT * FROM {connection.ops.quote_name(table)} ORDER BY 1")
+            if like is not None and table not in like:
+                continue
+            columns = like[table] if like is not None else ["*"]
+            names = ", ".join(
+                column if column == "*" else connection.ops.quote_name(column)
+                for column in columns
+            )
+            cursor.execute(f"SELECT {names} FROM {connection.ops.quote_name(table)} ORDER BY 1")
             rows[table] = [tuple(map(str, row)) for row in cursor.fetchall()]
     return rows
+
+
+def _columns() -> dict[str, list[str]]:
+    """Each table's columns, in their order."""
+    with connection.cursor() as cursor:
+        return {
+            table: [
+                column.name
+                for column in connection.introspection.get_table_description(cursor, table)
+            ]
+            for table in connection.introspection.table_names(cursor)
+        }
 
 
 def _migrate(targets) -> MigrationExecutor:
@@ -77,13 +101,16 @@ def test_moving_the_timeline_and_themes_keeps_every_row_both_ways():
     assert old_apps.get_model("reviews", "Theme").objects.count() == len(before["reviews_theme"])
     back = _every_row()
     assert _content_types(back) == dict.fromkeys(MOVED, "reviews")
-    # The tables of apps whose migrations come after the move (integrations) go while it is
-    # undone; the fixture puts nothing in them, so no row is lost with them.
-    gone = set(before) - set(back)
-    assert not any(before[table] for table in gone)
+    old_schema = _columns()
+    # What the schema before the move holds of the rows (later columns are appended).
+    held = {
+        table: [row[: len(old_schema[table])] for row in rows]
+        for table, rows in before.items()
+        if table in old_schema
+    }
     assert {t: r for t, r in back.items() if t != "django_content_type"} == {
-        t: r for t, r in before.items() if t != "django_content_type" and t not in gone
+        t: r for t, r in held.items() if t != "django_content_type"
     }
 
     executor = _migrate(executor.loader.graph.leaf_nodes())
-    assert _every_row() == before
+    assert _every_row(like=old_schema) == held

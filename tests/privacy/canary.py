@@ -23,6 +23,7 @@ from integrations.models import Delivery, Integration
 from reviews.models import Review
 from tests.factories import (
     ActionItemFactory,
+    DeploymentFactory,
     DifficultyFactory,
     FacilitatorFactory,
     IncidentFactory,
@@ -158,9 +159,12 @@ def build_canary(*, outsiders=()) -> Canary:
     lead, facilitator = UserFactory(username="canary-lead"), FacilitatorFactory(username="cfac")
     involved = ResponderFactory(username="canary-responder")
 
+    # Public, as every deployment: only the incidents that name it as their cause are private.
+    deployment = DeploymentFactory(system=system, ref="a1b2c3d4", external_id="ci-run-7")
     published = IncidentFactory(
         is_private=True,
         lead=lead,
+        caused_by=deployment,
         source=Incident.Source.PAGERDUTY,
         external_id=secret("inc-externalid"),
         systems=[(system, IncidentSystem.Role.ORIGIN)],
@@ -295,6 +299,7 @@ def build_canary(*, outsiders=()) -> Canary:
         theme,
         system,
         team,
+        deployment,
         NearMissFactory(title="Almost expired", systems=[system]),
         lead,
         Group.objects.get(name=RESPONDERS),

@@ -15,18 +15,67 @@ from django.core.management import call_command
 from django.utils import timezone
 from knox.models import AuthToken
 
-from incidents.models import Incident, NearMiss, OwnershipGap, Surprise, System
+from dashboards import selectors
+from dashboards.periods import DashboardFilters, Period
+from dashboards.stats import FEWER, NO_CHANGE
+from incidents.models import Deployment, Incident, NearMiss, OwnershipGap, Surprise, System
+from reviews import demo
+from reviews.demo.data import STOREFRONT as STOREFRONT_SYSTEM
 from reviews.models import ActionItem, Review
 from tests.factories import IncidentFactory
 
 pytestmark = pytest.mark.django_db
 FIXTURE = Path(settings.BASE_DIR) / "fixtures" / "demo.json"
+STOREFRONT = STOREFRONT_SYSTEM[0]
 
 
 def test_demo_fixture_loads_with_plain_loaddata():
     call_command("loaddata", str(FIXTURE), verbosity=0)
-    assert Incident.objects.count() == 150
+    # 150 drawn at random, and storefront-web's, placed along its story (changes.py).
+    assert Incident.objects.exclude(systems__slug=STOREFRONT).count() == 150
+    assert Incident.objects.filter(systems__slug=STOREFRONT).count() > 20
     assert System.objects.without_owner().exists()
+    assert Deployment.objects.production().exists()
+    assert Deployment.objects.exclude(environment="production").exists()
+    assert Incident.objects.filter(caused_by__isnull=False).exists()
+    assert Incident.objects.filter(triggered_by_change=True, caused_by__isnull=True).exists()
+    assert not Deployment.objects.filter(system__slug="legacy-cron").exists()
+
+
+@pytest.mark.parametrize("days_into_the_quarter", [0, 30, 60, 91])
+def test_storefront_fails_more_often_but_less_per_change_in_any_recent_quarter(
+    days_into_the_quarter,
+):
+    """The demo's story for DOMAIN.md's "Exposure": whichever day load_demo moves the anchor
+    to, the last full quarter shows more storefront-web incidents than the one before, and
+    fewer per 100 deployments."""
+    call_command("loaddata", str(FIXTURE), verbosity=0)
+    admin = get_user_model().objects.get(username="admin")
+    end = demo.ANCHOR.date() - timedelta(days=days_into_the_quarter)
+    period = Period.custom(end - timedelta(days=91), end)
+    (row,) = selectors.system_rows(
+        user=admin, period=period, filters=DashboardFilters(system=STOREFRONT)
+    )
+    assert row.incidents > row.incidents_previous
+    assert row.changes.deployments > 2 * row.changes.deployments_previous
+    assert (
+        row.changes.per_100_deployments.estimate < row.changes.per_100_deployments_previous.estimate
+    )
+    assert "incidents" not in row.high_on  # top by count, not by rate per change
+
+
+def test_storefront_deploys_five_times_as_often_and_fails_fewer_times_per_change():
+    call_command("loaddata", str(FIXTURE), verbosity=0)
+    admin = get_user_model().objects.get(username="admin")
+    end = demo.ANCHOR.date()
+    half_year = Period.custom(end - timedelta(days=182), end)
+    (row,) = selectors.system_rows(
+        user=admin, period=half_year, filters=DashboardFilters(system=STOREFRONT)
+    )
+    assert 4.5 < row.changes.deployments / row.changes.deployments_previous < 5.5
+    assert row.incidents > row.incidents_previous
+    assert row.change.verdict == NO_CHANGE  # per day: can't tell
+    assert row.changes.change.verdict == FEWER  # per change: fewer
 
 
 def test_load_demo_moves_the_data_to_end_recently_and_is_idempotent(capsys):
@@ -36,8 +85,9 @@ def test_load_demo_moves_the_data_to_end_recently_and_is_idempotent(capsys):
     earliest = Incident.objects.order_by("started_at").first().started_at
     assert timedelta(days=500) < timezone.now() - earliest < timedelta(days=560)
 
+    loaded = Incident.objects.count()
     call_command("load_demo")
-    assert Incident.objects.count() == 150
+    assert Incident.objects.count() == loaded
     output = capsys.readouterr().out
     assert "keeping the data" in output
     assert "facilitator-demo-pass" in output

@@ -23,6 +23,7 @@ DUMPED_MODELS = [
     "auth.user",
     "incidents.team",
     "incidents.system",
+    "incidents.deployment",
     "incidents.incident",
     "incidents.incidentsystem",
     "incidents.nearmiss",

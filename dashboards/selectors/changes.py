@@ -1,0 +1,370 @@
+"""Failure rates per change: deployments as the exposure behind a failure rate (DOMAIN.md,
+"Exposure").
+
+Failures per 30 days mostly measure how busy a system is. Where production deployments are
+recorded, a failure rate is incidents per 100 deployments (a Garwood 95% interval on the
+incidents, divided by the deployments), the change failure rate is the share of deployments
+that an incident names as its cause (Wilson 95%), and the cycle comparison is the conditional
+binomial rate-ratio test with deployments as the exposure. Every figure says which
+denominator it uses: `ChangeRates.exposure_known` is False when no deployment was recorded,
+and the pages then show the rate per 30 days instead, labelled.
+
+What counts:
+- deployments: those to production (`Deployment.objects.production()`), whatever their
+  outcome, placed by `deployed_at`; a team's are those of the systems it owns;
+- failed deployments: those named as the cause (`Incident.caused_by`) of an incident the
+  viewer may see, of the severity filtered on (when the incident started does not matter:
+  the deployment is placed by when it happened). Someone who may not see a private incident
+  sees its deployment as one that caused nothing, as the rest of the dashboards count it;
+- incidents: for one system, its incidents as the systems table counts them; for a team or
+  the organisation, those that touch a system (the team's) that recorded a production
+  deployment in the same period: an incident of a system with no deployment recorded has no
+  exposure to be divided by. The incident list's `deployed=yes` counts the same.
+
+Comparing a change failure rate across cycles uses the same conditional test on the failed
+deployments: when failures are a large share of deployments the binomial varies less than
+the Poisson the test assumes, so the test is conservative then, never overconfident.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from django.db.models import Count, Exists, OuterRef, Q
+
+from dashboards import stats
+from dashboards.periods import DashboardFilters, Period
+from dashboards.selectors.scope import _between, _incidents, _visible_incident_q, _within
+from incidents.models import PRODUCTION, Deployment, Incident, IncidentSystem, Team
+from incidents.scopes import (
+    deployment_caused_incident,
+    deployment_moment,
+    incident_has_severity,
+    incident_moment,
+)
+
+PER_DEPLOYMENTS = 100  # incidents are shown per 100 deployments
+
+
+@dataclass(frozen=True)
+class ChangeRates:
+    """Failure rates per change for one system, team or the organisation, this period and
+    the previous one (see the module's docstring for what each count holds)."""
+
+    deployments: int
+    deployments_previous: int
+    incidents: int
+    incidents_previous: int
+    failed_deployments: int
+    failed_deployments_previous: int
+    per_100_deployments: stats.RateEstimate  # Garwood 95%; estimate None without deployments
+    per_100_deployments_previous: stats.RateEstimate
+    change_failure_rate: stats.Proportion  # Wilson 95%; estimate None without deployments
+    change_failure_rate_previous: stats.Proportion
+    # Conditional binomial tests with deployments as the exposure, on the incidents and on
+    # the failed deployments; None when either period recorded no deployment.
+    change: stats.Comparison | None
+    failure_change: stats.Comparison | None
+
+    @property
+    def exposure_known(self) -> bool:
+        """Deployments were recorded this period: the rates are per change."""
+        return self.deployments > 0
+
+    @property
+    def comparable(self) -> bool:
+        """Both periods recorded deployments: the cycles compare per change."""
+        return self.deployments > 0 and self.deployments_previous > 0
+
+
+def change_rates_of(
+    *,
+    deployments: int,
+    deployments_previous: int,
+    incidents: int,
+    incidents_previous: int,
+    failed: int,
+    failed_previous: int,
+) -> ChangeRates:
+    """The figures from the counts (pure: what every selector here, and the tests, call)."""
+    comparable = deployments > 0 and deployments_previous > 0
+    return ChangeRates(
+        deployments=deployments,
+        deployments_previous=deployments_previous,
+        incidents=incidents,
+        incidents_previous=incidents_previous,
+        failed_deployments=failed,
+        failed_deployments_previous=failed_previous,
+        per_100_deployments=stats.poisson_rate(incidents, deployments, per=PER_DEPLOYMENTS),
+        per_100_deployments_previous=stats.poisson_rate(
+            incidents_previous, deployments_previous, per=PER_DEPLOYMENTS
+        ),
+        change_failure_rate=stats.proportion(failed, deployments),
+        change_failure_rate_previous=stats.proportion(failed_previous, deployments_previous),
+        change=stats.rate_ratio_test(
+            incidents, incidents_previous, deployments, deployments_previous
+        )
+        if comparable
+        else None,
+        failure_change=stats.rate_ratio_test(
+            failed, failed_previous, deployments, deployments_previous
+        )
+        if comparable
+        else None,
+    )
+
+
+@dataclass(frozen=True)
+class ChangeSummary:
+    """The organisation's (or the filtered team's or system's) failure rates per change."""
+
+    rates: ChangeRates
+    # Incidents this period that a change triggered but name no deployment: they cannot be
+    # counted as failed deployments, so the change failure rate may be higher than shown.
+    changes_without_deployment: int
+    # Incidents this period of systems that recorded no deployment: not in the per-change
+    # rate (no exposure to divide by); they still count in the rate per 30 days.
+    incidents_without_deployments: int
+
+
+@dataclass(frozen=True)
+class TeamChangeRow:
+    slug: str
+    name: str
+    changes: ChangeRates
+
+
+def _causing_incidents(user, filters: DashboardFilters):
+    """The incidents whose cause makes a deployment failed: those the user may see, of the
+    filtered severity."""
+    incidents = Incident.objects.visible_to(user)
+    if filters.severity:
+        incidents = incidents.filter(incident_has_severity(filters.severity))
+    return incidents
+
+
+def _failed_q(user, filters: DashboardFilters) -> Q:
+    """A deployment is failed when an incident the user may see (of the filtered severity)
+    names it as its cause."""
+    return deployment_caused_incident(_causing_incidents(user, filters))
+
+
+@dataclass
+class _Deployed:
+    """One system's production deployments and failed ones, this period and the previous."""
+
+    slug: str
+    owner_team_slug: str | None
+    owner_team: int | None
+    current: int = 0
+    previous: int = 0
+    failed: int = 0
+    failed_previous: int = 0
+
+
+def _deployments_by_system(user, period: Period, filters: DashboardFilters) -> dict[int, _Deployed]:
+    """{system id: _Deployed} of every system that deployed to production in either period
+    (2 queries). The system and team filters do not apply (`_scoped` does): a systems table
+    counts every row's own system, and the systems page shares this scan with its teams."""
+    previous = period.previous()
+    when = deployment_moment()
+    found = {
+        row["system"]: _Deployed(
+            row["system__slug"],
+            row["system__owner_team__slug"],
+            row["system__owner_team"],
+            row["current"],
+            row["previous"],
+        )
+        for row in Deployment.objects.production()
+        .filter(_within(when, period, previous))
+        .values("system", "system__slug", "system__owner_team", "system__owner_team__slug")
+        .annotate(
+            current=Count("pk", filter=_between(when, period)),
+            previous=Count("pk", filter=_between(when, previous)),
+        )
+        .order_by()
+    }
+    # Failed ones counted from the incidents that name them: far fewer rows than asking of
+    # every deployment whether an incident names it. Distinct: a deployment behind two
+    # incidents failed once.
+    moment = deployment_moment("caused_by")
+    causing = (
+        _causing_incidents(user, filters)
+        .filter(_within(moment, period, previous), caused_by__environment=PRODUCTION)
+        .values("caused_by__system")
+        .annotate(
+            failed=Count("caused_by", distinct=True, filter=_between(moment, period)),
+            failed_previous=Count("caused_by", distinct=True, filter=_between(moment, previous)),
+        )
+        .order_by()
+    )
+    for row in causing:
+        # A failed deployment is one of the deployments counted: its system is there.
+        deployed = found[row["caused_by__system"]]
+        deployed.failed, deployed.failed_previous = row["failed"], row["failed_previous"]
+    return found
+
+
+def _scoped(by_system: dict[int, _Deployed], filters: DashboardFilters) -> dict[int, _Deployed]:
+    """The systems the filters keep: the system, the team's systems (`deployment_scope`)."""
+    return {
+        key: found
+        for key, found in by_system.items()
+        if (not filters.system or found.slug == filters.system)
+        and (not filters.team or found.owner_team_slug == filters.team)
+    }
+
+
+def _sum(deployed: list[_Deployed]) -> dict[str, int]:
+    names = ("current", "previous", "failed", "failed_previous")
+    return {name: sum(getattr(item, name) for item in deployed) for name in names}
+
+
+def _in(field: str, ids: list[int]) -> Q:
+    """field among ids; never true for none (an empty IN is not valid SQL)."""
+    return Q(**{f"{field}__in": ids}) if ids else Q(pk__isnull=True)
+
+
+def change_summary(*, user, period: Period, filters: DashboardFilters) -> ChangeSummary:
+    """Failure rates per change of everything the filters keep (3 queries)."""
+    return _change_summary(user=user, period=period, filters=filters)
+
+
+def _change_summary(
+    *,
+    user,
+    period: Period,
+    filters: DashboardFilters,
+    by_system: dict[int, _Deployed] | None = None,
+) -> ChangeSummary:
+    """change_summary, from the systems' deployments when the caller counted them already."""
+    previous = period.previous()
+    started = incident_moment()
+    cur, prev = _between(started, period), _between(started, previous)
+    if by_system is None:
+        by_system = _deployments_by_system(user, period, filters)
+    by_system = _scoped(by_system, filters)
+
+    def deployed(when: str) -> Q:
+        # The same incidents as `incident_touches_deployed_system` (the incident list's
+        # `deployed`), from the systems just counted rather than a subquery per incident.
+        ids = [key for key, found in by_system.items() if getattr(found, when)]
+        return Q(Exists(IncidentSystem.objects.filter(_in("system", ids), incident=OuterRef("pk"))))
+
+    unattributed = Q(triggered_by_change=True, caused_by__isnull=True)
+    incidents = (
+        _incidents(user, filters)
+        .filter(_within(started, period, previous))
+        .aggregate(
+            current=Count("pk", filter=cur),
+            exposed=Count("pk", filter=cur & deployed("current")),
+            exposed_previous=Count("pk", filter=prev & deployed("previous")),
+            unattributed=Count("pk", filter=cur & unattributed),
+        )
+    )
+    deployments = _sum(list(by_system.values()))
+    return ChangeSummary(
+        rates=change_rates_of(
+            deployments=deployments["current"],
+            deployments_previous=deployments["previous"],
+            incidents=incidents["exposed"],
+            incidents_previous=incidents["exposed_previous"],
+            failed=deployments["failed"],
+            failed_previous=deployments["failed_previous"],
+        ),
+        changes_without_deployment=incidents["unattributed"],
+        incidents_without_deployments=incidents["current"] - incidents["exposed"],
+    )
+
+
+def team_change_rows(
+    *, user, period: Period, filters: DashboardFilters
+) -> tuple[TeamChangeRow, ...]:
+    """Failure rates per change of each team, by the systems it owns (4 queries): every team
+    with the team filter's one alone; the system filter keeps that system's deployments and
+    incidents."""
+    return _team_change_rows(user=user, period=period, filters=filters)
+
+
+def _team_change_rows(
+    *,
+    user,
+    period: Period,
+    filters: DashboardFilters,
+    by_system: dict[int, _Deployed] | None = None,
+) -> tuple[TeamChangeRow, ...]:
+    """team_change_rows, from the systems' deployments when the caller counted them already
+    (`_deployments_by_system`: 2 queries fewer)."""
+    previous = period.previous()
+    started = incident_moment("incident")
+    owner = "system__owner_team"
+    if by_system is None:
+        by_system = _deployments_by_system(user, period, filters)
+    by_system = _scoped(by_system, filters)
+    deployed = {
+        when: [key for key, found in by_system.items() if getattr(found, when)]
+        for when in ("current", "previous")
+    }
+    touched = IncidentSystem.objects.filter(
+        _visible_incident_q(user, "incident"),
+        _within(started, period, previous),
+        _in("system", sorted(set(deployed["current"]) | set(deployed["previous"]))),
+        **{f"{owner}__isnull": False},
+    )
+    if filters.severity:
+        touched = touched.filter(incident_has_severity(filters.severity, "incident"))
+    # An incident that touches two of a team's systems is one incident of the team.
+    incidents = {
+        row[owner]: row
+        for row in touched.values(owner)
+        .annotate(
+            current=Count(
+                "incident",
+                distinct=True,
+                filter=_between(started, period) & _in("system", deployed["current"]),
+            ),
+            previous=Count(
+                "incident",
+                distinct=True,
+                filter=_between(started, previous) & _in("system", deployed["previous"]),
+            ),
+        )
+        .order_by()
+    }
+    teams = Team.objects.order_by("name")
+    if filters.team:
+        teams = teams.filter(slug=filters.team)
+    empty = {"current": 0, "previous": 0}
+    rows = []
+    for team in teams:
+        found = incidents.get(team.pk, empty)
+        deployments = _sum([item for item in by_system.values() if item.owner_team == team.pk])
+        rows.append(
+            TeamChangeRow(
+                slug=team.slug,
+                name=team.name,
+                changes=change_rates_of(
+                    deployments=deployments["current"],
+                    deployments_previous=deployments["previous"],
+                    incidents=found["current"],
+                    incidents_previous=found["previous"],
+                    failed=deployments["failed"],
+                    failed_previous=deployments["failed_previous"],
+                ),
+            )
+        )
+    return tuple(rows)
+
+
+def _system_deployment_counts(by_system: dict[int, _Deployed]) -> dict:
+    """{system id: counts} for the systems table: each row's own deployments."""
+    return {
+        key: {
+            "current": found.current,
+            "previous": found.previous,
+            "failed": found.failed,
+            "failed_previous": found.failed_previous,
+        }
+        for key, found in by_system.items()
+    }
