@@ -176,6 +176,7 @@ def test_wrong_content_type_is_415_json(responder):
             '--B\r\nContent-Disposition: form-data; name="title"\r\n\r\nx\r\n--B--\r\n',
         ),
         ("/api/v1/incidents/import/", "application/x-www-form-urlencoded", "title=x"),
+        ("/api/v1/deployments/import/", "application/x-www-form-urlencoded", "system=x"),
         ("/api/v1/auth/login/", "application/x-www-form-urlencoded", "username=a&password=b"),
     ],
 )
