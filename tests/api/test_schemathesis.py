@@ -31,6 +31,7 @@ from schemathesis.specs.openapi.checks import (
 from config.wsgi import application
 from tests.factories import (
     ActionItemFactory,
+    DeploymentFactory,
     DifficultyFactory,
     IncidentFactory,
     NearMissFactory,
@@ -113,6 +114,7 @@ def api(keep_connection, settings):
             "difficulties": DifficultyFactory(incident=None, near_miss=near_miss).pk,
             "ownership-gaps": OwnershipGapFactory(incident=incident).pk,
             "near-misses": near_miss.pk,
+            "deployments": DeploymentFactory(system=system).pk,
         },
     )
 
