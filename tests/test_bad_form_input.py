@@ -16,6 +16,7 @@ from django.urls import reverse
 from api.pages import TokenCreateForm
 from dashboards.forms import DashboardForm
 from incidents.filters import (
+    DeploymentFilter,
     DifficultyFilter,
     NearMissFilter,
     OwnershipGapFilter,
@@ -25,6 +26,7 @@ from incidents.forms import NearMissForm
 from incidents.models import Incident
 from reviews.filters import FollowUpFilter, IncidentFilter
 from reviews.forms import (
+    IncidentCauseForm,
     QueueFilterForm,
     ScheduleForm,
     SurveyForm,
@@ -107,6 +109,7 @@ def _forms(world) -> list[tuple[str, list[str]]]:
         (reverse("reviews:theme_attach", args=[pk]), _fields(ThemeAttachForm)),
         (reverse("reviews:theme_create", args=[pk]), _fields(ThemeCreateForm)),
         (reverse("reviews:schedule", args=[pk]), _fields(ScheduleForm)),
+        (reverse("reviews:cause", args=[pk]), _fields(IncidentCauseForm)),
         (reverse("reviews:survey", args=[world["published"].pk]), _fields(SurveyForm)),
         (
             reverse("reviews:follow_up_status", args=[items["follow-ups"].pk]),
@@ -151,6 +154,7 @@ def test_junk_in_every_filter_bar_is_a_form_error_never_a_500(facilitator, world
         (reverse("incidents:surprise_list"), list(SurpriseFilter.base_filters)),
         (reverse("incidents:difficulty_list"), list(DifficultyFilter.base_filters)),
         (reverse("incidents:ownership_gap_list"), list(OwnershipGapFilter.base_filters)),
+        (reverse("incidents:deployment_list"), list(DeploymentFilter.base_filters)),
         (reverse("reviews:follow_ups"), list(FollowUpFilter.base_filters)),
         (reverse("reviews:queue"), _fields(QueueFilterForm)),
         (reverse("dashboards:overview"), dashboard),
