@@ -153,6 +153,21 @@ def env_origins(name: str) -> list[str]:
     return [origin.rstrip("/") for origin in origins]
 
 
+def env_site_url(name: str) -> str:
+    """The site's public address (scheme and host, no path), for links in what the app sends
+    out of band; "" when unset (the commands that need it refuse to run without it)."""
+    raw = os.environ.get(name, "").strip()
+    if not raw:
+        return ""
+    parts = urlsplit(raw)
+    if parts.scheme not in {"http", "https"} or not parts.netloc or parts.path not in {"", "/"}:
+        raise ImproperlyConfigured(
+            f"{name}={raw!r} is not a scheme and a host, like https://incidents.example.com "
+            "(no path)."
+        )
+    return raw.rstrip("/")
+
+
 def env_proxy_ssl_header(name: str) -> tuple[str, str] | None:
     """`X-Forwarded-Proto=https` becomes Django's ("HTTP_X_FORWARDED_PROTO", "https").
 

@@ -30,6 +30,7 @@ from config.env import (
     env_proxy_ssl_header,
     env_rate,
     env_secret_key,
+    env_site_url,
 )
 from config.sso.conf import env_local_login, env_sso
 
@@ -188,6 +189,9 @@ EMAIL_USE_TLS = _email["EMAIL_USE_TLS"]
 EMAIL_USE_SSL = _email["EMAIL_USE_SSL"]
 DEFAULT_FROM_EMAIL = os.environ.get("DEFAULT_FROM_EMAIL") or "webmaster@localhost"
 SERVER_EMAIL = DEFAULT_FROM_EMAIL
+# The absolute address links in reminders point to (`manage.py send_reminders`); no request
+# tells a scheduled command which host the app answers on.
+SITE_URL = env_site_url("SITE_URL")
 
 # Logs: one JSON object a line in production, readable text in development.
 # LOG_FORMAT (json|text) and LOG_LEVEL; gunicorn's own lines use the same (config/gunicorn.conf.py).

@@ -24,7 +24,7 @@ from incidents.models import (
 @admin.register(Team)
 class TeamAdmin(admin_input.ModelAdmin):
     form = SlugFromNameForm
-    list_display = ["name", "contact", "system_count"]
+    list_display = ["name", "contact", "notify_email", "system_count"]
     search_fields = ["name", "slug", "contact"]
     prepopulated_fields = {"slug": ["name"]}
 

@@ -13,7 +13,7 @@ from django.utils.html import format_html
 
 from incidents import admin_input
 from incidents.models import Incident
-from integrations.models import Delivery, Integration
+from integrations.models import Delivery, Integration, ReminderSent
 
 RECENT_DELIVERIES = 50
 
@@ -195,3 +195,22 @@ class DeliveryAdmin(admin_input.ModelAdmin):
     @admin.display(description="incident")
     def incident_(self, delivery):
         return incident_link(delivery)
+
+
+@admin.register(ReminderSent)
+class ReminderSentAdmin(admin_input.ModelAdmin):
+    """Read-only, written by `send_reminders`; deleting a row lets that day's digest be sent
+    again by the next run."""
+
+    list_display = ["day", "team", "channel", "sent_at"]
+    list_filter = ["channel", "team"]
+    date_hierarchy = "day"
+    list_select_related = ["team"]
+    fields = ["day", "team", "channel", "sent_at"]
+    readonly_fields = fields
+
+    def has_add_permission(self, request):
+        return False
+
+    def has_change_permission(self, request, obj=None):
+        return False

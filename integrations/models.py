@@ -11,7 +11,7 @@ from django.core.exceptions import ValidationError
 from django.db import models
 from django.utils import timezone
 
-from incidents.models import Incident, Severity, TimelineEntry
+from incidents.models import Incident, Severity, Team, TimelineEntry
 
 # Alertmanager's usual severity label values, and PagerDuty's priorities and urgencies.
 DEFAULT_SEVERITY_MAPPING = {
@@ -293,3 +293,33 @@ class PagerDutyEvent(models.Model):
 
     def __str__(self) -> str:
         return f"{self.event_type} {self.event_id}"
+
+
+class ReminderSent(models.Model):
+    """A team's reminder digest delivered on one channel for one day (`send_reminders`).
+
+    The row is written in the transaction that sends, and rolled back when the send fails: it
+    exists only for a digest that went out, so a second run that day sends nothing more, and a
+    failed one is tried again by the next run."""
+
+    class Channel(models.TextChoices):
+        EMAIL = "email", "E-mail"
+        WEBHOOK = "webhook", "Webhook"
+
+    team = models.ForeignKey(Team, on_delete=models.CASCADE, related_name="+")
+    day = models.DateField()
+    channel = models.CharField(max_length=10, choices=Channel.choices)
+    sent_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        verbose_name = "reminder sent"
+        verbose_name_plural = "reminders sent"
+        ordering = ["-day", "team", "channel"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["team", "day", "channel"], name="one_reminder_per_team_day_channel"
+            )
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.team} {self.day} {self.get_channel_display()}"

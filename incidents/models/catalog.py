@@ -13,6 +13,17 @@ class Team(models.Model):
     contact = models.CharField(
         max_length=200, blank=True, help_text="Chat channel or e-mail address to reach the team."
     )
+    # Where `manage.py send_reminders` sends the team's daily digest (README, "Reminders");
+    # either, both or neither.
+    notify_email = models.EmailField(
+        "reminder e-mail", blank=True, help_text="Receives the daily digest of what is due."
+    )
+    notify_webhook_url = models.URLField(
+        "reminder webhook",
+        max_length=500,
+        blank=True,
+        help_text="A Slack-compatible incoming webhook that receives the daily digest.",
+    )
 
     class Meta:
         ordering = ["name"]

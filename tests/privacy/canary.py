@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass, field
-from datetime import timedelta
+from datetime import date, timedelta
 
 from django.contrib.admin.models import ADDITION, CHANGE, LogEntry
 from django.contrib.auth.models import Group
@@ -19,7 +19,7 @@ from knox.models import AuthToken
 
 from incidents.models import Incident, IncidentSystem
 from incidents.roles import RESPONDERS
-from integrations.models import Delivery, Integration
+from integrations.models import Delivery, Integration, ReminderSent
 from reviews.models import Review
 from tests.factories import (
     ActionItemFactory,
@@ -305,6 +305,10 @@ def build_canary(*, outsiders=()) -> Canary:
         Group.objects.get(name=RESPONDERS),
         AuthToken.objects.create(user=lead)[0],
         integration,
+        # A team's reminder record names the team and the day, never an incident.
+        ReminderSent.objects.create(
+            team=team, day=date(2026, 3, 2), channel=ReminderSent.Channel.EMAIL
+        ),
         private=False,
     )
     return canary
