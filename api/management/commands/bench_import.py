@@ -187,12 +187,22 @@ def copy_rows(rows: list[dict]) -> None:
         ids = _ids(Incident, len(rows))
         _copy(
             Incident,
-            ["id", "reference", *COLUMNS[:10], "is_private", "source", "created_at", "updated_at"],
+            [
+                "id",
+                "reference",
+                *COLUMNS[:10],
+                "is_private",
+                "triggered_by_change",
+                "source",
+                "created_at",
+                "updated_at",
+            ],
             [
                 (
                     pk,
                     Incident.reference_for(pk),
                     *(row[c] for c in COLUMNS[:10]),
+                    False,
                     False,
                     "import",
                     now,
