@@ -18,8 +18,12 @@ from dashboards.periods import (
     DashboardFilters,
     Period,
 )
-from incidents.forms import DateInput
-from incidents.models import Severity, System, Team
+from incidents.forms import (
+    DateInput,
+    severity_filter_field,
+    system_filter_field,
+    team_filter_field,
+)
 
 EARLIEST = date(1970, 1, 1)  # the previous cycle of a custom range must stay a valid date
 # A fixed bound, not "today + N years": a link keeps meaning the same thing whenever it is
@@ -46,23 +50,9 @@ class DashboardForm(forms.Form):
     end = forms.DateField(
         label="Until (excluded)", required=False, widget=DateInput(), help_text="YYYY-MM-DD, UTC"
     )
-    team = forms.ModelChoiceField(
-        label="Team",
-        queryset=Team.objects.order_by("name"),
-        to_field_name="slug",
-        required=False,
-        empty_label="Any team",
-    )
-    system = forms.ModelChoiceField(
-        label="System",
-        queryset=System.objects.order_by("name"),
-        to_field_name="slug",
-        required=False,
-        empty_label="Any system",
-    )
-    severity = forms.ChoiceField(
-        label="Severity", required=False, choices=[("", "Any severity"), *Severity.choices]
-    )
+    team = team_filter_field()
+    system = system_filter_field()
+    severity = severity_filter_field()
 
     def __init__(self, data=None, *args, **kwargs):
         if data is not None and (data.get("start") or data.get("end")) and not data.get("period"):

@@ -8,7 +8,7 @@ from django import forms
 from django.utils import timezone
 
 from incidents.keys import KeysField
-from incidents.models import NearMiss, System
+from incidents.models import NearMiss, Severity, System, Team
 from incidents.slugs import NO_SLUG_MESSAGE, slug_for
 
 DATETIME_INPUT = "%Y-%m-%dT%H:%M"
@@ -31,6 +31,36 @@ class DateTimeLocalInput(forms.DateTimeInput):
 
     def __init__(self, attrs=None):
         super().__init__(attrs=attrs, format=DATETIME_INPUT)
+
+
+# The filter bars' catalog fields: the same labels, choices and slugs in every bar (the queue's,
+# the dashboards'), as the lists' FilterSets (incidents/filters.py) take the same values.
+
+
+def team_filter_field() -> forms.ModelChoiceField:
+    return forms.ModelChoiceField(
+        label="Team",
+        queryset=Team.objects.order_by("name"),
+        to_field_name="slug",
+        required=False,
+        empty_label="Any team",
+    )
+
+
+def system_filter_field() -> forms.ModelChoiceField:
+    return forms.ModelChoiceField(
+        label="System",
+        queryset=System.objects.order_by("name"),
+        to_field_name="slug",
+        required=False,
+        empty_label="Any system",
+    )
+
+
+def severity_filter_field() -> forms.ChoiceField:
+    return forms.ChoiceField(
+        label="Severity", required=False, choices=[("", "Any severity"), *Severity.choices]
+    )
 
 
 class NearMissForm(forms.ModelForm):

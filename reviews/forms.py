@@ -15,16 +15,20 @@ from django.db.models import Q
 
 from incidents.days import utc_today
 from incidents.formatting import person_choice
-from incidents.forms import DateInput, DateTimeLocalInput
+from incidents.forms import (
+    DateInput,
+    DateTimeLocalInput,
+    severity_filter_field,
+    system_filter_field,
+    team_filter_field,
+)
 from incidents.models import (
     Deployment,
     Difficulty,
     Incident,
     OwnershipGap,
-    Severity,
     Surprise,
     System,
-    Team,
     Theme,
     TimelineEntry,
 )
@@ -275,23 +279,9 @@ class SurveyForm(forms.Form):
 class QueueFilterForm(forms.Form):
     """The review queue's filter bar (GET). Same names and meanings as the other lists'."""
 
-    team = forms.ModelChoiceField(
-        label="Team",
-        queryset=Team.objects.order_by("name"),
-        to_field_name="slug",
-        required=False,
-        empty_label="Any team",
-    )
-    system = forms.ModelChoiceField(
-        label="System",
-        queryset=System.objects.order_by("name"),
-        to_field_name="slug",
-        required=False,
-        empty_label="Any system",
-    )
-    severity = forms.ChoiceField(
-        label="Severity", required=False, choices=[("", "Any severity"), *Severity.choices]
-    )
+    team = team_filter_field()
+    system = system_filter_field()
+    severity = severity_filter_field()
     cue = forms.ChoiceField(
         label="Worth a deep review", required=False, choices=[("", "Any"), *CUES.items()]
     )
