@@ -131,18 +131,7 @@ class DeploymentReceiptSerializer(serializers.ModelSerializer):
 
     class Meta:
         model = Deployment
-        fields = [
-            "id",
-            "system",
-            "deployed_at",
-            "ref",
-            "environment",
-            "outcome",
-            "source",
-            "external_id",
-            "url",
-            "created_at",
-        ]
+        fields = [name for name in DeploymentSerializer.Meta.fields if name != "caused_incidents"]
         read_only_fields = fields
 
 
