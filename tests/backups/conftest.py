@@ -10,39 +10,20 @@ from __future__ import annotations
 
 import gzip
 import json
-import os
-import uuid
 from collections.abc import Callable, Iterator
-from contextlib import contextmanager
 from pathlib import Path
-from urllib.parse import urlsplit
 
-import psycopg
 import pytest
 from django.conf import settings
-from django.db import connection
 
 from backups.scratch import run_manage
+from tests import databases
 
 ON_POSTGRES = settings.DATABASES["default"]["ENGINE"] == "django.db.backends.postgresql"
 
 
-@contextmanager
-def fresh_database(folder: Path) -> Iterator[str]:
-    """The DATABASE_URL of an empty database of the suite's engine, dropped afterwards."""
-    if not ON_POSTGRES:
-        yield f"sqlite:///{folder / f'restored-{uuid.uuid4().hex[:8]}.sqlite3'}"
-        return
-    url = urlsplit(os.environ["DATABASE_URL"])
-    # Beside the test database (test_<name>, per xdist worker), so parallel runs never meet.
-    name = f"{connection.settings_dict['NAME']}_bk_{uuid.uuid4().hex[:8]}"
-    admin = psycopg.connect(url._replace(path="/postgres").geturl(), autocommit=True)
-    admin.execute(f'CREATE DATABASE "{name}"')
-    try:
-        yield url._replace(path=f"/{name}").geturl()
-    finally:
-        admin.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
-        admin.close()
+def fresh_database(folder: Path):
+    return databases.fresh_database(folder, "bk")
 
 
 @pytest.fixture

@@ -16,16 +16,14 @@ import socket
 import subprocess
 import sys
 import time
-import uuid
 from collections.abc import Callable, Iterator
-from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
-from urllib.parse import urlsplit
 
-import psycopg
 import pytest
 from django.conf import settings
+
+from tests import databases
 
 GUNICORN = Path(sys.executable).with_name("gunicorn")
 SERVER_START_TIMEOUT = 60  # seconds; the machine may be busy with a parallel test run
@@ -226,21 +224,8 @@ def static_root(tmp_path_factory) -> Path:
     return root
 
 
-@contextmanager
-def fresh_database(folder: Path) -> Iterator[str]:
-    """The URL of an empty database of the suite's kind, dropped afterwards."""
-    if not ON_POSTGRES:
-        yield f"sqlite:///{folder / 'deploy.sqlite3'}"
-        return
-    url = urlsplit(os.environ["DATABASE_URL"])
-    name = f"{url.path.strip('/')}_deploy_{uuid.uuid4().hex[:8]}"
-    admin = psycopg.connect(url._replace(path="/postgres").geturl(), autocommit=True)
-    admin.execute(f'CREATE DATABASE "{name}"')
-    try:
-        yield url._replace(path=f"/{name}").geturl()
-    finally:
-        admin.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
-        admin.close()
+def fresh_database(folder: Path):
+    return databases.fresh_database(folder, "deploy")
 
 
 @pytest.fixture
