@@ -137,7 +137,7 @@ def add_incident(
             notes="",
         )
         if rng.random() < 0.6:
-            surprise.themes.add(rng.choice(themes))
+            surprise.themes.add(_theme_at(rng.choice(themes), themes, fraction))
     difficulty_rate = 0.6 + (1.5 * fraction if origin.name == "search-indexer" else 0)
     for _ in range(_poisson(rng, difficulty_rate)):
         category = rng.choices(list(Difficulty.Category), weights=[5, 4, 3, 3, 2, 3, 1])[0]
@@ -150,7 +150,7 @@ def add_incident(
             minutes_lost=rng.choice([None, 5, 10, 15, 30, 45, 90]),
         )
         if rng.random() < 0.5:
-            difficulty.themes.add(rng.choice(themes))
+            difficulty.themes.add(_theme_at(rng.choice(themes), themes, fraction))
     for system in touched:
         if system.owner_team is None:
             OwnershipGap.objects.create(
@@ -176,8 +176,29 @@ def add_incident(
             minutes_to_find_owner=rng.choice([10, 20, 40]),
             resolved=rng.random() < 0.5,
         )
-    incident.themes.add(*rng.sample(themes, k=rng.choice([0, 1, 1, 2])))
+    chosen = rng.sample(themes, k=rng.choice([0, 1, 1, 2]))
+    incident.themes.add(*{_theme_at(theme, themes, fraction) for theme in chosen})
     return incident, touched
+
+
+# The first few themes of the codebook are chronic: they come back in every cycle, so the
+# themes page has recurring themes to show. Each of the others is a passing concern, seen in a
+# stretch of a quarter and a half somewhere on the timeline (`fraction`, 0 to 1), so "recurring"
+# has something to separate. Outside its stretch a drawn theme gives way to a chronic one; the
+# draw itself is unchanged, so every other record of the demo stays as it was.
+CHRONIC_THEMES = 4
+PASSING_THEME_SPAN = 0.25
+
+
+def _theme_at(theme, themes, fraction: float):
+    index = themes.index(theme)
+    if index < CHRONIC_THEMES:
+        return theme
+    passing = len(themes) - CHRONIC_THEMES
+    start = (index - CHRONIC_THEMES) / passing * (1 - PASSING_THEME_SPAN)
+    if start <= fraction < start + PASSING_THEME_SPAN:
+        return theme
+    return themes[index % CHRONIC_THEMES]
 
 
 def add_near_miss(
