@@ -98,3 +98,17 @@ class ParticipantViewSet(_ReviewPartViewSet):
             rules.can_run_review(user, obj.review),
             "Only facilitators edit participants, and not once the review is published.",
         )
+
+    # Adding one stays open after publication, as on the review page: the learning survey goes
+    # to everyone listed, so someone forgotten must still be added (`rules.can_add_participant`).
+    # Nothing published changes, so the freeze is not re-checked for an addition.
+    def check_create(self, user, validated_data):
+        return allow(
+            rules.can_add_participant(user, validated_data["review"]),
+            self.create_denied + ".",
+        )
+
+    def _frozen_by(self, source):
+        if isinstance(source, dict):  # an addition
+            return None
+        return super()._frozen_by(source)

@@ -67,3 +67,26 @@ def test_the_survey_is_for_participants_of_a_published_review(reader, outsider):
         client_for(outsider).post(f"/api/v1/reviews/{published.pk}/survey/", answer).status_code
         == 403
     )
+
+
+def test_a_facilitator_adds_a_forgotten_participant_to_a_published_review(facilitator, reader):
+    review = ReviewFactory(status=Review.Status.PUBLISHED)
+    client = client_for(facilitator)
+    added = client.post("/api/v1/participants/", {"review": review.pk, "user": reader.username})
+    assert added.status_code == 201
+    assert review.participants.filter(user=reader).exists()
+    # What a participant said stays frozen with the rest of the published review.
+    edited = client.patch(
+        f"/api/v1/participants/{added.json()['id']}/", {"interviewed_at": "2026-03-03T10:00:00Z"}
+    )
+    assert edited.status_code == 403
+    assert client.delete(f"/api/v1/participants/{added.json()['id']}/").status_code == 403
+
+
+def test_only_facilitators_add_participants_to_a_published_review(responder):
+    review = ReviewFactory(status=Review.Status.PUBLISHED)
+    response = client_for(responder).post(
+        "/api/v1/participants/", {"review": review.pk, "name": "Sam from support"}
+    )
+    assert response.status_code == 403
+    assert not review.participants.exists()
