@@ -35,6 +35,9 @@ def _type(page, section: str, summary: str, text: str) -> None:
 
 
 def _drafts(page) -> list[str]:
+    """The drafts kept, once htmx has finished the last swap: the workspace forgets a saved
+    section's draft when the swap settles, a moment after the new text shows."""
+    page.wait_for_function("() => !document.querySelector('.htmx-request, .htmx-settling')")
     return page.evaluate(
         "() => Object.keys(localStorage).filter(key => key.startsWith('irt-draft:'))"
     )
