@@ -77,7 +77,7 @@ class ApiViewSet(ApiMixin, viewsets.ModelViewSet):
 
     def perform_create(self, serializer, **save_kwargs):
         require(self.check_create(self.request.user, serializer.validated_data))
-        with unless_published(self._frozen_by(serializer.validated_data)):
+        with unless_published(self._frozen_by(serializer.validated_data), by=self.request.user):
             serializer.save(**save_kwargs)
 
     # --- the freeze --------------------------------------------------------------------------
@@ -96,11 +96,11 @@ class ApiViewSet(ApiMixin, viewsets.ModelViewSet):
         return getattr(source, self.frozen_with)
 
     def perform_update(self, serializer):
-        with unless_published(self._frozen_by(serializer.instance)):
+        with unless_published(self._frozen_by(serializer.instance), by=self.request.user):
             serializer.save()
 
     def perform_destroy(self, instance):
-        with unless_published(self._frozen_by(instance)):
+        with unless_published(self._frozen_by(instance), by=self.request.user):
             instance.delete()
 
 

@@ -110,17 +110,13 @@ class PrivateIncidentAdmin(ScopedChoicesMixin, admin_input.ModelAdmin):
         return is_frozen_for(request.user, obj)
 
     def save_model(self, request, obj, form, change):
-        if request.user.is_superuser:
-            return super().save_model(request, obj, form, change)
         # The admin saves a page (inlines too) in one transaction: the lock taken here holds
         # until the inlines are saved as well.
-        with unless_published(obj):
+        with unless_published(obj, by=request.user):
             return super().save_model(request, obj, form, change)
 
     def delete_model(self, request, obj):
-        if request.user.is_superuser:
-            return super().delete_model(request, obj)
-        with unless_published(obj):
+        with unless_published(obj, by=request.user):
             return super().delete_model(request, obj)
 
     def history_view(self, request, object_id, extra_context=None):
