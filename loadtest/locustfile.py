@@ -55,6 +55,12 @@ def _check(response, *expected: int) -> bool:
     return False
 
 
+def _read(client, url: str, name: str | None = None) -> None:
+    """A GET that must answer 200, counted under `name` (the URL without its variable part)."""
+    with client.get(url, name=name or url, catch_response=True) as response:
+        _check(response, 200)
+
+
 class BrowserReader(HttpUser):
     """A logged-in person reading the pages."""
 
@@ -79,8 +85,7 @@ class BrowserReader(HttpUser):
             _check(response, 302)
 
     def _get(self, url: str, name: str | None = None) -> None:
-        with self.client.get(url, name=name or url, catch_response=True) as response:
-            _check(response, 200)
+        _read(self.client, url, name)
 
     @task(3)
     def dashboard(self):
@@ -122,24 +127,15 @@ class ApiClient(HttpUser):
 
     @task(4)
     def incidents(self):
-        with self.client.get(
-            "/api/v1/incidents/?page_size=50", name="/api/v1/incidents/", catch_response=True
-        ) as response:
-            _check(response, 200)
+        _read(self.client, "/api/v1/incidents/?page_size=50", "/api/v1/incidents/")
 
     @task(1)
     def summary_report(self):
-        with self.client.get(
-            "/api/v1/reports/summary/", name="/api/v1/reports/summary/", catch_response=True
-        ) as response:
-            _check(response, 200)
+        _read(self.client, "/api/v1/reports/summary/")
 
     @task(1)
     def near_miss_list(self):
-        with self.client.get(
-            "/api/v1/near-misses/", name="/api/v1/near-misses/", catch_response=True
-        ) as response:
-            _check(response, 200)
+        _read(self.client, "/api/v1/near-misses/")
 
     @task(2)
     def report_near_miss(self):
