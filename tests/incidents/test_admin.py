@@ -95,7 +95,12 @@ def test_system_changelist_filters_systems_without_owner(client, superuser):
 
 
 def _incident_form(**overrides):
-    started = timezone.now() - timedelta(hours=3)
+    # Noon yesterday: the form takes a date and a time apart, so a start late in the evening
+    # would put "five minutes later" on the same date but earlier in the day (it did, in CI
+    # at 03:00 UTC).
+    started = (timezone.now() - timedelta(days=1)).replace(
+        hour=12, minute=0, second=0, microsecond=0
+    )
     data = {
         "title": "Checkout errors",
         "summary": "",
@@ -138,7 +143,12 @@ def test_incident_with_a_surprise_is_logged_on_one_page(client, responder):
 
 def test_out_of_order_times_show_a_field_error_and_save_nothing(client, responder):
     client.force_login(responder)
-    started = timezone.now() - timedelta(hours=3)
+    # Noon yesterday: the form takes a date and a time apart, so a start late in the evening
+    # would put "five minutes later" on the same date but earlier in the day (it did, in CI
+    # at 03:00 UTC).
+    started = (timezone.now() - timedelta(days=1)).replace(
+        hour=12, minute=0, second=0, microsecond=0
+    )
     response = client.post(
         _url(Incident, "add"),
         _incident_form(
