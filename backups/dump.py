@@ -37,6 +37,8 @@ MIGRATIONS_TABLE = MigrationRecorder.Migration._meta.db_table
 SKIPPED_TABLES = {
     "axes_": "login lockout counters (django-axes): short-lived by design, and restoring "
     "them would lock people out again",
+    "dashboards_rollup_": "monthly rollups: counts derived from the other tables; a restore "
+    "rebuilds them (manage.py rollups --rebuild)",
     "django_session": "sessions: their keys are bearer secrets stored in clear, and they "
     "expire anyway; after a restore people log in again",
 }
