@@ -38,6 +38,9 @@ class RollupCell(models.Model):
             )
         ]
 
+    def __str__(self) -> str:
+        return f"{self.measure} {self.month:%Y-%m} {self.key or '-'}: {self.n}"
+
 
 class RollupMonth(models.Model):
     """A month whose cells have been computed: a month missing here is counted live."""
@@ -47,6 +50,9 @@ class RollupMonth(models.Model):
 
     class Meta:
         db_table = "dashboards_rollup_month"
+
+    def __str__(self) -> str:
+        return f"{self.month:%Y-%m}"
 
 
 class RollupDirty(models.Model):
@@ -63,3 +69,6 @@ class RollupDirty(models.Model):
 
     class Meta:
         db_table = "dashboards_rollup_dirty"
+
+    def __str__(self) -> str:
+        return f"{self.month:%Y-%m}" if self.month else "every month"

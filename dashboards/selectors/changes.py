@@ -34,8 +34,14 @@ from django.db.models import Count, Exists, OuterRef, Q
 
 from dashboards import stats
 from dashboards.periods import DashboardFilters, Period
-from dashboards.selectors.scope import _between, _incidents, _visible_incident_q, _within
-from incidents.models import PRODUCTION, Deployment, Incident, IncidentSystem, Team
+from dashboards.rollups.plan import Plan
+from dashboards.selectors.exposure import (
+    exposed_incidents,
+    exposed_incidents_by_team,
+    system_incidents_by_team,
+)
+from dashboards.selectors.scope import _incidents
+from incidents.models import PRODUCTION, Deployment, Incident, System, Team
 from incidents.scopes import (
     deployment_caused_incident,
     deployment_moment,
@@ -162,48 +168,88 @@ class _Deployed:
     failed_previous: int = 0
 
 
-def _deployments_by_system(user, period: Period, filters: DashboardFilters) -> dict[int, _Deployed]:
+def _deployments_by_system(
+    user, period: Period, filters: DashboardFilters, plan: Plan | None = None
+) -> dict[int, _Deployed]:
     """{system id: _Deployed} of every system that deployed to production in either period
-    (2 queries). The system and team filters do not apply (`_scoped` does): a systems table
-    counts every row's own system, and the systems page shares this scan with its teams."""
+    (5 queries: the catalog, the live deployments and failed ones, the cells). The system and
+    team filters do not apply (`_scoped` does): a systems table counts every row's own
+    system, and the systems page shares this scan with its teams."""
     previous = period.previous()
+    plan = (plan or Plan({"current": period, "previous": previous})).only("current", "previous")
     when = deployment_moment()
-    found = {
-        row["system"]: _Deployed(
-            row["system__slug"],
-            row["system__owner_team__slug"],
-            row["system__owner_team"],
-            row["current"],
-            row["previous"],
-        )
-        for row in Deployment.objects.production()
-        .filter(_within(when, period, previous))
-        .values("system", "system__slug", "system__owner_team", "system__owner_team__slug")
-        .annotate(
-            current=Count("pk", filter=_between(when, period)),
-            previous=Count("pk", filter=_between(when, previous)),
-        )
+    counts: dict[int, dict[str, int]] = {}
+
+    def add(system: int, name: str, n: int) -> None:
+        if n:
+            found = counts.setdefault(system, dict.fromkeys(_COUNTS, 0))
+            found[name] += n
+
+    for row in (
+        Deployment.objects.production()
+        .filter(plan.live_any(when))
+        .values("system")
+        .annotate(**{name: Count("pk", filter=plan.live(name, when)) for name in plan.windows})
         .order_by()
-    }
+    ):
+        add(row["system"], "current", row["current"])
+        add(row["system"], "previous", row["previous"])
     # Failed ones counted from the incidents that name them: far fewer rows than asking of
     # every deployment whether an incident names it. Distinct: a deployment behind two
-    # incidents failed once.
+    # incidents failed once. In the months the cells answer, they count the deployments a
+    # public incident names; a private one the viewer may see adds its deployment only if no
+    # public incident (of the severity) names it too.
     moment = deployment_moment("caused_by")
+    named_publicly = Exists(
+        Incident.objects.filter(
+            caused_by=OuterRef("caused_by"),
+            is_private=False,
+            **({"severity": filters.severity} if filters.severity else {}),
+        )
+    )
+
+    def failed_in(name: str) -> Q:
+        private_only = plan.rolled_q(name, moment) & Q(is_private=True) & ~Q(named_publicly)
+        return plan.live(name, moment) | private_only
+
     causing = (
         _causing_incidents(user, filters)
-        .filter(_within(moment, period, previous), caused_by__environment=PRODUCTION)
+        .filter(failed_in("current") | failed_in("previous"), caused_by__environment=PRODUCTION)
         .values("caused_by__system")
         .annotate(
-            failed=Count("caused_by", distinct=True, filter=_between(moment, period)),
-            failed_previous=Count("caused_by", distinct=True, filter=_between(moment, previous)),
+            failed=Count("caused_by", distinct=True, filter=failed_in("current")),
+            failed_previous=Count("caused_by", distinct=True, filter=failed_in("previous")),
         )
         .order_by()
     )
     for row in causing:
-        # A failed deployment is one of the deployments counted: its system is there.
-        deployed = found[row["caused_by__system"]]
-        deployed.failed, deployed.failed_previous = row["failed"], row["failed_previous"]
-    return found
+        add(row["caused_by__system"], "failed", row["failed"])
+        add(row["caused_by__system"], "failed_previous", row["failed_previous"])
+    everything = DashboardFilters(severity=filters.severity)
+    for (_, system), found in plan.cells(
+        ("deployments",), everything, per_system=True, any_severity=True
+    ).items():
+        add(system, "current", found["current"])
+        add(system, "previous", found["previous"])
+    for (_, system), found in plan.cells(
+        ("failed_deployments",), everything, per_system=True
+    ).items():
+        add(system, "failed", found["current"])
+        add(system, "failed_previous", found["previous"])
+    catalog = System.objects.filter(pk__in=list(counts) or [0]).values(
+        "pk", "slug", "owner_team", "owner_team__slug"
+    )
+    return {
+        row["pk"]: _Deployed(
+            row["slug"], row["owner_team__slug"], row["owner_team"], **counts[row["pk"]]
+        )
+        for row in catalog
+        # Only systems that deployed: a failed deployment is one of the deployments counted.
+        if counts[row["pk"]]["current"] or counts[row["pk"]]["previous"]
+    }
+
+
+_COUNTS = ("current", "previous", "failed", "failed_previous")
 
 
 def _scoped(by_system: dict[int, _Deployed], filters: DashboardFilters) -> dict[int, _Deployed]:
@@ -221,14 +267,16 @@ def _sum(deployed: list[_Deployed]) -> dict[str, int]:
     return {name: sum(getattr(item, name) for item in deployed) for name in names}
 
 
-def _in(field: str, ids: list[int]) -> Q:
-    """field among ids; never true for none (an empty IN is not valid SQL)."""
-    return Q(**{f"{field}__in": ids}) if ids else Q(pk__isnull=True)
-
-
 def change_summary(*, user, period: Period, filters: DashboardFilters) -> ChangeSummary:
-    """Failure rates per change of everything the filters keep (3 queries)."""
+    """Failure rates per change of everything the filters keep (about 10 queries)."""
     return _change_summary(user=user, period=period, filters=filters)
+
+
+def _deployed(by_system: dict[int, _Deployed]) -> dict[str, set[int]]:
+    return {
+        name: {key for key, found in by_system.items() if getattr(found, name)}
+        for name in ("current", "previous")
+    }
 
 
 def _change_summary(
@@ -237,53 +285,62 @@ def _change_summary(
     period: Period,
     filters: DashboardFilters,
     by_system: dict[int, _Deployed] | None = None,
+    plan: Plan | None = None,
 ) -> ChangeSummary:
     """change_summary, from the systems' deployments when the caller counted them already."""
     previous = period.previous()
-    started = incident_moment()
-    cur, prev = _between(started, period), _between(started, previous)
+    plan = (plan or Plan({"current": period, "previous": previous})).only("current", "previous")
     if by_system is None:
-        by_system = _deployments_by_system(user, period, filters)
+        by_system = _deployments_by_system(user, period, filters, plan)
+    deployed = _deployed(by_system)
     by_system = _scoped(by_system, filters)
-
-    def deployed(when: str) -> Q:
-        # The same incidents as `incident_touches_deployed_system` (the incident list's
-        # `deployed`), from the systems just counted rather than a subquery per incident.
-        ids = [key for key, found in by_system.items() if getattr(found, when)]
-        return Q(Exists(IncidentSystem.objects.filter(_in("system", ids), incident=OuterRef("pk"))))
-
+    started = incident_moment()
     unattributed = Q(triggered_by_change=True, caused_by__isnull=True)
+    live = plan.live("current", started, "is_private")
     incidents = (
         _incidents(user, filters)
-        .filter(_within(started, period, previous))
+        .filter(plan.live_any(started, "is_private"))
         .aggregate(
-            current=Count("pk", filter=cur),
-            exposed=Count("pk", filter=cur & deployed("current")),
-            exposed_previous=Count("pk", filter=prev & deployed("previous")),
-            unattributed=Count("pk", filter=cur & unattributed),
+            current=Count("pk", filter=live),
+            previous=Count("pk", filter=plan.live("previous", started, "is_private")),
+            unattributed=Count("pk", filter=live & unattributed),
         )
     )
+    for (measure,), found in plan.cells(("incidents", "incidents_unattributed"), filters).items():
+        if measure == "incidents":
+            incidents["current"] += found["current"]
+            incidents["previous"] += found["previous"]
+        else:
+            incidents["unattributed"] += found["current"]
+    if filters.system:
+        # One system: its incidents are exposed when it deployed (and is the team's).
+        exposed = {
+            name: incidents[name] if any(getattr(f, name) for f in by_system.values()) else 0
+            for name in ("current", "previous")
+        }
+    else:
+        exposed = exposed_incidents(user=user, plan=plan, filters=filters, deployed=deployed)
     deployments = _sum(list(by_system.values()))
     return ChangeSummary(
         rates=change_rates_of(
             deployments=deployments["current"],
             deployments_previous=deployments["previous"],
-            incidents=incidents["exposed"],
-            incidents_previous=incidents["exposed_previous"],
+            incidents=exposed["current"],
+            incidents_previous=exposed["previous"],
             failed=deployments["failed"],
             failed_previous=deployments["failed_previous"],
         ),
         changes_without_deployment=incidents["unattributed"],
-        incidents_without_deployments=incidents["current"] - incidents["exposed"],
+        incidents_without_deployments=incidents["current"] - exposed["current"],
     )
 
 
 def team_change_rows(
     *, user, period: Period, filters: DashboardFilters
 ) -> tuple[TeamChangeRow, ...]:
-    """Failure rates per change of each team, by the systems it owns (4 queries): every team
-    with the team filter's one alone; the system filter keeps that system's deployments and
-    incidents."""
+    """Failure rates per change of each team, by the systems it owns (about 10 queries): every
+    team with the team filter's one alone; the system filter keeps that system's deployments
+    and incidents."""
     return _team_change_rows(user=user, period=period, filters=filters)
 
 
@@ -293,45 +350,26 @@ def _team_change_rows(
     period: Period,
     filters: DashboardFilters,
     by_system: dict[int, _Deployed] | None = None,
+    plan: Plan | None = None,
 ) -> tuple[TeamChangeRow, ...]:
     """team_change_rows, from the systems' deployments when the caller counted them already
-    (`_deployments_by_system`: 2 queries fewer)."""
+    (`_deployments_by_system`: 5 queries fewer)."""
     previous = period.previous()
-    started = incident_moment("incident")
-    owner = "system__owner_team"
+    plan = (plan or Plan({"current": period, "previous": previous})).only("current", "previous")
     if by_system is None:
-        by_system = _deployments_by_system(user, period, filters)
-    by_system = _scoped(by_system, filters)
-    deployed = {
-        when: [key for key, found in by_system.items() if getattr(found, when)]
-        for when in ("current", "previous")
-    }
-    touched = IncidentSystem.objects.filter(
-        _visible_incident_q(user, "incident"),
-        _within(started, period, previous),
-        _in("system", sorted(set(deployed["current"]) | set(deployed["previous"]))),
-        **{f"{owner}__isnull": False},
-    )
-    if filters.severity:
-        touched = touched.filter(incident_has_severity(filters.severity, "incident"))
-    # An incident that touches two of a team's systems is one incident of the team.
-    incidents = {
-        row[owner]: row
-        for row in touched.values(owner)
-        .annotate(
-            current=Count(
-                "incident",
-                distinct=True,
-                filter=_between(started, period) & _in("system", deployed["current"]),
-            ),
-            previous=Count(
-                "incident",
-                distinct=True,
-                filter=_between(started, previous) & _in("system", deployed["previous"]),
-            ),
+        by_system = _deployments_by_system(user, period, filters, plan)
+    if filters.system:
+        incidents = system_incidents_by_team(
+            user=user,
+            period=period,
+            filters=filters,
+            deployed=_deployed(_scoped(by_system, filters)),
         )
-        .order_by()
-    }
+    else:
+        incidents = exposed_incidents_by_team(
+            user=user, plan=plan, filters=filters, deployed=_deployed(by_system)
+        )
+    by_system = _scoped(by_system, filters)
     teams = Team.objects.order_by("name")
     if filters.team:
         teams = teams.filter(slug=filters.team)

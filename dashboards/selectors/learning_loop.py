@@ -10,8 +10,9 @@ from django.db.models import Count, Q
 
 from dashboards import stats
 from dashboards.periods import DashboardFilters, Period
+from dashboards.rollups.plan import Plan
 from dashboards.selectors.durations import _duration_summaries
-from dashboards.selectors.scope import _between, _incidents, _visible_incident_q, _within
+from dashboards.selectors.scope import _between, _incidents, _visible_incident_q
 from incidents.scopes import incident_moment, incident_scope
 from reviews.models import ActionItem, Review, SurveyResponse, follow_up_overdue_q
 
@@ -39,12 +40,21 @@ class LearningLoop:
 def learning_loop(
     *, user, period: Period, filters: DashboardFilters, today: date | None = None
 ) -> LearningLoop:
-    """Reviews, follow-ups and the survey for the incidents of the period (4 queries).
+    """Reviews, follow-ups and the survey for the incidents of the period (6 queries; the
+    counts of whole months from the rollup cells, the durations and follow-ups live).
     A follow-up is overdue if due before `today` (UTC today by default): a backup's
     verification counts as of the day the snapshot was taken."""
+    plan = Plan({"current": period, "previous": period.previous()})
+    cells = plan.cells(
+        ("incidents", "incidents_published", "survey_responses"), filters, by=("key",)
+    )
     incidents = _incidents(user, filters).filter(_between(incident_moment(), period))
     published = Q(review__status=Review.Status.PUBLISHED)
-    counts = incidents.aggregate(incidents=Count("pk"), published=Count("pk", filter=published))
+    counts = incidents.filter(plan.live("current", incident_moment(), "is_private")).aggregate(
+        incidents=Count("pk"), published=Count("pk", filter=published)
+    )
+    counts["incidents"] += cells.get(("incidents", ""), {}).get("current", 0)
+    counts["published"] += cells.get(("incidents_published", ""), {}).get("current", 0)
     days_to_publish = _duration_summaries(
         incidents.filter(published, review__published_at__isnull=False),
         {"publish": ("review__published_at", "resolved_at")},
@@ -66,12 +76,15 @@ def learning_loop(
         overdue=Count("pk", filter=follow_up_overdue_q(today)),
         unowned=Count("pk", filter=Q(owner_team__isnull=True)),
     )
-    started = incident_moment(incident)
-    current, before = _between(started, period), _between(started, period.previous())
+    started, private = incident_moment(incident), f"{incident}__is_private"
+    current, before = (
+        plan.live("current", started, private),
+        plan.live("previous", started, private),
+    )
     learned = Q(learned_something=True)
     survey = SurveyResponse.objects.filter(
         _visible_incident_q(user, incident),
-        _within(started, period, period.previous()),
+        plan.live_any(started, private),
         incident_scope(
             incident, team=filters.team, system=filters.system, severity=filters.severity
         ),
@@ -81,6 +94,12 @@ def learning_loop(
         n_previous=Count("pk", filter=before),
         learned_previous=Count("pk", filter=before & learned),
     )
+    for (measure, key), found in cells.items():
+        if measure == "survey_responses":
+            for suffix, window in (("", "current"), ("_previous", "previous")):
+                survey[f"n{suffix}"] += found[window]
+                if key == "1":
+                    survey[f"learned{suffix}"] += found[window]
     return LearningLoop(
         incidents=counts["incidents"],
         reviews_published=counts["published"],

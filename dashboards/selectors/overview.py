@@ -6,6 +6,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from dashboards.periods import DashboardFilters, Period
+from dashboards.rollups.plan import Plan
 from dashboards.selectors.changes import ChangeSummary, _change_summary, _deployments_by_system
 from dashboards.selectors.durations import Durations, duration_distributions
 from dashboards.selectors.learning_loop import LearningLoop, learning_loop
@@ -32,10 +33,13 @@ def dashboard_overview(
     """The overview page in one call: the summary and the trends share their scans of the
     signal tables, so the same numbers cost fewer queries than calling each selector."""
     window = Period.months_ending(period.end_date, months)
+    # One split between rollup cells and live counting for the whole page, so its sections
+    # agree on it even if a refresh commits meanwhile.
+    plan = Plan({"current": period, "previous": period.previous(), "trend": window})
     summary, signal_months, named = _summary(
-        user=user, period=period, filters=filters, trend=window
+        user=user, period=period, filters=filters, trend=window, plan=plan
     )
-    by_system = _deployments_by_system(user, period, filters)  # for the rows and per change
+    by_system = _deployments_by_system(user, period, filters, plan)  # rows and per change
     return Overview(
         summary=summary,
         learning_loop=learning_loop(user=user, period=period, filters=filters),
@@ -46,6 +50,7 @@ def dashboard_overview(
             months=months,
             end=period.end_date,
             signal_months=signal_months,
+            plan=plan,
         ),
         # With a system filter the shared scan only saw that system, but "high" ranks a
         # system among all of them: then the rows count for themselves.
@@ -55,6 +60,9 @@ def dashboard_overview(
             filters=filters,
             named=None if filters.system else named,
             by_system=by_system,
+            plan=plan,
         ),
-        changes=_change_summary(user=user, period=period, filters=filters, by_system=by_system),
+        changes=_change_summary(
+            user=user, period=period, filters=filters, by_system=by_system, plan=plan
+        ),
     )

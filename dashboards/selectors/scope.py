@@ -12,6 +12,7 @@ from collections.abc import Sequence
 from django.db.models import Count, Q
 
 from dashboards.periods import DashboardFilters, Period
+from dashboards.rollups.plan import Plan
 from dashboards.selectors.expressions import _MonthOf
 from incidents.models import Incident, NearMiss
 from incidents.scopes import (
@@ -88,12 +89,13 @@ def _signal_scope_q(user, filters: DashboardFilters, path: str = "") -> Q:
 def _per_side(
     queryset,
     *,
-    windows: dict[str, Period],
+    plan: Plan,
     keys: Sequence[str] = (),
     month: bool = False,
     path: str = "",
 ) -> dict[tuple, dict[str, int]]:
-    """Signal counts in each named window, grouped by `keys` (and by the subject's month).
+    """Signal counts counted live in each of the plan's windows, grouped by `keys` (and by the
+    subject's month); the caller adds the plan's cells.
 
     One query per kind of subject (incident, near miss) instead of one query over both: a
     join on the subject's time range lets the database start from the subject's time index,
@@ -101,15 +103,14 @@ def _per_side(
     Rows returned are groups (months, categories, systems), never one per record.
     """
     result: dict[tuple, dict[str, int]] = {}
-    for when in signal_moments(path):
-        rows = queryset.filter(_within(when, *windows.values()))
+    privacy = (follow(path, "incident__is_private"), None)  # a near miss is never private
+    for when, private in zip(signal_moments(path), privacy, strict=True):
+        rows = queryset.filter(plan.live_any(when, private))
         group = list(keys)
         if month:
             rows = rows.annotate(_month=_MonthOf(when))
             group.append("_month")
-        counts = {
-            name: Count("pk", filter=_between(when, period)) for name, period in windows.items()
-        }
+        counts = {name: Count("pk", filter=plan.live(name, when, private)) for name in plan.windows}
         found = (
             [rows.aggregate(**counts)]
             if not group
@@ -117,7 +118,7 @@ def _per_side(
         )
         for row in found:
             key = tuple(row[name] for name in group)
-            totals = result.setdefault(key, dict.fromkeys(windows, 0))
-            for name in windows:
+            totals = result.setdefault(key, dict.fromkeys(plan.windows, 0))
+            for name in plan.windows:
                 totals[name] += row[name]
     return result

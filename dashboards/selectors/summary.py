@@ -11,6 +11,7 @@ from django.db.models import Count, Q
 
 from dashboards import stats
 from dashboards.periods import DashboardFilters, Period
+from dashboards.rollups.plan import Plan
 from dashboards.selectors.expressions import _as_date
 from dashboards.selectors.scope import (
     SIGNALS,
@@ -20,9 +21,8 @@ from dashboards.selectors.scope import (
     _per_side,
     _signal_scope_q,
     _visible_incident_q,
-    _within,
 )
-from incidents.models import Difficulty, IncidentSystem, OwnershipGap, Surprise
+from incidents.models import Difficulty, IncidentSystem, OwnershipGap, Surprise, System
 from incidents.scopes import incident_has_signal, incident_moment, incident_scope, near_miss_moment
 
 
@@ -150,23 +150,60 @@ def _ratio(numerator: int, denominator: int) -> Ratio:
 
 
 def period_comparison(*, user, period: Period, filters: DashboardFilters) -> Summary:
-    """The five signals this period against the previous one (9 queries)."""
+    """The five signals this period against the previous one (10 queries)."""
     return _summary(user=user, period=period, filters=filters)[0]
 
 
+def _gap_key(key: str) -> tuple[str, bool]:
+    kind, resolved = key.split(":")
+    return kind, resolved == "1"
+
+
 def _summary(
-    *, user, period: Period, filters: DashboardFilters, trend: Period | None = None
+    *,
+    user,
+    period: Period,
+    filters: DashboardFilters,
+    trend: Period | None = None,
+    plan: Plan | None = None,
 ) -> tuple[Summary, dict[str, dict[date, int]], dict[str, dict[int, dict[str, int]]]]:
     """The summary, and, when `trend` is given, from the same scans of the signal tables:
-    each signal's monthly counts over `trend`, and this period's signals per system they
-    name (the overview page needs all three)."""
+    each signal's monthly counts over `trend`, and the live part of this period's signals per
+    system they name (the overview page needs all three). Whole months come from the rollup
+    cells (`Plan`), the rest is counted live."""
     previous = period.previous()
+    windows = {"current": period, "previous": previous}
+    if trend is not None:
+        windows["trend"] = trend
+    plan = plan.only(*windows) if plan else Plan(windows)
+    both = ("current", "previous")
+    cells = plan.cells(
+        (
+            "incidents",
+            "incidents_surprised",
+            "near_misses",
+            "surprises",
+            "difficulties",
+            "ownership_gaps",
+        ),
+        filters,
+        by=("key", "month"),
+    )
+
+    def from_cells(measure: str, name: str, key: str | None = None) -> int:
+        return sum(
+            counts[name]
+            for (found, found_key, _), counts in cells.items()
+            if found == measure and (key is None or found_key == key)
+        )
+
     started, occurred = incident_moment(), near_miss_moment()
-    cur, prev = _between(started, period), _between(started, previous)
+    cur = plan.live("current", started, "is_private")
+    prev = plan.live("previous", started, "is_private")
     has_surprise = incident_has_signal(Surprise)
     incidents = (
         _incidents(user, filters)
-        .filter(_within(started, period, previous))
+        .filter(plan.live_any(started, "is_private", both))
         .aggregate(
             current=Count("pk", filter=cur),
             previous=Count("pk", filter=prev),
@@ -176,25 +213,35 @@ def _summary(
             private_previous=Count("pk", filter=prev & Q(is_private=True)),
         )
     )
-    cur_nm, prev_nm = _between(occurred, period), _between(occurred, previous)
+    for name, measure, window in (
+        ("current", "incidents", "current"),
+        ("previous", "incidents", "previous"),
+        ("surprised", "incidents_surprised", "current"),
+        ("surprised_previous", "incidents_surprised", "previous"),
+    ):
+        incidents[name] += from_cells(measure, window)
     near_misses = (
         _near_misses(filters)
-        .filter(_within(occurred, period, previous))
-        .aggregate(current=Count("pk", filter=cur_nm), previous=Count("pk", filter=prev_nm))
+        .filter(plan.live_any(occurred, names=both))
+        .aggregate(
+            current=Count("pk", filter=plan.live("current", occurred)),
+            previous=Count("pk", filter=plan.live("previous", occurred)),
+        )
     )
-    windows = {"current": period, "previous": previous}
-    if trend is not None:
-        windows["trend"] = trend
+    for name in both:
+        near_misses[name] += from_cells("near_misses", name)
     months: dict[str, dict[date, int]] = {}
     named_systems: dict[str, dict[int, dict[str, int]]] = {}
 
-    def signal_counts(name, model, *group_by) -> list[dict]:
+    def signal_counts(name, model, key_of) -> dict:
+        """{key: {"current": n, "previous": n}} of one signal, live and from the cells."""
         # For the overview, also by month (the trend) and by named system (the systems'
         # rows): one scan of the signal table serves all three.
         shared = trend is not None
+        group_by = () if key_of is None else key_of
         grouped = _per_side(
             model.objects.filter(_signal_scope_q(user, filters)),
-            windows=windows,
+            plan=plan,
             keys=(*group_by, "system") if shared else group_by,
             month=shared,
         )
@@ -209,41 +256,32 @@ def _summary(
                     found = by_system.setdefault(system, {"current": 0, "previous": 0})
                     found["current"] += counts["current"]
                     found["previous"] += counts["previous"]
-            row = merged.setdefault(
-                key, {**dict(zip(group_by, key, strict=True)), "current": 0, "previous": 0}
-            )
+            row = merged.setdefault(key, {"current": 0, "previous": 0})
             row["current"] += counts["current"]
             row["previous"] += counts["previous"]
-        return list(merged.values())
+        for (measure, cell_key, month), counts in cells.items():
+            if measure != name:
+                continue
+            key = () if key_of is None else _cell_key(name, cell_key)
+            row = merged.setdefault(key, {"current": 0, "previous": 0})
+            row["current"] += counts["current"]
+            row["previous"] += counts["previous"]
+            if shared:
+                month = _as_date(month)
+                by_month[month] = by_month.get(month, 0) + counts["trend"]
+        return merged
 
-    surprise_rows = signal_counts("surprises", Surprise)
-    surprises = {
-        "current": sum(row["current"] for row in surprise_rows),
-        "previous": sum(row["previous"] for row in surprise_rows),
-    }
+    surprises = signal_counts("surprises", Surprise, None).get((), {"current": 0, "previous": 0})
     by_category = {
-        row["category"]: row for row in signal_counts("difficulties", Difficulty, "category")
+        key[0]: row for key, row in signal_counts("difficulties", Difficulty, ("category",)).items()
     }
-    gap_rows = signal_counts("ownership_gaps", OwnershipGap, "kind", "resolved")
+    gap_rows = signal_counts("ownership_gaps", OwnershipGap, ("kind", "resolved"))
     # Open gaps are counted from the current period's gaps that are still unresolved.
     open_by_kind: dict[str, int] = {}
-    for row in gap_rows:
-        if not row["resolved"] and row["current"]:
-            open_by_kind[row["kind"]] = open_by_kind.get(row["kind"], 0) + row["current"]
-
-    unowned = (
-        IncidentSystem.objects.filter(
-            _visible_incident_q(user, "incident"),
-            _between(incident_moment("incident"), period),
-            incident_scope(
-                "incident", team=filters.team, system=filters.system, severity=filters.severity
-            ),
-            system__owner_team__isnull=True,
-        )
-        .values("system__slug", "system__name")
-        .annotate(incidents=Count("incident", distinct=True))
-        .order_by("-incidents", "system__name")
-    )
+    for (kind, resolved), row in gap_rows.items():
+        if not resolved and row["current"]:
+            open_by_kind[kind] = open_by_kind.get(kind, 0) + row["current"]
+    unowned = _unowned_systems(user, None if filters.system else plan, period, filters)
 
     def total(rows, key):
         return sum(row[key] for row in rows)
@@ -289,7 +327,10 @@ def _summary(
             for key, label in Difficulty.Category.choices
         ),
         ownership_gaps=_counts(
-            total(gap_rows, "current"), total(gap_rows, "previous"), period, previous
+            total(gap_rows.values(), "current"),
+            total(gap_rows.values(), "previous"),
+            period,
+            previous,
         ),
         open_ownership_gaps=sum(open_by_kind.values()),
         open_ownership_gaps_by_kind=tuple(
@@ -297,9 +338,48 @@ def _summary(
             for key, label in OwnershipGap.Kind.choices
             if open_by_kind.get(key)
         ),
-        unowned_systems=tuple(
-            UnownedSystem(row["system__slug"], row["system__name"], row["incidents"])
-            for row in unowned
-        ),
+        unowned_systems=unowned,
     )
     return summary, months, named_systems
+
+
+def _cell_key(measure: str, key: str) -> tuple:
+    """A cell's key as the live query's group: a category, or an ownership gap's (kind,
+    resolved)."""
+    if measure == "ownership_gaps":
+        return _gap_key(key)
+    return (key,)
+
+
+def _unowned_systems(user, plan: Plan | None, period: Period, filters: DashboardFilters):
+    """The systems nobody owns that the period's incidents touched, by incidents (3 queries
+    with the plan's cells; with a system filter all live: a cell holds one system, and this
+    counts incidents of two)."""
+    started = incident_moment("incident")
+    in_period = (
+        plan.live("current", started, "incident__is_private") if plan else _between(started, period)
+    )
+    counts = {
+        row["system"]: row["incidents"]
+        for row in IncidentSystem.objects.filter(
+            _visible_incident_q(user, "incident"),
+            in_period,
+            incident_scope(
+                "incident", team=filters.team, system=filters.system, severity=filters.severity
+            ),
+            system__owner_team__isnull=True,
+        )
+        .values("system")
+        .annotate(incidents=Count("incident", distinct=True))
+        .order_by()
+    }
+    if plan:
+        for (_, system), found in plan.cells(
+            ("incidents",), filters, per_system=True, names=("current",)
+        ).items():
+            counts[system] = counts.get(system, 0) + found["current"]
+    unowned = [s for s in System.objects.filter(owner_team__isnull=True) if counts.get(s.pk)]
+    return tuple(
+        UnownedSystem(system.slug, system.name, counts[system.pk])
+        for system in sorted(unowned, key=lambda system: (-counts[system.pk], system.name))
+    )

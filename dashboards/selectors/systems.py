@@ -10,6 +10,7 @@ from django.db.models import Count, Q
 
 from dashboards import stats
 from dashboards.periods import DashboardFilters, Period
+from dashboards.rollups.plan import Plan
 from dashboards.selectors.changes import (
     ChangeRates,
     TeamChangeRow,
@@ -20,11 +21,9 @@ from dashboards.selectors.changes import (
 )
 from dashboards.selectors.scope import (
     SIGNALS,
-    _between,
     _per_side,
     _signal_scope_q,
     _visible_incident_q,
-    _within,
 )
 from incidents.models import (
     Difficulty,
@@ -141,10 +140,15 @@ class SystemsPage:
 def systems_page(*, user, period: Period, filters: DashboardFilters) -> SystemsPage:
     """The systems page in one call: the rows of `system_rows` and of `team_change_rows`,
     sharing their count of the systems' deployments."""
-    by_system = _deployments_by_system(user, period, filters)
+    plan = Plan({"current": period, "previous": period.previous()})
+    by_system = _deployments_by_system(user, period, filters, plan)
     return SystemsPage(
-        systems=_system_rows(user=user, period=period, filters=filters, by_system=by_system),
-        teams=_team_change_rows(user=user, period=period, filters=filters, by_system=by_system),
+        systems=_system_rows(
+            user=user, period=period, filters=filters, by_system=by_system, plan=plan
+        ),
+        teams=_team_change_rows(
+            user=user, period=period, filters=filters, by_system=by_system, plan=plan
+        ),
     )
 
 
@@ -155,51 +159,51 @@ def _system_rows(
     filters: DashboardFilters,
     named: dict[str, dict[int, dict[str, int]]] | None = None,
     by_system: dict | None = None,
+    plan: Plan | None = None,
 ) -> tuple[SystemRow, ...]:
     """One row per system for the period, with the previous period's incidents and the
     failure rates per change (16 queries).
 
     Rows: every system, or only the filtered system; with a team filter, the systems the team
-    owns plus any system with records in the period.
+    owns plus any system with records in the period. Whole months come from the rollup cells;
+    `plan` is the page's, when the counts `named` were counted with it.
     """
     previous = period.previous()
+    if plan is None:
+        plan = Plan({"current": period, "previous": previous})
+    plan = plan.only("current", "previous")
     incidents_in_scope = Q(
         _visible_incident_q(user, "incident"),
         incident_scope("incident", team=filters.team, severity=filters.severity),
     )
-    started = incident_moment("incident")
-    cur_i, prev_i = _between(started, period), _between(started, previous)
-    incident_counts = {
-        row["system"]: row
-        for row in IncidentSystem.objects.filter(
-            incidents_in_scope, _within(started, period, previous)
-        )
+    started, private = incident_moment("incident"), "incident__is_private"
+    incident_rows = list(
+        IncidentSystem.objects.filter(incidents_in_scope, plan.live_any(started, private))
         .values("system")
-        .annotate(current=Count("pk", filter=cur_i), previous=Count("pk", filter=prev_i))
+        .annotate(
+            current=Count("pk", filter=plan.live("current", started, private)),
+            previous=Count("pk", filter=plan.live("previous", started, private)),
+        )
         .order_by()
-    }
+    )
     occurred = near_miss_moment("nearmiss")
-    cur_n, prev_n = _between(occurred, period), _between(occurred, previous)
-    near_miss_rows = (
+    near_miss_rows = list(
         NearMiss.systems.through.objects.filter(
             near_miss_scope("nearmiss", team=filters.team, severity=filters.severity),
-            _within(occurred, period, previous),
+            plan.live_any(occurred),
         )
         .values("system")
-        .annotate(current=Count("pk", filter=cur_n), previous=Count("pk", filter=prev_n))
+        .annotate(
+            current=Count("pk", filter=plan.live("current", occurred)),
+            previous=Count("pk", filter=plan.live("previous", occurred)),
+        )
         .order_by()
     )
     scope_without_system = DashboardFilters(team=filters.team, severity=filters.severity)
     # {signal: {"current" | "previous": {system id: count}}}
     counts = {
-        "incidents": {
-            when: {key: row[when] for key, row in incident_counts.items()}
-            for when in ("current", "previous")
-        },
-        "near_misses": {
-            when: {row["system"]: row[when] for row in near_miss_rows}
-            for when in ("current", "previous")
-        },
+        name: {when: {row["system"]: row[when] for row in rows} for when in ("current", "previous")}
+        for name, rows in (("incidents", incident_rows), ("near_misses", near_miss_rows))
     }
     for name, model in (
         ("surprises", Surprise),
@@ -209,12 +213,18 @@ def _system_rows(
         counts[name] = _signal_counts_by_system(
             model,
             _signal_scope_q(user, scope_without_system),
-            period,
-            previous,
+            plan,
             named=named.get(name) if named is not None else None,
         )
+    # Whole months from the cells: every system's, for the team and severity filtered on.
+    for (measure, system), found in plan.cells(
+        SIGNALS, scope_without_system, per_system=True
+    ).items():
+        for when in ("current", "previous"):
+            found_by_system = counts[measure][when]
+            found_by_system[system] = found_by_system.get(system, 0) + found[when]
     if by_system is None:
-        by_system = _deployments_by_system(user, period, filters)
+        by_system = _deployments_by_system(user, period, filters, plan)
     deployments = _system_deployment_counts(by_system)
     # All systems (one query): "high" ranks a system among the whole catalog, filtered or not.
     catalog = list(System.objects.select_related("owner_team").order_by("name"))
@@ -280,39 +290,43 @@ def _system_rows(
 def _signal_counts_by_system(
     model,
     scope: Q,
-    period: Period,
-    previous: Period,
+    plan: Plan,
     named: dict[int, dict[str, int]] | None = None,
 ) -> dict[str, dict[int, int]]:
-    """Signals per system this period and the previous one, as the lists count them (4
+    """Signals per system counted live in the plan's windows, as the lists count them (4
     queries, 2 when the counts by named system come from the overview's shared scan): by the
     system a signal names, and, for signals naming none, by every system their incident or
-    near miss touched. Returns {"current": {system: n}, "previous": {system: n}}."""
-    windows = {"current": period, "previous": previous}
+    near miss touched. Returns {window: {system: n}}; the caller adds the cells."""
     if named is None:
         grouped = _per_side(
-            model.objects.filter(scope, system__isnull=False), windows=windows, keys=("system",)
+            model.objects.filter(scope, system__isnull=False), plan=plan, keys=("system",)
         )
         named = {system: found for (system,), found in grouped.items()}
-    counts: dict[str, dict[int, int]] = {name: {} for name in windows}
+    counts: dict[str, dict[int, int]] = {name: {} for name in plan.windows}
     for system, found in named.items():
-        for name in windows:
+        for name in plan.windows:
             counts[name][system] = found[name]
     # A signal has one subject, so only that subject's systems fan it out.
     unnamed = model.objects.filter(scope, system__isnull=True)
-    for side, systems in zip(
-        signal_moments(), ("incident__system_roles__system", "near_miss__systems"), strict=True
+    for side, systems, private in zip(
+        signal_moments(),
+        ("incident__system_roles__system", "near_miss__systems"),
+        ("incident__is_private", None),
+        strict=True,
     ):
         rows = (
-            unnamed.filter(_within(side, period, previous), **{f"{systems}__isnull": False})
+            unnamed.filter(plan.live_any(side, private), **{f"{systems}__isnull": False})
             .values(systems)
             .annotate(
-                **{name: Count("pk", filter=_between(side, w)) for name, w in windows.items()}
+                **{
+                    name: Count("pk", filter=plan.live(name, side, private))
+                    for name in plan.windows
+                }
             )
             .order_by()
         )
         for row in rows:
-            for name in windows:
+            for name in plan.windows:
                 found = counts[name]
                 found[row[systems]] = found.get(row[systems], 0) + row[name]
     return counts

@@ -8,12 +8,11 @@ from django.db.models import Count
 
 from dashboards import stats
 from dashboards.periods import DashboardFilters, Period
+from dashboards.rollups.plan import Plan
 from dashboards.selectors.scope import (
-    _between,
     _per_side,
     _signal_scope_q,
     _visible_incident_q,
-    _within,
 )
 from incidents.models import Theme
 from incidents.scopes import incident_moment, incident_scope
@@ -75,33 +74,44 @@ class ThemeRow:
 
 def theme_rows(*, user, period: Period, filters: DashboardFilters) -> tuple[ThemeRow, ...]:
     """Codebook themes ranked by the incidents, surprises and difficulties carrying them this
-    period (then by the previous period's total), with the cycles that carried each; 4 queries."""
+    period (then by the previous period's total), with the cycles that carried each (7 queries:
+    whole months from the rollup cells, the rest live)."""
     cycles = _cycles(period, RECURRING_CYCLES)
     previous = period.previous()
     # Named windows: "current", "previous", then the older cycles the recurrence looks at.
     windows = {"current": period, "previous": previous}
     windows.update({f"cycle{index}": cycle for index, cycle in enumerate(cycles) if index >= 2})
+    plan = Plan(windows)
     counts: dict[str, dict[int, dict]] = {}
-    started = incident_moment("incident")
+    started, private = incident_moment("incident"), "incident__is_private"
     incident_through = Theme.incidents.through.objects.filter(
         _visible_incident_q(user, "incident"),
         incident_scope(
             "incident", team=filters.team, system=filters.system, severity=filters.severity
         ),
-        _within(started, *windows.values()),
+        plan.live_any(started, private),
     )
-    counts["incidents"] = _theme_counts(incident_through, started, windows)
+    counts["incidents"] = _theme_counts(incident_through, started, private, plan)
     for name, through, path in (
         ("surprises", Theme.surprises.through, "surprise"),
         ("difficulties", Theme.difficulties.through, "difficulty"),
     ):
         grouped = _per_side(
             through.objects.filter(_signal_scope_q(user, filters, path)),
-            windows=windows,
+            plan=plan,
             keys=("theme",),
             path=path,
         )
         counts[name] = {theme: found for (theme,), found in grouped.items()}
+    # Whole months from the cells, keyed by the theme's id.
+    for (measure, key), found in plan.cells(
+        ("theme_incidents", "theme_surprises", "theme_difficulties"), filters, by=("key",)
+    ).items():
+        by_theme = counts[measure.removeprefix("theme_")].setdefault(
+            int(key), dict.fromkeys(windows, 0)
+        )
+        for name in windows:
+            by_theme[name] = by_theme.get(name, 0) + found[name]
     rows = []
     for theme in Theme.objects.order_by("name"):  # one row per codebook entry
         found = {name: counts[name].get(theme.pk, {}) for name in counts}
@@ -129,8 +139,6 @@ def theme_rows(*, user, period: Period, filters: DashboardFilters) -> tuple[Them
     return tuple(rows)
 
 
-def _theme_counts(queryset, moment: str, windows: dict[str, Period]) -> dict[int, dict]:
-    counts = {
-        name: Count("pk", filter=_between(moment, window)) for name, window in windows.items()
-    }
+def _theme_counts(queryset, moment: str, private: str, plan: Plan) -> dict[int, dict]:
+    counts = {name: Count("pk", filter=plan.live(name, moment, private)) for name in plan.windows}
     return {row["theme"]: row for row in queryset.values("theme").annotate(**counts).order_by()}

@@ -1,0 +1,193 @@
+"""Reading a figure from the rollups: which months the cells answer, and what is counted live.
+
+A selector counts named windows (this period, the previous one, the trend's months...). For
+each window, a `Plan` says which of its whole months the cells hold (computed, and not marked
+by a write since); the selector then counts live only the rest:
+- the partial months at the window's edges, and months not computed or marked dirty;
+- in the months the cells hold, the private incidents (and their signals, reviews, answers)
+  the viewer may see: the cells count public records only, so nobody learns of a private
+  incident from them, and each viewer's figure is still exact.
+and adds the cells' sums (`Plan.cells`). Under `live_only()` no month is rolled, every
+condition below reduces to the plain window, and the selectors count as they always did.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Sequence
+from datetime import date, datetime
+
+from django.db.models import Exists, OuterRef, Q, Subquery, Sum
+
+from dashboards.models import ALL, ANY_SEVERITY, RollupCell, RollupDirty, RollupMonth
+from dashboards.periods import DashboardFilters, Period, _add_months
+from dashboards.rollups import reading_rollups
+from incidents.days import utc_midnight
+from incidents.models import System, Team
+
+NEVER = Q(pk__isnull=True)  # a condition no row meets (an empty OR is not valid SQL)
+
+
+def _ranges_or(field: str, ranges: Iterable[tuple[datetime, datetime]]) -> Q:
+    condition = Q()
+    for start, end in ranges:
+        condition |= Q(**{f"{field}__gte": start, f"{field}__lt": end})
+    return condition if condition else NEVER
+
+
+def _merge(ranges: Iterable[tuple[datetime, datetime]]) -> list[tuple[datetime, datetime]]:
+    merged: list[list[datetime]] = []
+    for start, end in sorted(ranges):
+        if merged and start <= merged[-1][1]:
+            merged[-1][1] = max(merged[-1][1], end)
+        else:
+            merged.append([start, end])
+    return [(start, end) for start, end in merged]
+
+
+def _whole_months(period: Period) -> list[date]:
+    """The calendar months that lie entirely inside the period."""
+    first = period.start.date().replace(day=1)
+    if utc_midnight(first) < period.start:
+        first = _add_months(first, 1)
+    months = []
+    while utc_midnight(_add_months(first, 1)) <= period.end:
+        months.append(first)
+        first = _add_months(first, 1)
+    return months
+
+
+def _month_range(month: date) -> tuple[datetime, datetime]:
+    return utc_midnight(month), utc_midnight(_add_months(month, 1))
+
+
+class Plan:
+    """The split between cells and live counting for some named windows (1 query)."""
+
+    def __init__(self, windows: dict[str, Period]):
+        self.windows = windows
+        whole = {name: _whole_months(period) for name, period in windows.items()}
+        candidates = sorted({month for months in whole.values() for month in months})
+        usable: set[date] = set()
+        if candidates and reading_rollups():
+            # Computed months that no write has marked since (a NULL mark: none is usable).
+            marked = RollupDirty.objects.filter(Q(month=OuterRef("month")) | Q(month=None))
+            usable = set(
+                RollupMonth.objects.filter(month__gte=candidates[0], month__lte=candidates[-1])
+                .exclude(Exists(marked))
+                .values_list("month", flat=True)
+            )
+        self.rolled = {
+            name: tuple(month for month in months if month in usable)
+            for name, months in whole.items()
+        }
+
+    def only(self, *names: str) -> Plan:
+        """The same split for some of the windows: callers that share one page's plan agree
+        on which months the cells answer, even if a refresh commits in between."""
+        view = object.__new__(Plan)
+        view.windows = {name: self.windows[name] for name in names}
+        view.rolled = {name: self.rolled[name] for name in names}
+        return view
+
+    @property
+    def months(self) -> list[date]:
+        """Every month some window reads from the cells."""
+        return sorted({month for months in self.rolled.values() for month in months})
+
+    def _live_ranges(self, name: str) -> list[tuple[datetime, datetime]]:
+        period = self.windows[name]
+        ranges, cursor = [], period.start
+        for start, end in _merge(_month_range(month) for month in self.rolled[name]):
+            if start > cursor:
+                ranges.append((cursor, start))
+            cursor = end
+        if cursor < period.end:
+            ranges.append((cursor, period.end))
+        return ranges
+
+    def live(self, name: str, when: str, private: str | None = None) -> Q:
+        """The records of window `name` (placed by `when`) that are counted live: those
+        outside the rolled months, and, when `private` names the record's privacy flag, the
+        private ones inside them."""
+        condition = _ranges_or(when, self._live_ranges(name))
+        if private and self.rolled[name]:
+            rolled = _merge(_month_range(month) for month in self.rolled[name])
+            condition |= _ranges_or(when, rolled) & Q(**{private: True})
+        return condition
+
+    def rolled_q(self, name: str, when: str) -> Q:
+        """The records of window `name` in the months the cells answer."""
+        return _ranges_or(when, _merge(_month_range(month) for month in self.rolled[name]))
+
+    def live_any(self, when: str, private: str | None = None, names: Sequence[str] = ()) -> Q:
+        """Records counted live in any of the windows (all when `names` is empty): what a
+        query restricts its rows to, as few ranges as possible."""
+        names = names or tuple(self.windows)
+        live = _merge(r for name in names for r in self._live_ranges(name))
+        condition = _ranges_or(when, live)
+        rolled = _merge(_month_range(m) for name in names for m in self.rolled[name])
+        if private and rolled:
+            condition |= _ranges_or(when, rolled) & Q(**{private: True})
+        return condition
+
+    def cells(
+        self,
+        measures: Sequence[str],
+        filters: DashboardFilters,
+        *,
+        by: Sequence[str] = (),
+        per_system: bool = False,
+        per_team: bool = False,
+        any_severity: bool = False,
+        names: Sequence[str] = (),
+    ) -> dict[tuple, dict[str, int]]:
+        """{(measure, *by values): {window: sum of the cells}} for the filters (1 query, also
+        when no month is rolled, so a page costs the same queries whatever is rolled up). `by` groups by "key" and/or "month"; `per_system` gives
+        every system's cells (system id as the last element of the key) instead of the
+        filter's, `per_team` every team's; `any_severity` ignores the severity filter
+        (deployments have none)."""
+        names = names or tuple(self.windows)
+        months = sorted({month for name in names for month in self.rolled[name]})
+        result: dict[tuple, dict[str, int]] = {}
+        rows = RollupCell.objects.filter(
+            measure__in=measures,
+            # A range, not IN: an empty IN would skip the query (and make the count vary).
+            month__gte=months[0] if months else date.max,
+            month__lte=months[-1] if months else date.min,
+            severity=ANY_SEVERITY if any_severity else (filters.severity or ANY_SEVERITY),
+        )
+        rows = rows.exclude(team=ALL) if per_team else rows.filter(team=_id(Team, filters.team))
+        if per_system:
+            rows = rows.exclude(system=ALL)
+        else:
+            rows = rows.filter(system=_id(System, filters.system))
+        group = ["measure", "month", *(name for name in by if name != "month")]
+        if per_system:
+            group.append("system")
+        if per_team:
+            group.append("team")
+        found = rows.values(*group).annotate(total=Sum("n")).order_by()
+        in_window = {name: set(self.rolled[name]) for name in names}
+        for row in found:
+            key = tuple(
+                row[name]
+                for name in (
+                    "measure",
+                    *by,
+                    *(["system"] if per_system else []),
+                    *(["team"] if per_team else []),
+                )
+            )
+            for name in names:
+                if row["month"] in in_window[name]:
+                    counts = result.setdefault(key, dict.fromkeys(names, 0))
+                    counts[name] += row["total"]
+        return result
+
+
+def _id(model, slug: str | None):
+    """The cell coordinate of a filter: ALL, or the row's id (as a subquery: no extra query;
+    an unknown slug matches no cell, as it matches no record)."""
+    if not slug:
+        return ALL
+    return Subquery(model.objects.filter(slug=slug).values("pk")[:1])

@@ -1,0 +1,135 @@
+"""Computing the cells: every month (`rebuild`), or the months writes marked (`refresh`).
+
+Exactness does not depend on when this runs: a month a write touched is marked dirty by the
+writing transaction itself (triggers, migration 0002) and counted live until it is recomputed.
+This only decides how soon it is fast again. It runs after every request that may have written
+(`RefreshRollupsMiddleware`), after the commands that write in bulk, and from
+`manage.py rollups --refresh` (a CronJob in deploy/ can run it too).
+"""
+
+from __future__ import annotations
+
+from datetime import date
+
+from django.db import connection, transaction
+from django.db.models import Max, Min
+from django.utils import timezone
+
+from dashboards.models import RollupCell, RollupDirty, RollupMonth
+from dashboards.periods import _add_months
+from dashboards.rollups import cells
+from incidents.days import utc_midnight
+from incidents.models import Deployment, Incident, NearMiss
+
+# Months computed per statement in a rebuild: bounds the size of each statement's grouping.
+_MONTHS_PER_STATEMENT = 3
+# Any constant: the key of the PostgreSQL advisory lock that serialises refreshers, so an older
+# computation never overwrites a newer one.
+_LOCK_KEY = 732_091_412
+
+
+def _first_months() -> tuple[date, date] | None:
+    """The first and last months holding any record the cells count, or None when empty."""
+    bounds = []
+    for model, field in (
+        (Incident, "started_at"),
+        (NearMiss, "occurred_at"),
+        (Deployment, "deployed_at"),
+    ):
+        found = model.objects.aggregate(first=Min(field), last=Max(field))
+        if found["first"] is not None:
+            bounds += [found["first"], found["last"]]
+    if not bounds:
+        return None
+    first, last = min(bounds), max(bounds)
+    return date(first.year, first.month, 1), date(last.year, last.month, 1)
+
+
+def _lock() -> None:
+    if connection.vendor == "postgresql":
+        with connection.cursor() as cursor:
+            cursor.execute("SELECT pg_advisory_xact_lock(%s)", [_LOCK_KEY])
+    # SQLite: the first write of the transaction takes the database's only write lock.
+
+
+def _runs(months: list[date]) -> list[tuple[date, date]]:
+    """Months as [first, after-last) runs of consecutive months, each at most
+    _MONTHS_PER_STATEMENT long."""
+    runs: list[tuple[date, date, int]] = []
+    for month in sorted(set(months)):
+        if runs and runs[-1][1] == month and runs[-1][2] < _MONTHS_PER_STATEMENT:
+            runs[-1] = (runs[-1][0], _add_months(month, 1), runs[-1][2] + 1)
+        else:
+            runs.append((month, _add_months(month, 1), 1))
+    return [(first, after) for first, after, _ in runs]
+
+
+def _clear(marks: list[int]) -> None:
+    """Delete the marks read, and only those (in chunks: SQLite bounds the parameters)."""
+    for index in range(0, len(marks), 5000):
+        RollupDirty.objects.filter(pk__in=marks[index : index + 5000]).delete()
+
+
+def _compute(months: list[date]) -> None:
+    for first, after in _runs(months):
+        start, end = utc_midnight(first), utc_midnight(after)
+        RollupCell.objects.filter(month__gte=first, month__lt=after).delete()
+        cells.compute(start, end)
+    existing = set(RollupMonth.objects.filter(month__in=months).values_list("month", flat=True))
+    RollupMonth.objects.bulk_create(
+        [RollupMonth(month=month) for month in sorted(set(months) - existing)]
+    )
+    RollupMonth.objects.filter(month__in=existing).update(computed_at=timezone.now())
+
+
+def _all_months() -> list[date]:
+    found = _first_months()
+    if found is None:
+        return []
+    months, month = [], found[0]
+    while month <= found[1]:
+        months.append(month)
+        month = _add_months(month, 1)
+    return months
+
+
+def rebuild() -> int:
+    """Recompute every month from the first record to the last; returns the months computed."""
+    with transaction.atomic():
+        _lock()
+        seen = list(RollupDirty.objects.values_list("pk", flat=True))
+        months = _all_months()
+        RollupCell.objects.all().delete()
+        RollupMonth.objects.all().delete()
+        _compute(months)
+        _clear(seen)
+    return len(months)
+
+
+def pending() -> bool:
+    """Whether any write marked a month since the last refresh (one indexed query)."""
+    return RollupDirty.objects.exists()
+
+
+def refresh() -> int:
+    """Recompute the months writes marked since the last refresh; returns how many.
+
+    Only the marks read at the start are cleared: a write that commits meanwhile leaves its
+    own, so its month is counted live until the next refresh, never read stale.
+    """
+    with transaction.atomic():
+        _lock()
+        marks = list(RollupDirty.objects.values_list("pk", "month"))
+        if not marks:
+            return 0
+        if any(month is None for _, month in marks):
+            months = _all_months()
+            RollupCell.objects.all().delete()
+            RollupMonth.objects.exclude(month__in=months).delete()
+        else:
+            # Months outside the records' span hold no cells and stay uncomputed (counted
+            # live, from nothing).
+            months = sorted({month for _, month in marks})
+        _compute(months)
+        _clear([pk for pk, _ in marks])
+    return len(months)
