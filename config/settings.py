@@ -90,6 +90,8 @@ MIDDLEWARE = [
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "django_htmx.middleware.HtmxMiddleware",
     "simple_history.middleware.HistoryRequestMiddleware",
+    # Recomputes the monthly rollups a write marked, after its response is sent.
+    "dashboards.rollups.middleware.RefreshRollupsMiddleware",
 ]
 
 ROOT_URLCONF = "config.urls"

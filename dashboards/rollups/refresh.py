@@ -45,19 +45,23 @@ def _first_months() -> tuple[date, date] | None:
     return date(first.year, first.month, 1), date(last.year, last.month, 1)
 
 
-def _lock() -> None:
+def _lock(wait: bool = True) -> bool:
+    """Serialise refreshers; False when another holds the lock and `wait` is False (it
+    will leave marks written meanwhile for the next refresh)."""
     if connection.vendor == "postgresql":
         with connection.cursor() as cursor:
-            cursor.execute("SELECT pg_advisory_xact_lock(%s)", [_LOCK_KEY])
+            function = "pg_advisory_xact_lock" if wait else "pg_try_advisory_xact_lock"
+            cursor.execute(f"SELECT {function}(%s)", [_LOCK_KEY])
+            return wait or cursor.fetchone()[0]
     # SQLite: the first write of the transaction takes the database's only write lock.
+    return True
 
 
-def _runs(months: list[date]) -> list[tuple[date, date]]:
-    """Months as [first, after-last) runs of consecutive months, each at most
-    _MONTHS_PER_STATEMENT long."""
+def _runs(months: list[date], longest: int = _MONTHS_PER_STATEMENT) -> list[tuple[date, date]]:
+    """Months as [first, after-last) runs of consecutive months, each at most `longest`."""
     runs: list[tuple[date, date, int]] = []
     for month in sorted(set(months)):
-        if runs and runs[-1][1] == month and runs[-1][2] < _MONTHS_PER_STATEMENT:
+        if runs and runs[-1][1] == month and runs[-1][2] < longest:
             runs[-1] = (runs[-1][0], _add_months(month, 1), runs[-1][2] + 1)
         else:
             runs.append((month, _add_months(month, 1), 1))
@@ -70,8 +74,8 @@ def _clear(marks: list[int]) -> None:
         RollupDirty.objects.filter(pk__in=marks[index : index + 5000]).delete()
 
 
-def _compute(months: list[date]) -> None:
-    for first, after in _runs(months):
+def _compute(months: list[date], longest: int = _MONTHS_PER_STATEMENT) -> None:
+    for first, after in _runs(months, longest):
         start, end = utc_midnight(first), utc_midnight(after)
         RollupCell.objects.filter(month__gte=first, month__lt=after).delete()
         cells.compute(start, end)
@@ -111,14 +115,16 @@ def pending() -> bool:
     return RollupDirty.objects.exists()
 
 
-def refresh() -> int:
-    """Recompute the months writes marked since the last refresh; returns how many.
+def refresh(*, wait: bool = True) -> int:
+    """Recompute the months writes marked since the last refresh; returns how many. With
+    `wait` False, gives up at once (0) when another refresh is running.
 
     Only the marks read at the start are cleared: a write that commits meanwhile leaves its
     own, so its month is counted live until the next refresh, never read stale.
     """
     with transaction.atomic():
-        _lock()
+        if not _lock(wait):
+            return 0
         marks = list(RollupDirty.objects.values_list("pk", "month"))
         if not marks:
             return 0
@@ -126,10 +132,14 @@ def refresh() -> int:
             months = _all_months()
             RollupCell.objects.all().delete()
             RollupMonth.objects.exclude(month__in=months).delete()
+            _compute(months)
         else:
-            # Months outside the records' span hold no cells and stay uncomputed (counted
-            # live, from nothing).
-            months = sorted({month for _, month in marks})
-        _compute(months)
+            # Every month from the first marked to the last, in one statement per measure:
+            # a refresh costs the same queries however many months a write touched.
+            marked = sorted({month for _, month in marks})
+            months = [marked[0]]
+            while months[-1] < marked[-1]:
+                months.append(_add_months(months[-1], 1))
+            _compute(months, longest=len(months))
         _clear([pk for pk, _ in marks])
     return len(months)

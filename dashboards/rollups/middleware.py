@@ -1,0 +1,44 @@
+"""Refresh the rollups after a request that may have written, once its response is sent.
+
+Exactness never waits on this: a write marks its months in its own transaction and readers
+count marked months live. This keeps them fast: the months a request marked are recomputed
+as soon as its response has gone out (Django's `request_finished`, sent when the server
+closes the response), so the writer does not wait for it and the next reader finds cells.
+"""
+
+from __future__ import annotations
+
+import logging
+import threading
+
+from django.db import close_old_connections
+
+from dashboards.rollups.refresh import pending, refresh
+
+logger = logging.getLogger(__name__)
+_state = threading.local()
+SAFE_METHODS = frozenset({"GET", "HEAD", "OPTIONS", "TRACE"})
+
+
+class RefreshRollupsMiddleware:
+    def __init__(self, get_response):
+        self.get_response = get_response
+
+    def __call__(self, request):
+        if request.method not in SAFE_METHODS:
+            _state.wrote = True
+        return self.get_response(request)
+
+
+def refresh_after_request(**kwargs) -> None:
+    """request_finished receiver (connected in DashboardsConfig.ready)."""
+    if not getattr(_state, "wrote", False):
+        return
+    _state.wrote = False
+    try:
+        if pending():
+            refresh(wait=False)
+    except Exception:  # the months stay marked, so readers stay exact; only slower
+        logger.exception("Refreshing the rollups after a request failed")
+    finally:
+        close_old_connections()  # as Django does after a request: CONN_MAX_AGE still holds
