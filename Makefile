@@ -16,6 +16,7 @@ $(VENV)/.installed: requirements.lock pyproject.toml
 run: install
 	$(PY) manage.py migrate --no-input
 	$(PY) manage.py load_demo
+	$(PY) manage.py rollups --rebuild
 	$(PY) manage.py runserver $(HOST)
 
 # The production configuration, locally: DEBUG off, static files collected and served by
