@@ -14,9 +14,11 @@ Rows are appended, never upserted: writers never wait on each other here. A mont
 cannot be found (the parent already deleted by raw SQL) marks nothing: the parent's own
 delete trigger marked it.
 
-A later migration that rebuilds one of these tables (SQLite remakes a table to alter a
-column, dropping its triggers), renames a watched column or changes SPEC must `remove` and
-`install` again around it.
+A later migration that alters one of these tables, or changes SPEC, must run `remove` before
+and `install` after it (RunPython). On SQLite, altering a column remakes the table, which
+fails while triggers elsewhere read it ("error in trigger rollup_dirty_...: no such table")
+and would drop its own; on PostgreSQL a renamed or dropped column that a function reads
+makes every write to the table fail.
 """
 
 from __future__ import annotations

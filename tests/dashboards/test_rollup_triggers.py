@@ -18,6 +18,7 @@ from django.db.migrations.executor import MigrationExecutor
 
 from dashboards.models import RollupDirty
 from dashboards.rollups import triggers
+from incidents.bulk import insert_rows
 from incidents.models import (
     Deployment,
     Incident,
@@ -234,6 +235,30 @@ def test_a_csv_import_marks_the_months_of_the_imported_incidents(responder):
     assert len(response.json()["created"]) == 2
     assert IncidentSystem.objects.count() == 4
     assert months == {JAN, MAR}
+
+
+def test_links_and_signals_written_by_the_imports_bulk_insert_mark_their_incidents_month(
+    march_incident,
+):
+    # What the import writes after its incidents, one COPY (PostgreSQL) or executemany each.
+    system, team = SystemFactory(), TeamFactory()
+    with marked() as months:
+        insert_rows(
+            IncidentSystem,
+            ["incident", "system", "role"],
+            [(march_incident.pk, system.pk, "origin")],
+        )
+    assert months == {MAR}
+    with marked() as months:
+        insert_rows(Incident.teams.through, ["incident", "team"], [(march_incident.pk, team.pk)])
+    assert months == {MAR}
+    with marked() as months:
+        insert_rows(
+            Surprise,
+            ["incident", "expected", "observed", "noticed_by", "notes", "created_at", "updated_at"],
+            [(march_incident.pk, "a", "b", "", "", at("2026-03-11"), at("2026-03-11"))],
+        )
+    assert months == {MAR}
 
 
 # --- what hangs off an incident --------------------------------------------------------------
