@@ -44,10 +44,15 @@ the rules of incidents/scopes.py:
 Performance: every function runs a fixed number of queries whatever the data size, and each
 aggregates in the database (GROUP BY, conditional COUNT ... FILTER, EXISTS). Python only
 touches aggregated rows (one per month, system, category or theme), never one per record.
+Whole months come from the monthly rollup cells (dashboards/rollups/, docs/rollups.md): a
+`Plan` says which months of each window the cells answer, the selectors count live only the
+rest (partial months, months a write marked, the private incidents the viewer may see) and
+add the cells. Under `dashboards.rollups.live_only()` they count everything live: the
+reference the rollups are checked against.
 
 Modules, by page section: summary (the period comparison), learning_loop, durations, trends,
 systems (the systems table), history (one system over time), changes (failure rates per
-change),
+change) and exposure (the incidents behind them),
 themes, overview (the overview page in one call); scope (what they all count, and how) and
 expressions (database functions) are shared by them.
 """
