@@ -27,11 +27,23 @@ from incidents.models import System, Team
 NEVER = Q(pk__isnull=True)  # a condition no row meets (an empty OR is not valid SQL)
 
 
+def _ranges(field: str, ranges: Iterable[tuple[datetime, datetime]]) -> list[Q]:
+    return [Q(**{f"{field}__gte": start, f"{field}__lt": end}) for start, end in ranges]
+
+
+def _any(conditions: list[Q]) -> Q:
+    """The disjunction, NEVER for none. Never `NEVER OR ...`: PostgreSQL cannot use an index
+    for a disjunction with an arm it cannot use one for."""
+    if not conditions:
+        return NEVER
+    found = conditions[0]
+    for condition in conditions[1:]:
+        found |= condition
+    return found
+
+
 def _ranges_or(field: str, ranges: Iterable[tuple[datetime, datetime]]) -> Q:
-    condition = Q()
-    for start, end in ranges:
-        condition |= Q(**{f"{field}__gte": start, f"{field}__lt": end})
-    return condition if condition else NEVER
+    return _any(_ranges(field, ranges))
 
 
 def _merge(ranges: Iterable[tuple[datetime, datetime]]) -> list[tuple[datetime, datetime]]:
@@ -109,11 +121,11 @@ class Plan:
         """The records of window `name` (placed by `when`) that are counted live: those
         outside the rolled months, and, when `private` names the record's privacy flag, the
         private ones inside them."""
-        condition = _ranges_or(when, self._live_ranges(name))
+        conditions = _ranges(when, self._live_ranges(name))
         if private and self.rolled[name]:
             rolled = _merge(_month_range(month) for month in self.rolled[name])
-            condition |= _ranges_or(when, rolled) & Q(**{private: True})
-        return condition
+            conditions.append(_ranges_or(when, rolled) & Q(**{private: True}))
+        return _any(conditions)
 
     def rolled_q(self, name: str, when: str) -> Q:
         """The records of window `name` in the months the cells answer."""
@@ -123,12 +135,11 @@ class Plan:
         """Records counted live in any of the windows (all when `names` is empty): what a
         query restricts its rows to, as few ranges as possible."""
         names = names or tuple(self.windows)
-        live = _merge(r for name in names for r in self._live_ranges(name))
-        condition = _ranges_or(when, live)
+        conditions = _ranges(when, _merge(r for name in names for r in self._live_ranges(name)))
         rolled = _merge(_month_range(m) for name in names for m in self.rolled[name])
         if private and rolled:
-            condition |= _ranges_or(when, rolled) & Q(**{private: True})
-        return condition
+            conditions.append(_ranges_or(when, rolled) & Q(**{private: True}))
+        return _any(conditions)
 
     def cells(
         self,

@@ -34,7 +34,7 @@ from django.db.models import Count, Exists, OuterRef, Q
 
 from dashboards import stats
 from dashboards.periods import DashboardFilters, Period
-from dashboards.rollups.plan import Plan
+from dashboards.rollups.plan import NEVER, Plan, _any
 from dashboards.selectors.exposure import (
     exposed_incidents,
     exposed_incidents_by_team,
@@ -208,13 +208,16 @@ def _deployments_by_system(
         )
     )
 
-    def failed_in(name: str) -> Q:
-        private_only = plan.rolled_q(name, moment) & Q(is_private=True) & ~Q(named_publicly)
-        return plan.live(name, moment) | private_only
+    def failed_in(*names: str) -> Q:
+        live = [plan.live(name, moment) for name in names if plan.live(name, moment) != NEVER]
+        rolled = [plan.rolled_q(name, moment) for name in names if plan.rolled[name]]
+        if rolled:  # privacy first: the partial index on private incidents finds them
+            live.append(Q(is_private=True) & _any(rolled) & ~Q(named_publicly))
+        return _any(live)
 
     causing = (
         _causing_incidents(user, filters)
-        .filter(failed_in("current") | failed_in("previous"), caused_by__environment=PRODUCTION)
+        .filter(failed_in("current", "previous"), caused_by__environment=PRODUCTION)
         .values("caused_by__system")
         .annotate(
             failed=Count("caused_by", distinct=True, filter=failed_in("current")),
