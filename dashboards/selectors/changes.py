@@ -29,8 +29,9 @@ the Poisson the test assumes, so the test is conservative then, never overconfid
 from __future__ import annotations
 
 from dataclasses import dataclass
+from datetime import date
 
-from django.db.models import Count, Exists, OuterRef, Q
+from django.db.models import Count, Q
 
 from dashboards import stats
 from dashboards.periods import DashboardFilters, Period
@@ -172,7 +173,8 @@ def _deployments_by_system(
     user, period: Period, filters: DashboardFilters, plan: Plan | None = None
 ) -> dict[int, _Deployed]:
     """{system id: _Deployed} of every system that deployed to production in either period
-    (5 queries: the catalog, the live deployments and failed ones, the cells). The system and
+    (7 queries: the live deployments and failed ones, the private causes, the cells, the
+    catalog). The system and
     team filters do not apply (`_scoped` does): a systems table counts every row's own
     system, and the systems page shares this scan with its teams."""
     previous = period.previous()
@@ -200,34 +202,42 @@ def _deployments_by_system(
     # public incident names; a private one the viewer may see adds its deployment only if no
     # public incident (of the severity) names it too.
     moment = deployment_moment("caused_by")
-    named_publicly = Exists(
-        Incident.objects.filter(
-            caused_by=OuterRef("caused_by"),
-            is_private=False,
-            **({"severity": filters.severity} if filters.severity else {}),
-        )
-    )
-
-    def failed_in(*names: str) -> Q:
-        live = [plan.live(name, moment) for name in names if plan.live(name, moment) != NEVER]
-        rolled = [plan.rolled_q(name, moment) for name in names if plan.rolled[name]]
-        if rolled:  # privacy first: the partial index on private incidents finds them
-            live.append(Q(is_private=True) & _any(rolled) & ~Q(named_publicly))
-        return _any(live)
-
+    live = {name: plan.live(name, moment) for name in plan.windows}
     causing = (
         _causing_incidents(user, filters)
-        .filter(failed_in("current", "previous"), caused_by__environment=PRODUCTION)
+        .filter(_any([q for q in live.values() if q != NEVER]), caused_by__environment=PRODUCTION)
         .values("caused_by__system")
         .annotate(
-            failed=Count("caused_by", distinct=True, filter=failed_in("current")),
-            failed_previous=Count("caused_by", distinct=True, filter=failed_in("previous")),
+            failed=Count("caused_by", distinct=True, filter=live["current"]),
+            failed_previous=Count("caused_by", distinct=True, filter=live["previous"]),
         )
         .order_by()
     )
     for row in causing:
         add(row["caused_by__system"], "failed", row["failed"])
         add(row["caused_by__system"], "failed_previous", row["failed_previous"])
+    # In the months the cells answer, they count the deployments a public incident names; a
+    # private incident the viewer may see adds its deployment only if no public incident (of
+    # the severity) names it too. Few rows: read them, then ask which are named publicly.
+    rolled = [plan.rolled_q(name, moment) for name in plan.windows if plan.rolled[name]]
+    private_causes = set(
+        _causing_incidents(user, filters)
+        .filter(_any(rolled), is_private=True, caused_by__environment=PRODUCTION)
+        .values_list("caused_by", "caused_by__system", "caused_by__deployed_at")
+    )
+    public = Incident.objects.filter(
+        is_private=False, caused_by__in=sorted({cause for cause, _, _ in private_causes}) or [0]
+    )
+    if filters.severity:
+        public = public.filter(severity=filters.severity)
+    named_publicly = set(public.values_list("caused_by", flat=True))
+    for cause, system, deployed_at in private_causes:
+        if cause in named_publicly:
+            continue
+        month = date(deployed_at.year, deployed_at.month, 1)
+        for name, failed in (("current", "failed"), ("previous", "failed_previous")):
+            if month in plan.rolled[name]:
+                add(system, failed, 1)
     everything = DashboardFilters(severity=filters.severity)
     for (_, system), found in plan.cells(
         ("deployments",), everything, per_system=True, any_severity=True

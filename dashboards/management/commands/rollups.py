@@ -1,10 +1,10 @@
 """Compute, refresh or check the monthly rollups the dashboards read (docs/rollups.md).
 
-    manage.py rollups --rebuild   every month from the first record to the last
-    manage.py rollups --refresh   the months writes marked since the last refresh
-    manage.py rollups --check     every computed, unmarked cell against a count from the
-                                  records now, and the dashboard figures of the last four
-                                  quarters against live_only(); exits 1 on any difference
+manage.py rollups --rebuild   every month from the first record to the last
+manage.py rollups --refresh   the months writes marked since the last refresh
+manage.py rollups --check     every computed, unmarked cell against a count from the
+                              records now, and the dashboard figures of the last four
+                              quarters against live_only(); exits 1 on any difference
 """
 
 from __future__ import annotations
