@@ -29,7 +29,7 @@ the Poisson the test assumes, so the test is conservative then, never overconfid
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import date
+from datetime import date, datetime
 
 from django.db.models import Count, Q
 
@@ -216,24 +216,9 @@ def _deployments_by_system(
     for row in causing:
         add(row["caused_by__system"], "failed", row["failed"])
         add(row["caused_by__system"], "failed_previous", row["failed_previous"])
-    # In the months the cells answer, they count the deployments a public incident names; a
-    # private incident the viewer may see adds its deployment only if no public incident (of
-    # the severity) names it too. Few rows: read them, then ask which are named publicly.
+    # In the months the cells answer, they count the deployments a public incident names.
     rolled = [plan.rolled_q(name, moment) for name in plan.windows if plan.rolled[name]]
-    private_causes = set(
-        _causing_incidents(user, filters)
-        .filter(_any(rolled), is_private=True, caused_by__environment=PRODUCTION)
-        .values_list("caused_by", "caused_by__system", "caused_by__deployed_at")
-    )
-    public = Incident.objects.filter(
-        is_private=False, caused_by__in=sorted({cause for cause, _, _ in private_causes}) or [0]
-    )
-    if filters.severity:
-        public = public.filter(severity=filters.severity)
-    named_publicly = set(public.values_list("caused_by", flat=True))
-    for cause, system, deployed_at in private_causes:
-        if cause in named_publicly:
-            continue
+    for system, deployed_at in _failed_privately(user, filters, _any(rolled)):
         month = date(deployed_at.year, deployed_at.month, 1)
         for name, failed in (("current", "failed"), ("previous", "failed_previous")):
             if month in plan.rolled[name]:
@@ -263,6 +248,27 @@ def _deployments_by_system(
 
 
 _COUNTS = ("current", "previous", "failed", "failed_previous")
+
+
+def _failed_privately(user, filters: DashboardFilters, where: Q) -> list[tuple[int, datetime]]:
+    """(system, deployed_at) of the production deployments that only private incidents the
+    viewer may see name as their cause (of the filtered severity), among those the incidents
+    meeting `where` name (2 queries). The rollup cells count the deployments a public
+    incident names; these are what a viewer adds to them. Few rows: read them, then ask
+    which are named publicly (a NOT EXISTS per row made PostgreSQL hash every public
+    incident)."""
+    causes = set(
+        _causing_incidents(user, filters)
+        .filter(where, is_private=True, caused_by__environment=PRODUCTION)
+        .values_list("caused_by", "caused_by__system", "caused_by__deployed_at")
+    )
+    public = Incident.objects.filter(
+        is_private=False, caused_by__in=sorted({cause for cause, _, _ in causes}) or [0]
+    )
+    if filters.severity:
+        public = public.filter(severity=filters.severity)
+    named_publicly = set(public.values_list("caused_by", flat=True))
+    return [(system, at) for cause, system, at in causes if cause not in named_publicly]
 
 
 def _scoped(by_system: dict[int, _Deployed], filters: DashboardFilters) -> dict[int, _Deployed]:

@@ -6,12 +6,12 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import date
 
-from django.db.models import Count, Exists, OuterRef, Q
+from django.db.models import Count, Q
 
 from dashboards import stats
 from dashboards.periods import DashboardFilters, Period
 from dashboards.rollups.plan import Plan
-from dashboards.selectors.changes import PER_DEPLOYMENTS, _failed_q
+from dashboards.selectors.changes import PER_DEPLOYMENTS, _failed_privately, _failed_q
 from dashboards.selectors.expressions import _as_date, _MonthOf
 from dashboards.selectors.scope import _between, _incidents, _near_misses, _visible_incident_q
 from dashboards.selectors.trends import TREND_MONTHS, MonthlyTrend, monthly_trends
@@ -55,29 +55,24 @@ def _months_of_changes(
     months from the rollup cells; the incidents come from its trend)."""
     when = deployment_moment()
     plan = Plan({"window": window})
-    cause = Incident.objects.filter(caused_by=OuterRef("pk"))
-    if filters.severity:
-        cause = cause.filter(severity=filters.severity)
-    # In the months the cells answer, only a failure no public incident accounts for: one
-    # named by a private incident the viewer may see.
-    private_only = (
-        plan.rolled_q("window", when)
-        & Q(Exists(cause.filter(is_private=True).filter(pk__in=Incident.objects.visible_to(user))))
-        & ~Q(Exists(cause.filter(is_private=False)))
-    )
     live = plan.live("window", when)
     rows = (
         Deployment.objects.production()
-        .filter(live | private_only, system__slug=system_slug)
+        .filter(live, system__slug=system_slug)
         .annotate(_month=_MonthOf(when))
         .values("_month")
-        .annotate(
-            n=Count("pk", filter=live),
-            failed=Count("pk", filter=(live & _failed_q(user, filters)) | private_only),
-        )
+        .annotate(n=Count("pk"), failed=Count("pk", filter=_failed_q(user, filters)))
         .order_by()
     )
     by_month = {_as_date(row["_month"]): dict(row) for row in rows}
+    # In the months the cells answer, the failures only private incidents account for.
+    in_cells = plan.rolled_q("window", deployment_moment("caused_by"))
+    for _, deployed_at in _failed_privately(
+        user, filters, in_cells & Q(caused_by__system__slug=system_slug)
+    ):
+        month = date(deployed_at.year, deployed_at.month, 1)
+        counts = by_month.setdefault(month, {"n": 0, "failed": 0})
+        counts["failed"] += 1
     system_filter = DashboardFilters(system=system_slug, severity=filters.severity)
     cells = [
         *plan.cells(("deployments",), system_filter, by=("month",), any_severity=True).items(),
