@@ -120,15 +120,7 @@ def system_history(
     trend = monthly_trends(user=user, filters=filters, months=months, end=end)
     recent_incidents = tuple(incidents.order_by("-started_at")[:LIST_LIMIT])
     recent_near_misses = tuple(near_misses.order_by("-occurred_at")[:LIST_LIMIT])
-    follow_ups = tuple(
-        ActionItem.objects.open()
-        .filter(
-            _visible_incident_q(user, "review__incident"),
-            incident_scope("review__incident", system=system.slug),
-        )
-        .select_related("review__incident", "owner_team")
-        .order_by("due_date", "pk")[:LIST_LIMIT]
-    )
+    follow_ups = _open_follow_ups(user, system.slug)
     changes = _months_of_changes(
         user=user,
         system_slug=system.slug,
@@ -144,3 +136,27 @@ def system_history(
         open_follow_ups=follow_ups,
         changes=changes,
     )
+
+
+def _open_follow_ups(user, system_slug: str) -> tuple[ActionItem, ...]:
+    """The first LIST_LIMIT open follow-ups of incidents that touched the system, by due date
+    (one query per open status). Each status is read in the order of the (status, due_date)
+    index and stops at LIST_LIMIT matches; one query over both statuses had to sort every
+    open follow-up first."""
+    found: list[ActionItem] = []
+    for status in ActionItem.OPEN_STATUSES:
+        found += (
+            ActionItem.objects.filter(
+                _visible_incident_q(user, "review__incident"),
+                incident_scope("review__incident", system=system_slug),
+                status=status,
+            )
+            .select_related("review__incident", "owner_team")
+            .order_by("due_date", "pk")[:LIST_LIMIT]
+        )
+    return tuple(sorted(found, key=_due_first)[:LIST_LIMIT])
+
+
+def _due_first(item: ActionItem) -> tuple:
+    # As order_by("due_date", "pk") does on both databases: no due date last.
+    return (item.due_date is None, item.due_date or date.min, item.pk)
