@@ -53,9 +53,14 @@ LIST_PAGES = {
     "api_near_misses": "api:near-miss-list",
     "api_deployments": "api:deployment-list",
 }
-# Severity where the list has it (a deployment's is that of the incidents it caused); the
-# follow-ups have none, so the overdue ones.
-LIST_FILTERS = dict.fromkeys(LIST_PAGES, "?severity=SEV2") | {"follow_ups": "?overdue=true"}
+# Severity where the list has it (a deployment's is that of the incidents it caused). The
+# follow-ups have none: the overdue ones; the generated near misses have no potential
+# severity: those of the busiest system.
+LIST_FILTERS = dict.fromkeys(LIST_PAGES, "?severity=SEV2") | {
+    "follow_ups": "?overdue=true",
+    "near_misses": f"?system={PREFIX}system-0",
+    "api_near_misses": f"?system={PREFIX}system-0",
+}
 
 
 class Command(BaseCommand):
