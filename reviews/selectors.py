@@ -40,7 +40,6 @@ from reviews.models import (
     Participant,
     Review,
     SurveyResponse,
-    follow_up_open_q,
     waiting_for_review_q,
 )
 from reviews.rules import can_answer_survey
@@ -250,7 +249,7 @@ def review_queue(
             )
         )
         .select_related("incident", "facilitator")
-        .annotate(open_follow_ups=Count("action_items", filter=follow_up_open_q("action_items__")))
+        .with_open_follow_ups()
     )
     under_way = list(reviews.under_way().order_by("scheduled_for", "pk"))
     for review in under_way:
