@@ -20,7 +20,9 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from django.db.models import Exists, OuterRef, Q, QuerySet
+from django.db.models import Count, Exists, OuterRef, Q, QuerySet, Subquery
+from django.db.models.expressions import Combinable
+from django.db.models.functions import Coalesce
 
 from incidents.models import (
     Deployment,
@@ -114,11 +116,63 @@ def incident_touches_system(system: System | str, path: str = "") -> Q:
     return Q(Exists(IncidentSystem.objects.filter(incident=_ref(path), **_is("system", system))))
 
 
+def _team_sources() -> tuple[tuple[QuerySet, str], ...]:
+    """Where the team rule looks: the teams listed on an incident, and the owners of the systems
+    it touched; each as (rows that name an `incident`, the field of those rows naming a team)."""
+    return (
+        (Incident.teams.through.objects.all(), "team"),
+        (IncidentSystem.objects.all(), "system__owner_team"),
+    )
+
+
+def _team_involved(team: Team | str | OuterRef, incident: OuterRef) -> Q:
+    """The team rule itself, both sides as seen from inside its EXISTS subqueries."""
+    condition = Q()
+    for rows, team_field in _team_sources():
+        condition |= Q(Exists(rows.filter(incident=incident, **_is(team_field, team))))
+    return condition
+
+
 def incident_involves_team(team: Team | str, path: str = "") -> Q:
     """The team is listed on the incident, or owns a system the incident touches."""
-    listed = Incident.teams.through.objects.filter(incident=_ref(path), **_is("team", team))
-    owned = IncidentSystem.objects.filter(incident=_ref(path), **_is("system__owner_team", team))
-    return Q(Exists(listed)) | Q(Exists(owned))
+    return _team_involved(team, _ref(path))
+
+
+def involved_team_count(path: str = "") -> Combinable:
+    """How many teams `incident_involves_team` names for the incident at `path`, for an
+    annotation: the teams listed on it, plus the owners of the systems it touched that are not
+    listed, each team once. Two small counts per incident, whatever the number of teams."""
+    through = Incident.teams.through.objects
+    listed = through.filter(incident=_ref(path)).order_by().values("incident")
+    unlisted_owners = (
+        IncidentSystem.objects.filter(incident=_ref(path), system__owner_team__isnull=False)
+        .exclude(
+            Exists(
+                through.filter(incident=OuterRef("incident"), team=OuterRef("system__owner_team"))
+            )
+        )
+        .order_by()
+        .values("incident")
+    )
+    return Coalesce(Subquery(listed.annotate(n=Count("team")).values("n")), 0) + Coalesce(
+        Subquery(
+            unlisted_owners.annotate(n=Count("system__owner_team", distinct=True)).values("n")
+        ),
+        0,
+    )
+
+
+def team_involvements() -> QuerySet:
+    """Every (incident_id, team_id, started_at) the team rule makes, each once: what
+    `incident_involves_team` asks one incident and one team at a time, as rows, for reads that
+    go through every incident at once (the review queue's first collaborations)."""
+    listed, owned = (
+        rows.filter(**{f"{team_field}__isnull": False})
+        .order_by()
+        .values_list("incident_id", team_field, "incident__started_at")
+        for rows, team_field in _team_sources()
+    )
+    return listed.union(owned)
 
 
 def incident_has_severity(severity: str, path: str = "") -> Q:

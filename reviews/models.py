@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from django.conf import settings
 from django.db import models
+from django.db.models.functions import Coalesce
 from django.utils import timezone
 from simple_history.models import HistoricalRecords
 
@@ -19,6 +20,20 @@ class ReviewQuerySet(models.QuerySet):
     def under_way(self):
         """Scheduled or in progress: started, not yet published."""
         return self.filter(status__in=(Review.Status.SCHEDULED, Review.Status.IN_PROGRESS))
+
+    def with_open_follow_ups(self):
+        """`open_follow_ups`: how many of each review's follow-ups are open. A subquery, not a
+        join and GROUP BY, so the recently published, ordered and cut to a few, count only
+        their own follow-ups rather than every review's first."""
+        open_items = (
+            ActionItem.objects.open()
+            .filter(review=models.OuterRef("pk"))
+            .order_by()
+            .values("review")
+            .annotate(n=models.Count("pk"))
+            .values("n")
+        )
+        return self.annotate(open_follow_ups=Coalesce(models.Subquery(open_items), 0))
 
     def survey_open_to(self, user):
         """Published reviews whose learning survey this user may answer: they facilitated it

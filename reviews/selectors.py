@@ -8,10 +8,20 @@ from __future__ import annotations
 from collections import defaultdict
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
-from itertools import combinations
 
 from django.contrib.auth import get_user_model
-from django.db.models import Count, Exists, OuterRef, Q
+from django.db import connection
+from django.db.models import (
+    BooleanField,
+    Case,
+    Count,
+    Exists,
+    ExpressionWrapper,
+    OuterRef,
+    Q,
+    QuerySet,
+    When,
+)
 from django.utils import timezone
 
 from incidents.formatting import person_name
@@ -24,13 +34,12 @@ from incidents.models import (
     Surprise,
     TimelineEntry,
 )
-from incidents.scopes import incident_scope
+from incidents.scopes import incident_scope, involved_team_count, team_involvements
 from reviews.models import (
     ActionItem,
     Participant,
     Review,
     SurveyResponse,
-    follow_up_open_q,
     waiting_for_review_q,
 )
 from reviews.rules import can_answer_survey
@@ -46,13 +55,6 @@ class QueueEntry:
     cues: list[str] = field(default_factory=list)  # what the page says, in CUES order
     cue_keys: frozenset[str] = frozenset()
     overdue: bool = False
-
-    @property
-    def priority(self) -> tuple:
-        """The queue's order, and home's: most cues first, then the more severe, then the
-        newest (the reference breaks ties, so pages never shuffle)."""
-        incident = self.incident
-        return (-len(self.cues), incident.severity, -incident.started_at.timestamp(), -incident.pk)
 
 
 @dataclass(frozen=True)
@@ -70,7 +72,7 @@ class QueueFilters:
 
 @dataclass
 class ReviewQueue:
-    needs_review: list[QueueEntry]
+    needs_review: QueueEntries | list[QueueEntry]
     mine: list[Review]  # under way, facilitated by the user
     scheduled: list[Review]
     in_progress: list[Review]
@@ -86,100 +88,145 @@ CUES = {
 }
 
 
-def _teams_by_incident() -> dict[int, set[int]]:
-    """Teams involved in each incident: listed on it, or owning a system it touched."""
-    teams: dict[int, set[int]] = defaultdict(set)
-    for incident_id, team_id in Incident.teams.through.objects.values_list(
-        "incident_id", "team_id"
-    ):
-        teams[incident_id].add(team_id)
-    owned = IncidentSystem.objects.filter(system__owner_team__isnull=False).values_list(
-        "incident_id", "system__owner_team_id"
-    )
-    for incident_id, team_id in owned:
-        teams[incident_id].add(team_id)
-    return teams
+# The first incident of each pair of teams ever involved together: each involvement of a team
+# (`team_involvements`) paired with the other teams involved in the same incident, and each
+# pair's incidents ranked by start, then primary key. Any later incident of the pair had an
+# earlier one, so these are exactly the incidents that brought a pair together for the first
+# time. Set-based on purpose: written as a correlated "no earlier incident involves both teams"
+# EXISTS, the rule runs once per incident waiting (the queue sorts on it) and PostgreSQL
+# re-reads each team's incidents on every row: 50 to 90 seconds a page at 10,000 incidents.
+_FIRST_OF_EACH_PAIR = """
+    WITH involved (incident_id, team_id, started_at) AS ({involvements})
+    SELECT incident_id FROM (
+        SELECT one.incident_id, ROW_NUMBER() OVER (
+            PARTITION BY one.team_id, other.team_id ORDER BY one.started_at, one.incident_id
+        ) AS nth
+        FROM involved one
+        JOIN involved other ON other.incident_id = one.incident_id AND other.team_id > one.team_id
+    ) pairs
+    WHERE nth = 1
+"""
 
 
-def first_collaborations(
-    incident_ids: set[int], *, teams: dict[int, set[int]] | None = None
-) -> set[int]:
-    """Those of `incident_ids` that brought together a pair of teams never seen together before.
+def _first_collaboration_ids() -> list[int]:
+    """The incidents that brought together a pair of teams (involved as
+    `incident_involves_team` says) that no earlier incident involved together, in one query.
 
-    Every incident counts as history (private ones too: only the yes/no cue is shown), walked
-    in the order they started, with two queries whatever the number of incidents (one when the
-    caller passes the `_teams_by_incident()` map it already holds).
+    Earlier is by start, then by primary key, so of two incidents starting the same minute
+    only the first is a first collaboration. Every incident counts as history, private ones
+    too: only the yes/no cue is shown. There is at most one per pair of teams, so the list is
+    as long as the catalog allows, whatever the history: the queue's query carries it as it is
+    rather than ranking every involvement again for its count, its order and its filter.
     """
-    if teams is None:
-        teams = _teams_by_incident()
-    started = Incident.objects.filter(pk__in=teams.keys()).order_by("started_at", "pk")
-    seen_pairs: set[tuple[int, int]] = set()
-    firsts: set[int] = set()
-    for incident_id in started.values_list("pk", flat=True):
-        pairs = set(combinations(sorted(teams[incident_id]), 2))
-        if pairs - seen_pairs and incident_id in incident_ids:
-            firsts.add(incident_id)
-        seen_pairs |= pairs
-    return firsts
+    involvements, params = team_involvements().query.sql_with_params()
+    with connection.cursor() as cursor:
+        cursor.execute(_FIRST_OF_EACH_PAIR.format(involvements=involvements), params)
+        return [incident_id for (incident_id,) in cursor.fetchall()]
 
 
-def _cues(incident: Incident, firsts: set[int]) -> dict[str, str]:
-    """The incident's cues: CUES key -> what the row says."""
-    cues = {}
-    if incident.team_count >= 2:
-        cues["teams"] = f"{incident.team_count} teams involved"
-    if incident.pk in firsts:
-        cues["first_collaboration"] = "First collaboration"
-    if incident.touches_unowned_system:
-        cues["unowned_system"] = "Unowned system"
-    if incident.severity in HIGH_SEVERITIES:
-        cues["high_severity"] = incident.severity
-    return cues
+# Each cue as a condition on the annotations of `_with_cues`: the page's labels, the filter,
+# the order and "overdue" all read these, so they cannot disagree.
+_CUE_CONDITIONS = {
+    "teams": Q(team_count__gte=2),
+    "first_collaboration": Q(first_collaboration=True),
+    "unowned_system": Q(touches_unowned_system=True),
+    "high_severity": Q(severity__in=HIGH_SEVERITIES),
+}
 
 
-def needs_review(*, user, filters: QueueFilters | None = None) -> list[QueueEntry]:
+def _with_cues(
+    incidents: QuerySet, *, due_before: datetime, first_collaborations: list[int]
+) -> QuerySet:
+    """`incidents` with their cues (`cue_<key>` for each CUES key), how many they show
+    (`cue_count`) and `overdue`, computed by the database: the queue sorts and filters on
+    them, so only the page shown is read. `first_collaborations`: `_first_collaboration_ids()`."""
+    unowned = IncidentSystem.objects.filter(incident=OuterRef("pk"), system__owner_team=None)
+    first = Q(pk__in=first_collaborations)
+    incidents = incidents.annotate(team_count=involved_team_count()).alias(
+        first_collaboration=ExpressionWrapper(first, output_field=BooleanField()),
+        touches_unowned_system=Exists(unowned),
+    )
+    flags = {
+        f"cue_{key}": ExpressionWrapper(condition, output_field=BooleanField())
+        for key, condition in _CUE_CONDITIONS.items()
+    }
+    shown = [Case(When(condition, then=1), default=0) for condition in _CUE_CONDITIONS.values()]
+    incidents = incidents.annotate(**flags).alias(cue_count=sum(shown[1:], start=shown[0]))
+    # Only an incident worth a deep review can be late for one: a quiet SEV4 that nobody
+    # reviews is a choice, not a backlog.
+    late = Q(cue_count__gte=1, resolved_at__isnull=False, resolved_at__lte=due_before)
+    return incidents.annotate(overdue=ExpressionWrapper(late, output_field=BooleanField()))
+
+
+def _queue_entry(incident: Incident) -> QueueEntry:
+    """The entry of an incident read with `_with_cues`."""
+    says = {
+        "teams": f"{incident.team_count} teams involved",
+        "first_collaboration": "First collaboration",
+        "unowned_system": "Unowned system",
+        "high_severity": incident.severity,
+    }
+    cues = {key: says[key] for key in CUES if getattr(incident, f"cue_{key}")}
+    return QueueEntry(
+        incident=incident,
+        cues=list(cues.values()),
+        cue_keys=frozenset(cues),
+        overdue=incident.overdue,
+    )
+
+
+class QueueEntries:
+    """The incidents waiting for a review, in the queue's order, read a slice at a time:
+    `count()` is one query, each slice one query for its rows (a Paginator's page, home's
+    first few). Iterating reads them all, for the callers that want them all."""
+
+    def __init__(self, incidents: QuerySet):
+        self._incidents = incidents
+
+    def count(self) -> int:
+        return self._incidents.count()
+
+    def __getitem__(self, index):
+        if isinstance(index, slice):
+            return [_queue_entry(incident) for incident in self._incidents[index]]
+        return _queue_entry(self._incidents[index])
+
+    def __iter__(self):
+        return (_queue_entry(incident) for incident in self._incidents)
+
+
+def needs_review(*, user, filters: QueueFilters | None = None) -> QueueEntries:
     """Incidents waiting for a review (`waiting_for_review_q`) that the user may see, with their
-    cues, most worth a deep review first (`QueueEntry.priority`): the queue's list and home's.
+    cues, most worth a deep review first: the queue's list and home's.
 
-    Overdue: worth a deep review (a cue) and resolved REVIEW_DUE_AFTER ago or more. Three
-    queries, whatever the number of incidents.
+    The order: most cues first, then the more severe, then the newest (the primary key breaks
+    ties, so pages never shuffle). Overdue: worth a deep review (a cue) and resolved
+    REVIEW_DUE_AFTER ago or more. Cues, order and filters are computed by the database: a page
+    of the queue costs three queries (the first collaborations, then its count and its rows),
+    whatever the number waiting.
     """
     filters = filters or QueueFilters()
-    visible = Incident.objects.visible_to(user)
-    unowned = IncidentSystem.objects.filter(incident=OuterRef("pk"), system__owner_team=None)
-    waiting = list(
-        visible.filter(waiting_for_review_q())
+    waiting = (
+        Incident.objects.visible_to(user)
+        .filter(waiting_for_review_q())
         .filter(incident_scope(team=filters.team, system=filters.system, severity=filters.severity))
-        .annotate(touches_unowned_system=Exists(unowned))
     )
-    # A team is involved when it is listed on the incident or owns a system it touched.
-    teams = _teams_by_incident()
-    for incident in waiting:
-        incident.team_count = len(teams.get(incident.pk, ()))
-    firsts = first_collaborations({incident.pk for incident in waiting}, teams=teams)
-    due_before = timezone.now() - REVIEW_DUE_AFTER
-    entries = []
-    for incident in waiting:
-        cues = _cues(incident, firsts)
-        # Only an incident worth a deep review can be late for one: a quiet SEV4 that nobody
-        # reviews is a choice, not a backlog.
-        overdue = (
-            bool(cues) and incident.resolved_at is not None and incident.resolved_at <= due_before
-        )
-        if filters.cue and filters.cue not in cues:
-            continue
-        if filters.overdue and not overdue:
-            continue
-        entries.append(
-            QueueEntry(
-                incident=incident,
-                cues=list(cues.values()),
-                cue_keys=frozenset(cues),
-                overdue=overdue,
-            )
-        )
-    entries.sort(key=lambda entry: entry.priority)
-    return entries
+    waiting = _with_cues(
+        waiting,
+        due_before=timezone.now() - REVIEW_DUE_AFTER,
+        first_collaborations=_first_collaboration_ids(),
+    )
+    if filters.cue:
+        waiting = waiting.filter(_CUE_CONDITIONS[filters.cue])
+    if filters.overdue:
+        waiting = waiting.filter(overdue=True)
+    return QueueEntries(waiting.order_by("-cue_count", "severity", "-started_at", "-pk"))
+
+
+def first_collaborations(incident_ids: set[int]) -> set[int]:
+    """Those of `incident_ids` that brought together a pair of teams never seen together
+    before (`needs_review`'s cue), in one query."""
+    return incident_ids.intersection(_first_collaboration_ids())
 
 
 def review_queue(
@@ -202,7 +249,7 @@ def review_queue(
             )
         )
         .select_related("incident", "facilitator")
-        .annotate(open_follow_ups=Count("action_items", filter=follow_up_open_q("action_items__")))
+        .with_open_follow_ups()
     )
     under_way = list(reviews.under_way().order_by("scheduled_for", "pk"))
     for review in under_way:

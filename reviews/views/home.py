@@ -42,9 +42,10 @@ def home(request: HttpRequest) -> HttpResponse:
             .select_related("incident")
             .order_by("scheduled_for", "-incident__started_at")
         )
-        # The queue's list, in the queue's order: the same count on both pages.
+        # The queue's list, in the queue's order: the same count on both pages. Counted and
+        # sliced by the database, as the queue pages it.
         waiting = selectors.needs_review(user=user)
-        context["waiting_count"] = len(waiting)
+        context["waiting_count"] = waiting.count()
         context["waiting"] = waiting[:HOME_LIST_SIZE]
     if context["is_responder"]:
         involved = Incident.responders.through.objects.filter(incident=OuterRef("pk"), user=user)

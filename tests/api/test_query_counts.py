@@ -1,5 +1,6 @@
 """Lists, CSV lists and details cost the same number of queries for 2 rows as for 8: no query
-per row (related rows come from select_related / prefetch_related)."""
+per row (related rows come from select_related / prefetch_related); and the lists the same for
+ten incidents as for a thousand (paged and filtered in the database)."""
 
 from __future__ import annotations
 
@@ -9,6 +10,7 @@ from django.test.utils import CaptureQueriesContext
 
 from reviews.models import Review
 from tests.api.conftest import client_for
+from tests.bulk import bulk_history, queries_to_get
 from tests.factories import (
     ActionItemFactory,
     DifficultyFactory,
@@ -121,3 +123,35 @@ def test_a_review_export_costs_no_query_per_item(reader):
         ActionItemFactory(review=incident.review, owner_team=TeamFactory(), assignee=UserFactory())
         ParticipantFactory(review=incident.review, user=UserFactory(), team=TeamFactory())
     assert _queries(client, url) == few
+
+
+LISTS_AT_SCALE = [
+    "incidents/",
+    "incidents/?page=2&page_size=3",
+    "incidents/?severity=SEV2&ordering=-severity",
+    "incidents/?team=bulk-team-1&system=bulk-system-2",
+    "near-misses/",
+    "near-misses/?severity=SEV2&page=2&page_size=1",
+    "deployments/",
+    "deployments/?page=2&page_size=3",
+    "deployments/?system=bulk-system-2&caused=yes",
+    "reviews/",
+    "reviews/?status=published",
+    "action-items/",
+    "action-items/?overdue=true",
+    "action-items/?team=none",
+    "surprises/",
+    "surprises/?team=bulk-team-1",
+    "difficulties/",
+    "ownership-gaps/?system=bulk-system-2",
+]
+
+
+def test_a_list_costs_the_same_for_ten_incidents_as_for_a_thousand(reader):
+    """Paged and filtered in the database: the count and one page, whatever the total."""
+    client = client_for(reader)
+    client.get("/api/v1/teams/")
+    bulk_history(10)
+    few = {url: queries_to_get(client, f"/api/v1/{url}") for url in LISTS_AT_SCALE}
+    bulk_history(1000)
+    assert {url: queries_to_get(client, f"/api/v1/{url}") for url in LISTS_AT_SCALE} == few

@@ -35,3 +35,24 @@ def test_generates_the_data_and_reports_every_page_against_raw_sql():
         assert cells[3].isdigit()
         assert int(cells[3]) > 0
         assert float(cells[5]) > 0  # page / raw SQL ratio
+
+
+@pytest.mark.django_db
+def test_times_the_list_pages_first_and_filtered_when_asked():
+    out = StringIO()
+    call_command(
+        "bench_dashboard", incidents=150, runs=1, pages="queue,api_deployments", stdout=out
+    )
+    report = out.getvalue()
+    rows = [line for line in report.splitlines() if line.startswith("| /")]
+    pages = [row.strip("|").split("|")[0].strip() for row in rows]
+    assert pages == [
+        "/reviews/",
+        "/reviews/?severity=SEV2",
+        "/api/v1/deployments/",
+        "/api/v1/deployments/?severity=SEV2",
+    ]
+    for row in rows:
+        cells = [cell.strip() for cell in row.strip("|").split("|")]
+        assert int(cells[3]) > 0  # queries
+        assert cells[4] == "n/a"  # no raw SQL to compare with

@@ -10,7 +10,9 @@ from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 
 from dashboards.rollups.refresh import rebuild
+from incidents.models import Incident
 from reviews.models import ActionItem, Review
+from tests.bulk import bulk_history, queries_to_get
 from tests.factories import (
     ActionItemFactory,
     DifficultyFactory,
@@ -102,3 +104,21 @@ def test_queries_per_page_do_not_grow_with_the_data(
         args = ["sys-0"] if name == "dashboards:system_detail" else []
         response = client.get(reverse(name, args=args), params)
     assert response.status_code == 200
+
+
+# The pages of one system and of the themes, with the data of the list pages' tests
+# (tests/bulk.py): the same number of queries for ten incidents as for a thousand.
+AT_SCALE = ["/dashboard/systems/bulk-system-1/", "/dashboard/themes/"]
+
+
+@pytest.mark.parametrize("params", ["", "?team=bulk-team-1&severity=SEV2"])
+def test_a_system_and_the_themes_cost_the_same_for_ten_incidents_as_for_a_thousand(
+    client, reader, params
+):
+    client.force_login(reader)
+    client.get("/")  # the session and the content types are read once
+    bulk_history(10)
+    ThemeFactory(name="Bulk theme").incidents.add(*Incident.objects.all()[:5])
+    few = {url: queries_to_get(client, url + params) for url in AT_SCALE}
+    bulk_history(1000)
+    assert {url: queries_to_get(client, url + params) for url in AT_SCALE} == few

@@ -93,6 +93,47 @@ def test_first_collaboration_is_a_pair_of_teams_never_seen_together_before():
     assert first_collaborations(candidates) == {first.pk, new_pair.pk}
 
 
+def test_teams_owning_the_systems_touched_make_a_first_collaboration_too():
+    a, b = TeamFactory(), TeamFactory()
+    now = timezone.now()
+    first = IncidentFactory(
+        teams=[b], systems=[SystemFactory(owner_team=a)], started_at=now - timedelta(days=10)
+    )
+    again = IncidentFactory(
+        systems=[SystemFactory(owner_team=b), SystemFactory(owner_team=a)],
+        started_at=now - timedelta(days=5),
+    )
+    assert first_collaborations({first.pk, again.pk}) == {first.pk}
+
+
+def test_of_two_incidents_starting_together_the_one_recorded_first_is_the_first_collaboration():
+    a, b = TeamFactory(), TeamFactory()
+    started = timezone.now() - timedelta(days=2)
+    earlier = IncidentFactory(teams=[a, b], started_at=started)
+    later = IncidentFactory(teams=[a, b], started_at=started)
+    assert first_collaborations({earlier.pk, later.pk}) == {earlier.pk}
+
+
+def test_a_team_counts_once_however_it_is_involved(reader):
+    payments, search = TeamFactory(), TeamFactory()
+    IncidentFactory(
+        teams=[payments],
+        systems=[
+            SystemFactory(owner_team=payments),
+            SystemFactory(owner_team=search),
+            SystemFactory(owner_team=search),
+        ],
+    )
+    assert review_queue(user=reader).needs_review[0].cues[0] == "2 teams involved"
+
+
+def test_no_team_ever_worked_with_another_so_no_first_collaboration(as_user):
+    IncidentFactory(title="Alone", teams=[TeamFactory()])
+    IncidentFactory(title="Nobody")
+    assert _listed(as_user("reader"), cue="first_collaboration") == set()
+    assert _listed(as_user("reader")) == {"Alone", "Nobody"}
+
+
 def test_overdue_incidents_and_reviews_are_flagged(as_user, reader):
     old = timezone.now() - timedelta(days=30)
     IncidentFactory(title="Old and forgotten", started_at=old, severity="SEV2")

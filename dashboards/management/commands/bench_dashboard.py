@@ -7,7 +7,9 @@ For each size it wipes the benchmark data, bulk-generates a fresh organisation (
 COPY through psycopg; SQLite: executemany, one transaction), then reports for each dashboard
 page the p50/p95 render time through Django's test Client (logged in as a superuser, after a
 warm-up), the number of queries, and the p50 of the same aggregates written as raw SQL,
-with the ratio page / raw SQL. Not a test: timings depend on the machine.
+with the ratio page / raw SQL. `--pages` can also name the list pages (LIST_PAGES), timed
+the same way on their first page and once filtered, with no raw SQL to compare with. Not a
+test: timings depend on the machine.
 
 It refuses to touch a database holding anything but its own data (teams and systems named
 "bench-...", the user "bench-admin"), so it cannot wipe real incidents by accident.
@@ -43,6 +45,26 @@ from dashboards.rollups import live_only
 from dashboards.rollups.refresh import pending, rebuild
 from incidents.models import Incident
 
+# The list pages (issue 12: paged and filtered in the database, whatever the history): each
+# timed on its first page in its default order, and once filtered. No raw SQL to compare with.
+LIST_PAGES = {
+    "queue": "reviews:queue",
+    "incidents": "incidents:list",
+    "near_misses": "incidents:near_miss_list",
+    "follow_ups": "reviews:follow_ups",
+    "api_incidents": "api:incident-list",
+    "api_near_misses": "api:near-miss-list",
+    "api_deployments": "api:deployment-list",
+}
+# Severity where the list has it (a deployment's is that of the incidents it caused). The
+# follow-ups have none: the overdue ones; the generated near misses have no potential
+# severity: those of the busiest system.
+LIST_FILTERS = dict.fromkeys(LIST_PAGES, "?severity=SEV2") | {
+    "follow_ups": "?overdue=true",
+    "near_misses": f"?system={PREFIX}system-0",
+    "api_near_misses": f"?system={PREFIX}system-0",
+}
+
 
 class Command(BaseCommand):
     help = "Generate benchmark data and time the dashboard pages against raw SQL."
@@ -58,7 +80,8 @@ class Command(BaseCommand):
         parser.add_argument(
             "--pages",
             default="overview,systems,themes,system",
-            help="which pages to time (for the slow 1M runs: overview,systems)",
+            help="which pages to time (for the slow 1M runs: overview,systems); the lists too: "
+            + ",".join(LIST_PAGES),
         )
 
     def handle(self, *args, incidents, sizes, runs, seed, keep, pages, **options):
@@ -121,6 +144,11 @@ class Command(BaseCommand):
                 reverse("dashboards:system_detail", args=[busiest]),
                 None,
             ),
+        ]
+        pages += [
+            (name, url, url, None)
+            for name, view in LIST_PAGES.items()
+            for url in (reverse(view), reverse(view) + LIST_FILTERS[name])
         ]
         pages = [page[1:] for page in pages if page[0] in wanted]
         self.stdout.write(

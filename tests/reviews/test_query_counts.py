@@ -1,0 +1,82 @@
+"""The review queue, home and the follow-up list cost the same number of queries for ten
+incidents as for a thousand: they count, sort, filter and page in the database, and read what
+each row shows with the page (no query per row)."""
+
+from __future__ import annotations
+
+import pytest
+from django.db import connection
+from django.test import Client
+from django.test.utils import CaptureQueriesContext
+
+from tests.bulk import bulk_history, queries_to_get
+
+pytestmark = pytest.mark.django_db
+
+QUEUE = [
+    "/reviews/",
+    "/reviews/?page=2",
+    "/reviews/?severity=SEV2",
+    "/reviews/?team=bulk-team-1",
+    "/reviews/?system=bulk-system-1",
+    "/reviews/?cue=teams",
+    "/reviews/?cue=first_collaboration",
+    "/reviews/?cue=unowned_system",
+    "/reviews/?cue=high_severity",
+    "/reviews/?overdue=true",
+    "/reviews/?team=bulk-team-2&cue=teams&overdue=true",
+]
+FOLLOW_UPS = [
+    "/follow-ups/",
+    "/follow-ups/?page=2",
+    "/follow-ups/?status=all",
+    "/follow-ups/?overdue=true",
+    "/follow-ups/?team=none",
+    "/follow-ups/?team=bulk-team-1&status=all",
+]
+# A query that reads incidents, not only counts them.
+INCIDENT_ROWS = 'SELECT "incidents_incident"."id", "incidents_incident"."reference"'
+
+
+def _logged_in(user) -> Client:
+    client = Client()
+    client.force_login(user)
+    client.get("/")  # the session and the content types are read once
+    return client
+
+
+def _queries(client, urls: list[str]) -> dict[str, int]:
+    return {url: queries_to_get(client, url) for url in urls}
+
+
+def test_the_queue_and_home_cost_the_same_for_ten_incidents_as_for_a_thousand_waiting(
+    facilitator,
+):
+    client = _logged_in(facilitator)
+    bulk_history(10)
+    few = _queries(client, ["/", *QUEUE])
+    bulk_history(1500)  # a thousand of them wait for a review
+    assert _queries(client, ["/", *QUEUE]) == few
+
+
+@pytest.mark.parametrize(
+    ("url", "page"), [("/reviews/?page=2", "LIMIT 25 OFFSET 25"), ("/", "LIMIT 8")]
+)
+def test_the_queue_and_home_read_only_the_incidents_they_show(facilitator, url, page):
+    client = _logged_in(facilitator)
+    bulk_history(90)  # 60 waiting for a review
+    with CaptureQueriesContext(connection) as queries:
+        client.get(url)
+    # The incidents shown are the only ones read: counting, sorting and filtering the others
+    # happen in the database.
+    reads = [query["sql"] for query in queries if query["sql"].startswith(INCIDENT_ROWS)]
+    assert reads
+    assert all(sql.endswith(page) for sql in reads)
+
+
+def test_the_follow_up_list_costs_the_same_for_ten_incidents_as_for_a_thousand(reader):
+    client = _logged_in(reader)
+    bulk_history(10)
+    few = _queries(client, FOLLOW_UPS)
+    bulk_history(1000)
+    assert _queries(client, FOLLOW_UPS) == few
