@@ -259,7 +259,9 @@ def _failed_privately(user, filters: DashboardFilters, where: Q) -> list[tuple[i
     incident)."""
     causes = set(
         _causing_incidents(user, filters)
-        .filter(where, is_private=True, caused_by__environment=PRODUCTION)
+        .filter(where, is_private=True, caused_by__isnull=False)
+        .filter(caused_by__environment=PRODUCTION)
+        .order_by()
         .values_list("caused_by", "caused_by__system", "caused_by__deployed_at")
     )
     public = Incident.objects.filter(

@@ -147,6 +147,13 @@ class Incident(models.Model):
             models.Index(
                 fields=["started_at"], condition=Q(is_private=True), name="incident_private_started"
             ),
+            # ... and the deployments private incidents name as their cause, wherever they sit
+            # in time (a failed deployment is placed by when it was deployed).
+            models.Index(
+                fields=["caused_by"],
+                condition=Q(is_private=True, caused_by__isnull=False),
+                name="incident_private_caused_by",
+            ),
         ]
 
     def __str__(self) -> str:
