@@ -99,6 +99,10 @@ def env_database(name: str, default: str) -> dict:
         # (minutes); give up after a few seconds and answer 503 (config/errors.py) instead.
         # `?connect_timeout=N` in the URL wins.
         config.setdefault("OPTIONS", {}).setdefault("connect_timeout", 5)
+        # PostgreSQL compiles a query to machine code when its estimated cost is high; for
+        # the dashboards' period scans the compilation took longer than it saved (0.5 s of
+        # the 1M-incident overview, docs/benchmarks.md). `?options=...` in the URL wins.
+        config["OPTIONS"].setdefault("options", "-c jit=off")
     return config
 
 

@@ -164,3 +164,20 @@ def test_a_bad_repository_mapping_names_the_variable(monkeypatch, raw):
     monkeypatch.setenv("GITHUB_REPOSITORY_SYSTEMS", raw)
     with pytest.raises(ImproperlyConfigured, match="GITHUB_REPOSITORY_SYSTEMS"):
         env_mapping("GITHUB_REPOSITORY_SYSTEMS")
+
+
+def test_postgres_connections_do_not_compile_queries_unless_told_otherwise(monkeypatch):
+    # JIT compilation cost more than it saved on the dashboards' period scans.
+    monkeypatch.setenv("DATABASE_URL", "postgres://user@db.example:5433/reviews")
+    assert env_database("DATABASE_URL", "sqlite:///x")["OPTIONS"]["options"] == "-c jit=off"
+    monkeypatch.setenv("DATABASE_URL", "postgres://user@db.example/reviews?options=-c%20jit%3Don")
+    assert env_database("DATABASE_URL", "sqlite:///x")["OPTIONS"]["options"] == "-c jit=on"
+
+
+@pytest.mark.postgres_only
+def test_the_app_connection_runs_without_jit_on_postgres(db):
+    from django.db import connection
+
+    with connection.cursor() as cursor:
+        cursor.execute("SHOW jit")
+        assert cursor.fetchone()[0] == "off"
