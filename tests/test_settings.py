@@ -11,6 +11,7 @@ from django.conf import settings
 from django.core.exceptions import ImproperlyConfigured
 
 from config.env import env_bool, env_cache, env_database, env_int, env_mapping, env_rate
+from tests.databases import ON_POSTGRES
 
 
 def _start(*command: str, **environment) -> subprocess.CompletedProcess:
@@ -175,6 +176,7 @@ def test_postgres_connections_do_not_compile_queries_unless_told_otherwise(monke
 
 
 @pytest.mark.postgres_only
+@pytest.mark.skipif(not ON_POSTGRES, reason="a PostgreSQL setting")
 def test_the_app_connection_runs_without_jit_on_postgres(db):
     from django.db import connection
 
