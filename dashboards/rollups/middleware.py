@@ -11,8 +11,6 @@ from __future__ import annotations
 import logging
 import threading
 
-from django.db import close_old_connections
-
 from dashboards.rollups.refresh import pending, refresh
 
 logger = logging.getLogger(__name__)
@@ -35,10 +33,10 @@ def refresh_after_request(**kwargs) -> None:
     if not getattr(_state, "wrote", False):
         return
     _state.wrote = False
+    # Django's own request_finished receiver has already closed an obsolete connection; this
+    # one (re)opens it if needed, and the next request's start applies CONN_MAX_AGE to it.
     try:
         if pending():
             refresh(wait=False)
     except Exception:  # the months stay marked, so readers stay exact; only slower
         logger.exception("Refreshing the rollups after a request failed")
-    finally:
-        close_old_connections()  # as Django does after a request: CONN_MAX_AGE still holds
