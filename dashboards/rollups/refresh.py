@@ -86,15 +86,16 @@ def _compute(months: list[date], longest: int = _MONTHS_PER_STATEMENT) -> None:
     RollupMonth.objects.filter(month__in=existing).update(computed_at=timezone.now())
 
 
+def _months_from(first: date, last: date) -> list[date]:
+    months = [first]
+    while months[-1] < last:
+        months.append(_add_months(months[-1], 1))
+    return months
+
+
 def _all_months() -> list[date]:
     found = _first_months()
-    if found is None:
-        return []
-    months, month = [], found[0]
-    while month <= found[1]:
-        months.append(month)
-        month = _add_months(month, 1)
-    return months
+    return _months_from(*found) if found else []
 
 
 def rebuild() -> int:
@@ -137,9 +138,7 @@ def refresh(*, wait: bool = True) -> int:
             # Every month from the first marked to the last, in one statement per measure:
             # a refresh costs the same queries however many months a write touched.
             marked = sorted({month for _, month in marks})
-            months = [marked[0]]
-            while months[-1] < marked[-1]:
-                months.append(_add_months(months[-1], 1))
+            months = _months_from(marked[0], marked[-1])
             _compute(months, longest=len(months))
         _clear([pk for pk, _ in marks])
     return len(months)

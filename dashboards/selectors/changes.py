@@ -35,7 +35,7 @@ from django.db.models import Count, Q
 
 from dashboards import stats
 from dashboards.periods import DashboardFilters, Period
-from dashboards.rollups.plan import NEVER, Plan, _any
+from dashboards.rollups.plan import Plan, _any
 from dashboards.selectors.exposure import (
     exposed_incidents,
     exposed_incidents_by_team,
@@ -205,7 +205,7 @@ def _deployments_by_system(
     live = {name: plan.live(name, moment) for name in plan.windows}
     causing = (
         _causing_incidents(user, filters)
-        .filter(_any([q for q in live.values() if q != NEVER]), caused_by__environment=PRODUCTION)
+        .filter(plan.live_any(moment), caused_by__environment=PRODUCTION)
         .values("caused_by__system")
         .annotate(
             failed=Count("caused_by", distinct=True, filter=live["current"]),

@@ -13,7 +13,7 @@ from __future__ import annotations
 from django.db.models import Count, Exists, OuterRef, Q
 
 from dashboards.periods import DashboardFilters, Period
-from dashboards.rollups.plan import Plan
+from dashboards.rollups.plan import NEVER, Plan
 from dashboards.selectors.scope import _between, _incidents, _visible_incident_q, _within
 from incidents.models import IncidentSystem, System
 from incidents.scopes import incident_has_severity, incident_moment
@@ -21,7 +21,7 @@ from incidents.scopes import incident_has_severity, incident_moment
 
 def _in(field: str, ids) -> Q:
     """field among ids; never true for none (an empty IN is not valid SQL)."""
-    return Q(**{f"{field}__in": sorted(ids)}) if ids else Q(pk__isnull=True)
+    return Q(**{f"{field}__in": sorted(ids)}) if ids else NEVER
 
 
 def exposed_incidents(

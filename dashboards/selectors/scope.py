@@ -12,7 +12,7 @@ from collections.abc import Sequence
 from django.db.models import Count, Q
 
 from dashboards.periods import DashboardFilters, Period
-from dashboards.rollups.plan import Plan
+from dashboards.rollups.plan import Plan, _merge, _ranges_or
 from dashboards.selectors.expressions import _MonthOf
 from incidents.models import Incident, NearMiss
 from incidents.scopes import (
@@ -40,16 +40,7 @@ def _between(field: str, period: Period) -> Q:
 def _within(field: str, *periods: Period) -> Q:
     """field in any of the periods, as few ranges as possible: a cycle and the one before
     are one contiguous range, which an index scans once (an OR of ranges it may not)."""
-    merged: list[list] = []
-    for period in sorted(periods, key=lambda period: period.start):
-        if merged and period.start <= merged[-1][1]:
-            merged[-1][1] = max(merged[-1][1], period.end)
-        else:
-            merged.append([period.start, period.end])
-    q = Q()
-    for start, end in merged:
-        q |= Q(**{f"{field}__gte": start, f"{field}__lt": end})
-    return q
+    return _ranges_or(field, _merge((period.start, period.end) for period in periods))
 
 
 def _visible_incident_q(user, path: str) -> Q:
