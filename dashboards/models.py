@@ -16,14 +16,17 @@ ANY_SEVERITY = ""  # `severity` of a cell that does not filter on it
 class RollupCell(models.Model):
     """How many records of one measure, in one month, match one filter combination.
 
-    Only public records are counted (private incidents, and what hangs off them, are added
-    live per viewer). `team` and `system` are ids, or ALL; `severity` a severity or
-    ANY_SEVERITY; `key` the measure's grouping (a category, a theme id, ...), "" if none.
+    `private` cells count the records of private incidents (and what hangs off them): only a
+    viewer who may see every incident reads them; anyone else reads the public cells and has
+    the private incidents they may see counted live. `team` and `system` are ids, or ALL;
+    `severity` a severity or ANY_SEVERITY; `key` the measure's grouping (a category, a theme
+    id, ...), "" if none.
     """
 
     month = models.DateField()  # the month's first day (UTC)
     measure = models.CharField(max_length=32)
     key = models.CharField(max_length=64, default="", blank=True)
+    private = models.BooleanField(default=False)
     team = models.IntegerField(default=ALL)
     system = models.IntegerField(default=ALL)
     severity = models.CharField(max_length=8, default=ANY_SEVERITY, blank=True)
@@ -33,7 +36,7 @@ class RollupCell(models.Model):
         db_table = "dashboards_rollup_cell"
         constraints = [
             models.UniqueConstraint(
-                fields=["measure", "team", "severity", "system", "month", "key"],
+                fields=["measure", "team", "severity", "system", "month", "key", "private"],
                 name="rollup_cell_once",
             )
         ]

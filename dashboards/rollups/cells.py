@@ -17,11 +17,16 @@ the live count, so the two cannot drift apart unnoticed:
 - a surprise, difficulty or ownership gap involves its subject's teams; it is about the system
   it names, or, naming none, its subject's systems; its severity is its incident's (a near
   miss's signal has none);
+- a follow-up involves its owner team (as on the follow-ups list), is about its incident's
+  systems and takes its incident's severity;
 - a deployment involves its system's owner and is about its system; it has no severity, but a
   failed one (named as the cause of a public incident) takes its causing incidents'.
 
-Only public records are counted: private incidents, and what hangs off them, are added live
-for the viewers who may see them (dashboards/rollups/plan.py).
+Each cell says whether it counts public records or private ones (`private`): the records of a
+private incident (its signals, answers, theme tags...) sit in cells of their own, read only for
+viewers who may see every incident; anyone else reads the public cells and has the private
+incidents they may see added live (dashboards/rollups/plan.py). A failed deployment is
+private where only private incidents name it (at that severity).
 """
 
 from __future__ import annotations
@@ -43,7 +48,7 @@ from incidents.models import (
     System,
     Theme,
 )
-from reviews.models import Review, SurveyResponse
+from reviews.models import ActionItem, Review, SurveyResponse
 
 CELL_TABLE = "dashboards_rollup_cell"
 
@@ -64,19 +69,26 @@ def _flag(column: str) -> str:
     return f"CASE WHEN {column} THEN '1' ELSE '0' END"
 
 
+def _year_month(column: str) -> str:
+    """ "YYYY-MM" of a date column ("" when NULL)."""
+    if connection.vendor == "postgresql":
+        return f"COALESCE(TO_CHAR({column}, 'YYYY-MM'), '')"
+    return f"COALESCE(SUBSTR({column}, 1, 7), '')"
+
+
 @dataclass(frozen=True)
 class Measure:
     name: str
     subject: str  # "incident", "near_miss", "signal", "deployment", "failed_deployment"
-    facts: str  # SQL selecting (sid, month, key[, iid, nid, named]) for [%s, %s)
+    facts: str  # SQL selecting (sid, month, key, private[, iid, nid, named]) for [%s, %s)
     params_per_range: int = 1  # how many times the facts use the (start, end) pair
 
 
 def _incident_facts(key: str = "''", join: str = "", where: str = "") -> str:
     return (
-        f"SELECT i.id AS sid, {_month('i.started_at')} AS month, {key} AS key "
-        f"FROM {_table(Incident)} i {join} "
-        f"WHERE i.is_private = FALSE AND i.started_at >= %s AND i.started_at < %s {where}"
+        f"SELECT i.id AS sid, {_month('i.started_at')} AS month, {key} AS key, "
+        f"i.is_private AS private FROM {_table(Incident)} i {join} "
+        f"WHERE i.started_at >= %s AND i.started_at < %s {where}"
     )
 
 
@@ -89,11 +101,12 @@ def _signal_facts(model, key: str = "''", through: str = "", through_column: str
         key = "CAST(l.theme_id AS TEXT)"
     return (
         f"SELECT g.id AS sid, {_month('i.started_at')} AS month, {key} AS key, "
-        f"g.incident_id AS iid, NULL AS nid, g.system_id AS named "
+        f"i.is_private AS private, g.incident_id AS iid, NULL AS nid, g.system_id AS named "
         f"FROM {_table(Incident)} i JOIN {_table(model)} g ON g.incident_id = i.id {link} "
-        f"WHERE i.is_private = FALSE AND i.started_at >= %s AND i.started_at < %s "
+        f"WHERE i.started_at >= %s AND i.started_at < %s "
         f"UNION ALL "
-        f"SELECT g.id, {_month('n.occurred_at')}, {key}, NULL, g.near_miss_id, g.system_id "
+        f"SELECT g.id, {_month('n.occurred_at')}, {key}, FALSE, NULL, g.near_miss_id, "
+        f"g.system_id "
         f"FROM {_table(NearMiss)} n JOIN {_table(model)} g ON g.near_miss_id = n.id {link} "
         f"WHERE n.occurred_at >= %s AND n.occurred_at < %s"
     )
@@ -150,11 +163,24 @@ def measures() -> tuple[Measure, ...]:
                 join=f"JOIN {_through(Theme, 'incidents')} l ON l.incident_id = i.id",
             ),
         ),
+        # Follow-ups, by their incident's month; the key says what the learning loop counts
+        # ("status:owned:YYYY-MM"): status, owned (1/0), and the due month, so "overdue" (which
+        # moves with today) is whole from the cells but for the month today is in.
+        Measure(
+            "follow_ups",
+            "follow_up",
+            f"SELECT a.id AS sid, {_month('i.started_at')} AS month, a.status || ':' || "
+            f"{_flag('a.owner_team_id IS NOT NULL')} || ':' || {_year_month('a.due_date')} "
+            f"AS key, i.is_private AS private, i.id AS iid, a.owner_team_id AS owner "
+            f"FROM {_table(Incident)} i JOIN {review} r ON r.incident_id = i.id "
+            f"JOIN {_table(ActionItem)} a ON a.review_id = r.id "
+            f"WHERE i.started_at >= %s AND i.started_at < %s",
+        ),
         Measure(
             "near_misses",
             "near_miss",
-            f"SELECT n.id AS sid, {_month('n.occurred_at')} AS month, '' AS key "
-            f"FROM {_table(NearMiss)} n WHERE n.occurred_at >= %s AND n.occurred_at < %s",
+            f"SELECT n.id AS sid, {_month('n.occurred_at')} AS month, '' AS key, "
+            f"FALSE AS private FROM {_table(NearMiss)} n WHERE n.occurred_at >= %s AND n.occurred_at < %s",
         ),
         Measure("surprises", "signal", _signal_facts(Surprise), 2),
         Measure("difficulties", "signal", _signal_facts(Difficulty, "g.category"), 2),
@@ -183,20 +209,28 @@ def measures() -> tuple[Measure, ...]:
         Measure(
             "deployments",
             "deployment",
-            f"SELECT d.id AS sid, {_month('d.deployed_at')} AS month, '' AS key "
-            f"FROM {_table(Deployment)} d WHERE d.environment = '{production}' "
+            f"SELECT d.id AS sid, {_month('d.deployed_at')} AS month, '' AS key, "
+            f"FALSE AS private FROM {_table(Deployment)} d WHERE d.environment = '{production}' "
             f"AND d.deployed_at >= %s AND d.deployed_at < %s",
         ),
         # A deployment named as the cause of a public incident: failed, in each severity of
         # the public incidents it caused (dimension `failed_deployment`).
-        Measure(
-            "failed_deployments",
-            "failed_deployment",
-            f"SELECT d.id AS sid, {_month('d.deployed_at')} AS month, '' AS key "
-            f"FROM {_table(Deployment)} d WHERE d.environment = '{production}' "
-            f"AND d.deployed_at >= %s AND d.deployed_at < %s AND EXISTS (SELECT 1 FROM "
-            f"{_table(Incident)} c WHERE c.caused_by_id = d.id AND c.is_private = FALSE)",
-        ),
+        Measure("failed_deployments", "failed_deployment", _failed_facts(private=False)),
+        # What private incidents add: a deployment they name, in each severity (and ANY) where
+        # no public incident names it (dimension `failed_deployment_private`). Summed with the
+        # public cells, a deployment behind a public and a private incident counts once.
+        Measure("failed_deployments", "failed_deployment_private", _failed_facts(private=True)),
+    )
+
+
+def _failed_facts(*, private: bool) -> str:
+    production = PRODUCTION.replace("'", "''")
+    flag = "TRUE" if private else "FALSE"
+    return (
+        f"SELECT d.id AS sid, {_month('d.deployed_at')} AS month, '' AS key, {flag} AS private "
+        f"FROM {_table(Deployment)} d WHERE d.environment = '{production}' "
+        f"AND d.deployed_at >= %s AND d.deployed_at < %s AND EXISTS (SELECT 1 FROM "
+        f"{_table(Incident)} c WHERE c.caused_by_id = d.id AND c.is_private = {flag})"
     )
 
 
@@ -231,6 +265,18 @@ def _dimensions(subject: str) -> str:
             f"WHERE incident_id IN (SELECT sid FROM ids) UNION {owners} "
             f"UNION SELECT sid, 0 FROM ids), "
             f"s AS (SELECT sid, system FROM sys UNION ALL SELECT sid, 0 FROM ids), {severities}"
+        )
+    if subject == "follow_up":
+        # A follow-up's team is its owner team (as on the follow-ups list); its systems and
+        # severity are its incident's.
+        return (
+            "fs AS (SELECT DISTINCT sid, iid, owner FROM f), "
+            "t AS (SELECT sid, owner AS team FROM fs WHERE owner IS NOT NULL "
+            "UNION ALL SELECT sid, 0 FROM fs), "
+            f"s AS (SELECT fs.sid, x.system_id AS system FROM fs JOIN {incident_systems} x "
+            "ON x.incident_id = fs.iid UNION ALL SELECT sid, 0 FROM fs), "
+            f"v AS (SELECT fs.sid, i.severity FROM fs JOIN {incident} i ON i.id = fs.iid "
+            "UNION ALL SELECT sid, '' FROM fs)"
         )
     if subject == "near_miss":
         return (
@@ -278,10 +324,15 @@ def _dimensions(subject: str) -> str:
     )
     if subject == "deployment":
         return common + "v AS (SELECT sid, '' AS severity FROM ids)"
+    causes = f"SELECT c.caused_by_id, c.severity FROM {incident} c WHERE c.caused_by_id IN (SELECT sid FROM ids) AND c.is_private ="
+    if subject == "failed_deployment":
+        return common + f"v (sid, severity) AS ({causes} FALSE UNION SELECT sid, '' FROM ids)"
+    # The private part: the (deployment, severity) pairs private incidents give that no
+    # public incident gives (UNION and EXCEPT remove duplicates: each pair once).
     return common + (
-        f"v AS (SELECT DISTINCT c.caused_by_id AS sid, c.severity FROM {incident} c "
-        f"WHERE c.caused_by_id IN (SELECT sid FROM ids) AND c.is_private = FALSE "
-        "UNION ALL SELECT sid, '' FROM ids)"
+        f"v (sid, severity) AS ({causes} TRUE UNION SELECT sid, '' FROM ids "
+        f"EXCEPT {causes} FALSE EXCEPT SELECT c.caused_by_id, '' FROM {incident} c "
+        "WHERE c.caused_by_id IN (SELECT sid FROM ids) AND c.is_private = FALSE)"
     )
 
 
@@ -291,10 +342,10 @@ def insert_sql(measure: Measure) -> str:
     return (
         f"WITH f AS ({measure.facts}), ids AS (SELECT DISTINCT sid FROM f), "
         f"{_dimensions(measure.subject)} "
-        f"INSERT INTO {CELL_TABLE} (month, measure, key, team, system, severity, n) "
-        f"SELECT f.month, '{measure.name}', f.key, t.team, s.system, v.severity, COUNT(*) "
-        "FROM f JOIN t ON t.sid = f.sid JOIN s ON s.sid = f.sid JOIN v ON v.sid = f.sid "
-        "GROUP BY f.month, f.key, t.team, s.system, v.severity"
+        f"INSERT INTO {CELL_TABLE} (month, measure, key, private, team, system, severity, n) "
+        f"SELECT f.month, '{measure.name}', f.key, f.private, t.team, s.system, v.severity, "
+        "COUNT(*) FROM f JOIN t ON t.sid = f.sid JOIN s ON s.sid = f.sid "
+        "JOIN v ON v.sid = f.sid GROUP BY f.month, f.key, f.private, t.team, s.system, v.severity"
     )
 
 

@@ -5,8 +5,9 @@ each window, a `Plan` says which of its whole months the cells hold (computed, a
 by a write since); the selector then counts live only the rest:
 - the partial months at the window's edges, and months not computed or marked dirty;
 - in the months the cells hold, the private incidents (and their signals, reviews, answers)
-  the viewer may see: the cells count public records only, so nobody learns of a private
-  incident from them, and each viewer's figure is still exact.
+  the viewer may see, unless the viewer may see every incident: the private records have
+  cells of their own, read only for such a viewer, so nobody learns of a private incident
+  from the cells, and each viewer's figure is still exact.
 and adds the cells' sums (`Plan.cells`). Under `live_only()` no month is rolled, every
 condition below reduces to the plain window, and the selectors count as they always did.
 """
@@ -22,7 +23,7 @@ from dashboards.models import ALL, ANY_SEVERITY, RollupCell, RollupDirty, Rollup
 from dashboards.periods import DashboardFilters, Period, _add_months
 from dashboards.rollups import reading_rollups
 from incidents.days import utc_midnight
-from incidents.models import System, Team
+from incidents.models import System, Team, sees_every_incident
 
 NEVER = Q(pk__isnull=True)  # a condition no row meets (an empty OR is not valid SQL)
 
@@ -73,10 +74,14 @@ def _month_range(month: date) -> tuple[datetime, datetime]:
 
 
 class Plan:
-    """The split between cells and live counting for some named windows (1 query)."""
+    """The split between cells and live counting for some named windows, for one viewer
+    (1 query)."""
 
-    def __init__(self, windows: dict[str, Period]):
+    def __init__(self, windows: dict[str, Period], user):
         self.windows = windows
+        # Such a viewer reads the private cells too: nothing is left to count live in the
+        # rolled months. Anyone else reads the public cells only.
+        self.private_cells = sees_every_incident(user)
         whole = {name: _whole_months(period) for name, period in windows.items()}
         candidates = sorted({month for months in whole.values() for month in months})
         usable: set[date] = set()
@@ -98,6 +103,7 @@ class Plan:
         on which months the cells answer, even if a refresh commits in between."""
         view = object.__new__(Plan)
         view.windows = {name: self.windows[name] for name in names}
+        view.private_cells = self.private_cells
         view.rolled = {name: self.rolled[name] for name in names}
         return view
 
@@ -119,10 +125,10 @@ class Plan:
 
     def live(self, name: str, when: str, private: str | None = None) -> Q:
         """The records of window `name` (placed by `when`) that are counted live: those
-        outside the rolled months, and, when `private` names the record's privacy flag, the
-        private ones inside them."""
+        outside the rolled months, and, when `private` names the record's privacy flag and
+        the viewer does not read the private cells, the private ones inside them."""
         conditions = _ranges(when, self._live_ranges(name))
-        if private and self.rolled[name]:
+        if private and self.rolled[name] and not self.private_cells:
             rolled = _merge(_month_range(month) for month in self.rolled[name])
             conditions.append(_ranges_or(when, rolled) & Q(**{private: True}))
         return _any(conditions)
@@ -131,13 +137,22 @@ class Plan:
         """The records of window `name` in the months the cells answer."""
         return _ranges_or(when, _merge(_month_range(month) for month in self.rolled[name]))
 
+    def in_cells(self, name: str, when: str, private: str | None = None) -> Q:
+        """The records of window `name` that the cells this viewer reads count: those in the
+        rolled months, less the private ones (`private` names the flag) for a viewer who
+        reads only the public cells."""
+        found = self.rolled_q(name, when)
+        if private and not self.private_cells:
+            found &= Q(**{private: False})
+        return found
+
     def live_any(self, when: str, private: str | None = None, names: Sequence[str] = ()) -> Q:
         """Records counted live in any of the windows (all when `names` is empty): what a
         query restricts its rows to, as few ranges as possible."""
         names = names or tuple(self.windows)
         conditions = _ranges(when, _merge(r for name in names for r in self._live_ranges(name)))
         rolled = _merge(_month_range(m) for name in names for m in self.rolled[name])
-        if private and rolled:
+        if private and rolled and not self.private_cells:
             conditions.append(_ranges_or(when, rolled) & Q(**{private: True}))
         return _any(conditions)
 
@@ -153,7 +168,9 @@ class Plan:
         names: Sequence[str] = (),
     ) -> dict[tuple, dict[str, int]]:
         """{(measure, *by values): {window: sum of the cells}} for the filters (1 query, also
-        when no month is rolled, so a page costs the same queries whatever is rolled up). `by` groups by "key" and/or "month"; `per_system` gives
+        when no month is rolled, so a page costs the same queries whatever is rolled up),
+        the private cells included for a viewer who may see every incident. `by` groups by
+        "key", "month" and/or "private"; `per_system` gives
         every system's cells (system id as the last element of the key) instead of the
         filter's, `per_team` every team's; `any_severity` ignores the severity filter
         (deployments have none)."""
@@ -167,6 +184,8 @@ class Plan:
             month__lte=months[-1] if months else date.min,
             severity=ANY_SEVERITY if any_severity else (filters.severity or ANY_SEVERITY),
         )
+        if not self.private_cells:
+            rows = rows.filter(private=False)
         rows = rows.exclude(team=ALL) if per_team else rows.filter(team=_id(Team, filters.team))
         if per_system:
             rows = rows.exclude(system=ALL)

@@ -101,6 +101,11 @@ SPEC = (
     ),
     Watch("reviews.Review", (INCIDENT.via("incident"),), changes=("status", "incident")),
     Watch(
+        "reviews.ActionItem",
+        (INCIDENT.via("review", "incident"),),
+        changes=("status", "owner_team", "due_date", "review"),
+    ),
+    Watch(
         "reviews.SurveyResponse",
         (INCIDENT.via("review", "incident"),),
         changes=("learned_something", "review"),

@@ -178,7 +178,9 @@ def _deployments_by_system(
     team filters do not apply (`_scoped` does): a systems table counts every row's own
     system, and the systems page shares this scan with its teams."""
     previous = period.previous()
-    plan = (plan or Plan({"current": period, "previous": previous})).only("current", "previous")
+    plan = (plan or Plan({"current": period, "previous": previous}, user)).only(
+        "current", "previous"
+    )
     when = deployment_moment()
     counts: dict[int, dict[str, int]] = {}
 
@@ -218,7 +220,7 @@ def _deployments_by_system(
         add(row["caused_by__system"], "failed_previous", row["failed_previous"])
     # In the months the cells answer, they count the deployments a public incident names.
     rolled = [plan.rolled_q(name, moment) for name in plan.windows if plan.rolled[name]]
-    for system, deployed_at in _failed_privately(user, filters, _any(rolled)):
+    for system, deployed_at in _failed_privately(user, filters, _any(rolled), plan):
         month = date(deployed_at.year, deployed_at.month, 1)
         for name, failed in (("current", "failed"), ("previous", "failed_previous")):
             if month in plan.rolled[name]:
@@ -250,13 +252,17 @@ def _deployments_by_system(
 _COUNTS = ("current", "previous", "failed", "failed_previous")
 
 
-def _failed_privately(user, filters: DashboardFilters, where: Q) -> list[tuple[int, datetime]]:
+def _failed_privately(
+    user, filters: DashboardFilters, where: Q, plan: Plan
+) -> list[tuple[int, datetime]]:
     """(system, deployed_at) of the production deployments that only private incidents the
     viewer may see name as their cause (of the filtered severity), among those the incidents
-    meeting `where` name (2 queries). The rollup cells count the deployments a public
-    incident names; these are what a viewer adds to them. Few rows: read them, then ask
-    which are named publicly (a NOT EXISTS per row made PostgreSQL hash every public
-    incident)."""
+    meeting `where` name (2 queries; none for a viewer who reads the private cells, which
+    hold them). The public rollup cells count the deployments a public incident names; these
+    are what a viewer adds to them. Few rows: read them, then ask which are named publicly
+    (a NOT EXISTS per row made PostgreSQL hash every public incident)."""
+    if plan.private_cells:
+        return []
     causes = set(
         _causing_incidents(user, filters)
         .filter(where, is_private=True, caused_by__isnull=False)
@@ -310,7 +316,9 @@ def _change_summary(
 ) -> ChangeSummary:
     """change_summary, from the systems' deployments when the caller counted them already."""
     previous = period.previous()
-    plan = (plan or Plan({"current": period, "previous": previous})).only("current", "previous")
+    plan = (plan or Plan({"current": period, "previous": previous}, user)).only(
+        "current", "previous"
+    )
     if by_system is None:
         by_system = _deployments_by_system(user, period, filters, plan)
     deployed = _deployed(by_system)
@@ -376,7 +384,9 @@ def _team_change_rows(
     """team_change_rows, from the systems' deployments when the caller counted them already
     (`_deployments_by_system`: 5 queries fewer)."""
     previous = period.previous()
-    plan = (plan or Plan({"current": period, "previous": previous})).only("current", "previous")
+    plan = (plan or Plan({"current": period, "previous": previous}, user)).only(
+        "current", "previous"
+    )
     if by_system is None:
         by_system = _deployments_by_system(user, period, filters, plan)
     if filters.system:

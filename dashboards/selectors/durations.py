@@ -65,8 +65,7 @@ def _duration_summaries(
         column = names[name]
         valid = Q(**{f"{column}__gte": timedelta(0)})
         aggregates[f"{name}__n"] = Count("pk", filter=valid)
-        aggregates[f"{name}__median"] = _PercentileCont(column, 0.5, filter=valid)
-        aggregates[f"{name}__p90"] = _PercentileCont(column, 0.9, filter=valid)
+        aggregates[f"{name}__quantiles"] = _PercentileCont(column, (0.5, 0.9), filter=valid)
         for index, (_, low, high) in enumerate(stats.DURATION_BINS):
             in_bin = Q(**{f"{column}__gte": timedelta(seconds=low)})
             if high != float("inf"):
@@ -75,7 +74,7 @@ def _duration_summaries(
     row = queryset.aggregate(**aggregates)
     result = {}
     for name in spans:
-        median, p90 = row[f"{name}__median"], row[f"{name}__p90"]
+        median, p90 = row[f"{name}__quantiles"] or (None, None)
         result[name] = stats.duration_summary_from_parts(
             n=row[f"{name}__n"],
             median=median.total_seconds() if median is not None else None,

@@ -3,20 +3,25 @@ on SQLite: the UTC month of a timestamp, seconds between timestamps, PostgreSQL'
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from datetime import date
 
+from django.contrib.postgres.fields import ArrayField
 from django.db.models import Aggregate, CharField, DurationField, FloatField, Func
 
 
 class _PercentileCont(Aggregate):
-    """PostgreSQL's ordered-set aggregate; works on intervals, so no epoch conversion."""
+    """PostgreSQL's ordered-set aggregate for several fractions at once (one sort for all of
+    them); works on intervals, so no epoch conversion. A list, one interval per fraction."""
 
     function = "PERCENTILE_CONT"
-    template = "%(function)s(%(fraction)s) WITHIN GROUP (ORDER BY %(expressions)s)"
-    output_field = DurationField()
+    template = "%(function)s(%(fractions)s) WITHIN GROUP (ORDER BY %(expressions)s)"
 
-    def __init__(self, expression, fraction: float, **extra):
-        super().__init__(expression, fraction=float(fraction), **extra)
+    def __init__(self, expression, fractions: Sequence[float], **extra):
+        array = "ARRAY[" + ", ".join(f"{float(fraction)!r}::float8" for fraction in fractions) + "]"
+        super().__init__(
+            expression, fractions=array, output_field=ArrayField(DurationField()), **extra
+        )
 
 
 class _SqliteSeconds(Func):

@@ -54,7 +54,7 @@ def _months_of_changes(
     """One system's deployments, failed deployments and incidents by month (3 queries: whole
     months from the rollup cells; the incidents come from its trend)."""
     when = deployment_moment()
-    plan = Plan({"window": window})
+    plan = Plan({"window": window}, user)
     live = plan.live("window", when)
     rows = (
         Deployment.objects.production()
@@ -68,7 +68,7 @@ def _months_of_changes(
     # In the months the cells answer, the failures only private incidents account for.
     in_cells = plan.rolled_q("window", deployment_moment("caused_by"))
     for _, deployed_at in _failed_privately(
-        user, filters, in_cells & Q(caused_by__system__slug=system_slug)
+        user, filters, in_cells & Q(caused_by__system__slug=system_slug), plan
     ):
         month = date(deployed_at.year, deployed_at.month, 1)
         counts = by_month.setdefault(month, {"n": 0, "failed": 0})

@@ -13,8 +13,15 @@ from dashboards.periods import DashboardFilters, Period
 from dashboards.rollups.plan import Plan
 from dashboards.selectors.durations import _duration_summaries
 from dashboards.selectors.scope import _between, _incidents, _visible_incident_q
+from incidents.days import utc_today
 from incidents.scopes import incident_moment, incident_scope
-from reviews.models import ActionItem, Review, SurveyResponse, follow_up_overdue_q
+from reviews.models import (
+    ActionItem,
+    Review,
+    SurveyResponse,
+    follow_up_open_q,
+    follow_up_overdue_q,
+)
 
 
 @dataclass(frozen=True)
@@ -44,9 +51,11 @@ def learning_loop(
     counts of whole months from the rollup cells, the durations and follow-ups live).
     A follow-up is overdue if due before `today` (UTC today by default): a backup's
     verification counts as of the day the snapshot was taken."""
-    plan = Plan({"current": period, "previous": period.previous()})
+    plan = Plan({"current": period, "previous": period.previous()}, user)
     cells = plan.cells(
-        ("incidents", "incidents_published", "survey_responses"), filters, by=("key",)
+        ("incidents", "incidents_published", "survey_responses", "follow_ups"),
+        filters,
+        by=("key",),
     )
     incidents = _incidents(user, filters).filter(_between(incident_moment(), period))
     published = Q(review__status=Review.Status.PUBLISHED)
@@ -59,23 +68,20 @@ def learning_loop(
         incidents.filter(published, review__published_at__isnull=False),
         {"publish": ("review__published_at", "resolved_at")},
     )["publish"]
+    today = today or utc_today()
+    follow = _follow_ups(user, filters, plan, today)
+    for (measure, key), found in cells.items():
+        if measure == "follow_ups" and found["current"]:
+            status, owned, due_month = key.split(":")
+            follow[status] += found["current"]
+            follow["unowned"] += found["current"] if owned == "0" else 0
+            # Due in a month before today's: overdue if still open. Today's month is
+            # counted live (`_follow_ups`): "overdue" moves with today.
+            if status in ActionItem.OPEN_STATUSES and due_month and due_month < f"{today:%Y-%m}":
+                follow["overdue"] += found["current"]
 
-    # Follow-ups and survey answers sit in their incident's period.
+    # Survey answers sit in their incident's period.
     incident = "review__incident"
-    follow_ups = ActionItem.objects.filter(
-        _visible_incident_q(user, incident),
-        _between(incident_moment(incident), period),
-        incident_scope(incident, system=filters.system, severity=filters.severity),
-    )
-    if filters.team:  # on follow-ups, `team` is the owner team (as on the follow-ups list)
-        follow_ups = follow_ups.filter(owner_team__slug=filters.team)
-    follow = follow_ups.aggregate(
-        open=Count("pk", filter=Q(status=ActionItem.Status.OPEN)),
-        in_progress=Count("pk", filter=Q(status=ActionItem.Status.IN_PROGRESS)),
-        done=Count("pk", filter=Q(status=ActionItem.Status.DONE)),
-        overdue=Count("pk", filter=follow_up_overdue_q(today)),
-        unowned=Count("pk", filter=Q(owner_team__isnull=True)),
-    )
     started, private = incident_moment(incident), f"{incident}__is_private"
     current, before = (
         plan.live("current", started, private),
@@ -105,9 +111,9 @@ def learning_loop(
         reviews_published=counts["published"],
         published_share=stats.proportion(counts["published"], counts["incidents"]),
         days_to_publish=days_to_publish,
-        follow_ups_open=follow["open"],
-        follow_ups_in_progress=follow["in_progress"],
-        follow_ups_done=follow["done"],
+        follow_ups_open=follow[ActionItem.Status.OPEN],
+        follow_ups_in_progress=follow[ActionItem.Status.IN_PROGRESS],
+        follow_ups_done=follow[ActionItem.Status.DONE],
         follow_ups_overdue=follow["overdue"],
         follow_ups_unowned=follow["unowned"],
         survey_responses=survey["n"],
@@ -119,3 +125,29 @@ def learning_loop(
             survey["learned"], survey["n"], survey["learned_previous"], survey["n_previous"]
         ),
     )
+
+
+def _follow_ups(user, filters: DashboardFilters, plan: Plan, today: date) -> dict[str, int]:
+    """The follow-ups of the period's incidents that the cells do not count (2 queries): all
+    of those counted live, by status, overdue and unowned; and, of those the cells count,
+    the open ones due earlier in today's month (the cells place them by due month only)."""
+    incident = "review__incident"
+    started, private = incident_moment(incident), f"{incident}__is_private"
+    follow_ups = ActionItem.objects.filter(
+        _visible_incident_q(user, incident),
+        incident_scope(incident, system=filters.system, severity=filters.severity),
+    )
+    if filters.team:  # on follow-ups, `team` is the owner team (as on the follow-ups list)
+        follow_ups = follow_ups.filter(owner_team__slug=filters.team)
+    counts = follow_ups.filter(plan.live("current", started, private)).aggregate(
+        **{status: Count("pk", filter=Q(status=status)) for status in ActionItem.Status.values},
+        overdue=Count("pk", filter=follow_up_overdue_q(today)),
+        unowned=Count("pk", filter=Q(owner_team__isnull=True)),
+    )
+    counts["overdue"] += follow_ups.filter(
+        plan.in_cells("current", started, private),
+        follow_up_open_q(),
+        due_date__gte=today.replace(day=1),
+        due_date__lt=today,
+    ).count()
+    return counts

@@ -35,7 +35,7 @@ def dashboard_overview(
     window = Period.months_ending(period.end_date, months)
     # One split between rollup cells and live counting for the whole page, so its sections
     # agree on it even if a refresh commits meanwhile.
-    plan = Plan({"current": period, "previous": period.previous(), "trend": window})
+    plan = Plan({"current": period, "previous": period.previous(), "trend": window}, user)
     summary, signal_months, named = _summary(
         user=user, period=period, filters=filters, trend=window, plan=plan
     )

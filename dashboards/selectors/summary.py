@@ -175,7 +175,7 @@ def _summary(
     windows = {"current": period, "previous": previous}
     if trend is not None:
         windows["trend"] = trend
-    plan = plan.only(*windows) if plan else Plan(windows)
+    plan = plan.only(*windows) if plan else Plan(windows, user)
     both = ("current", "previous")
     cells = plan.cells(
         (
@@ -187,14 +187,14 @@ def _summary(
             "ownership_gaps",
         ),
         filters,
-        by=("key", "month"),
+        by=("key", "month", "private"),
     )
 
-    def from_cells(measure: str, name: str, key: str | None = None) -> int:
+    def from_cells(measure: str, name: str, private: bool | None = None) -> int:
         return sum(
             counts[name]
-            for (found, found_key, _), counts in cells.items()
-            if found == measure and (key is None or found_key == key)
+            for (found, _, _, found_private), counts in cells.items()
+            if found == measure and (private is None or found_private == private)
         )
 
     started, occurred = incident_moment(), near_miss_moment()
@@ -220,6 +220,9 @@ def _summary(
         ("surprised_previous", "incidents_surprised", "previous"),
     ):
         incidents[name] += from_cells(measure, window)
+    # The private incidents in the cells (only a viewer who may see every incident reads them).
+    incidents["private"] += from_cells("incidents", "current", private=True)
+    incidents["private_previous"] += from_cells("incidents", "previous", private=True)
     near_misses = (
         _near_misses(filters)
         .filter(plan.live_any(occurred, names=both))
@@ -259,7 +262,7 @@ def _summary(
             row = merged.setdefault(key, {"current": 0, "previous": 0})
             row["current"] += counts["current"]
             row["previous"] += counts["previous"]
-        for (measure, cell_key, month), counts in cells.items():
+        for (measure, cell_key, month, _), counts in cells.items():
             if measure != name:
                 continue
             key = () if key_of is None else _cell_key(name, cell_key)

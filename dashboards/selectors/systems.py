@@ -140,7 +140,7 @@ class SystemsPage:
 def systems_page(*, user, period: Period, filters: DashboardFilters) -> SystemsPage:
     """The systems page in one call: the rows of `system_rows` and of `team_change_rows`,
     sharing their count of the systems' deployments."""
-    plan = Plan({"current": period, "previous": period.previous()})
+    plan = Plan({"current": period, "previous": period.previous()}, user)
     by_system = _deployments_by_system(user, period, filters, plan)
     return SystemsPage(
         systems=_system_rows(
@@ -170,7 +170,7 @@ def _system_rows(
     """
     previous = period.previous()
     if plan is None:
-        plan = Plan({"current": period, "previous": previous})
+        plan = Plan({"current": period, "previous": previous}, user)
     plan = plan.only("current", "previous")
     incidents_in_scope = Q(
         _visible_incident_q(user, "incident"),

@@ -81,7 +81,7 @@ def theme_rows(*, user, period: Period, filters: DashboardFilters) -> tuple[Them
     # Named windows: "current", "previous", then the older cycles the recurrence looks at.
     windows = {"current": period, "previous": previous}
     windows.update({f"cycle{index}": cycle for index, cycle in enumerate(cycles) if index >= 2})
-    plan = Plan(windows)
+    plan = Plan(windows, user)
     counts: dict[str, dict[int, dict]] = {}
     started, private = incident_moment("incident"), "incident__is_private"
     incident_through = Theme.incidents.through.objects.filter(

@@ -71,7 +71,7 @@ def _trend(
     """The series: whole months from the rollup cells, the rest counted live (the signals'
     from `signal_months` when the overview counted them already)."""
     window = Period.months_ending(end or utc_today(), months)
-    plan = plan.only("trend") if plan else Plan({"trend": window})
+    plan = plan.only("trend") if plan else Plan({"trend": window}, user)
     started, occurred = incident_moment(), near_miss_moment()
     series = {
         "incidents": _by_month(_incidents(user, filters), started, plan, "is_private"),

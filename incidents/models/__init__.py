@@ -3,7 +3,13 @@ learn from (DOMAIN.md, "the five signals"), the timeline and the theme codebook.
 
 from incidents.models.catalog import System, SystemQuerySet, Team
 from incidents.models.deployment import PRODUCTION, Deployment, DeploymentQuerySet
-from incidents.models.incident import Incident, IncidentQuerySet, IncidentSystem, Severity
+from incidents.models.incident import (
+    Incident,
+    IncidentQuerySet,
+    IncidentSystem,
+    Severity,
+    sees_every_incident,
+)
 from incidents.models.near_miss import NearMiss
 from incidents.models.signals import Difficulty, OwnershipGap, Signal, SignalQuerySet, Surprise
 from incidents.models.themes import Theme
@@ -28,4 +34,5 @@ __all__ = [
     "Team",
     "Theme",
     "TimelineEntry",
+    "sees_every_incident",
 ]

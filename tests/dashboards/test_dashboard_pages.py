@@ -172,9 +172,7 @@ def test_bad_filter_values_are_field_errors_not_500s(client, reader, data):
     assert "end" in reversed_range.context["form"].errors
 
 
-def test_verdicts_show_their_p_value_on_hover_on_a_tap_and_from_the_keyboard(
-    client, reader, data
-):
+def test_verdicts_show_their_p_value_on_hover_on_a_tap_and_from_the_keyboard(client, reader, data):
     client.force_login(reader)
     response = client.get(f"{reverse('dashboards:overview')}?{Q3}")
     # A <details>: its summary carries the p-value as a title (hover), and opens on a tap or

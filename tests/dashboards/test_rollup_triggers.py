@@ -253,9 +253,9 @@ def test_after_a_csv_import_its_months_are_refreshed(responder):
     )
     assert response.status_code == 201, response.json()
     assert not RollupDirty.objects.exists()
-    assert RollupCell.objects.get(
-        measure="incidents", month=JAN, team=0, system=0, severity=""
-    ).n == 1
+    assert (
+        RollupCell.objects.get(measure="incidents", month=JAN, team=0, system=0, severity="").n == 1
+    )
 
 
 def test_links_and_signals_written_by_the_imports_bulk_insert_mark_their_incidents_month(

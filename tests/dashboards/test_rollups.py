@@ -21,9 +21,11 @@ from dashboards.models import RollupCell, RollupMonth
 from dashboards.periods import DashboardFilters, Period
 from dashboards.rollups import live_only
 from dashboards.rollups.refresh import rebuild, refresh
+from incidents.days import utc_today
 from incidents.models import Difficulty, OwnershipGap, Severity
-from reviews.models import Review
+from reviews.models import ActionItem, Review
 from tests.factories import (
+    ActionItemFactory,
     DeploymentFactory,
     DifficultyFactory,
     IncidentFactory,
@@ -63,8 +65,7 @@ def build_organisation(size: int = 60, seed: int = 12) -> dict:
     rng = random.Random(seed)
     teams = [TeamFactory(name=f"Team {i}") for i in range(3)]
     systems = [
-        SystemFactory(name=f"sys-{i}", owner_team=teams[i % 3] if i % 4 else None)
-        for i in range(6)
+        SystemFactory(name=f"sys-{i}", owner_team=teams[i % 3] if i % 4 else None) for i in range(6)
     ]
     themes = [ThemeFactory(name=f"Theme {i}") for i in range(3)]
     insider = ResponderFactory(username="insider")
@@ -73,6 +74,17 @@ def build_organisation(size: int = 60, seed: int = 12) -> dict:
     ]
     DeploymentFactory(system=systems[0], deployed_at=_moment(rng), environment="staging")
     incidents = []
+    # Follow-ups due around today ("overdue" moves with it): before today's month, earlier
+    # in it, today, later, or never. Their own random draws leave the rest as it was.
+    follow_ups, today = random.Random(seed + 1), utc_today()
+    due_dates = [
+        None,
+        today - timedelta(days=45),
+        today.replace(day=1),
+        today,
+        today + timedelta(days=10),
+    ]
+    due_dates.append(today - timedelta(days=1))
     for i in range(size):
         cause = rng.choice(deployments) if rng.random() < 0.3 else None
         incident = IncidentFactory(
@@ -88,9 +100,9 @@ def build_organisation(size: int = 60, seed: int = 12) -> dict:
             incident.responders.add(insider)
         incidents.append(incident)
         for _ in range(rng.randint(0, 3)):
-            SurpriseFactory(
-                incident=incident, system=rng.choice([None, *systems])
-            ).themes.add(*rng.sample(themes, rng.randint(0, 2)))
+            SurpriseFactory(incident=incident, system=rng.choice([None, *systems])).themes.add(
+                *rng.sample(themes, rng.randint(0, 2))
+            )
         if rng.random() < 0.6:
             DifficultyFactory(
                 incident=incident,
@@ -114,6 +126,13 @@ def build_organisation(size: int = 60, seed: int = 12) -> dict:
             )
             for _ in range(rng.randint(0, 2)):
                 SurveyResponseFactory(review=review, learned_something=rng.random() < 0.6)
+            for _ in range(follow_ups.randint(0, 3)):
+                ActionItemFactory(
+                    review=review,
+                    owner_team=follow_ups.choice([None, *teams]),
+                    due_date=follow_ups.choice(due_dates),
+                    status=follow_ups.choice(ActionItem.Status.values),
+                )
     # The same deployment behind a public and a private incident: failed once.
     shared = deployments[0]
     for private in (False, True):
@@ -227,16 +246,82 @@ def test_the_pages_read_the_cells_not_the_records(organisation):
     assert live.incidents.current == before.incidents.current
 
 
-def test_cells_count_no_private_incident(organisation):
+def test_follow_ups_are_read_from_the_cells_with_overdue_moving_with_today(organisation):
+    root = UserFactory(username="root", is_superuser=True)
+
+    def loop(today=None):
+        return selectors.learning_loop(
+            user=root, period=Q2, filters=DashboardFilters(), today=today
+        )
+
+    before = loop()
+    # Tomorrow, a follow-up due today is overdue: the cells (by due month) cannot say so, the
+    # live part does.
+    due_today = ActionItem.objects.filter(
+        status__in=ActionItem.OPEN_STATUSES,
+        due_date=utc_today(),
+        review__incident__started_at__gte=Q2.start,
+        review__incident__started_at__lt=Q2.end,
+    ).count()
+    assert due_today
+    tomorrow = loop(today=utc_today() + timedelta(days=1))
+    assert tomorrow.follow_ups_overdue == before.follow_ups_overdue + due_today
+    cell = RollupCell.objects.filter(
+        measure="follow_ups",
+        month__range=(Q2.start.date(), Q2.end.date()),
+        key__startswith="open:",
+        team=0,
+        system=0,
+        severity="",
+    ).first()
+    cell.n += 1_000
+    cell.save()
+    assert loop().follow_ups_open == before.follow_ups_open + 1_000
+    with live_only():
+        assert loop() == before
+
+
+def _incident_cells(private: bool) -> int:
+    return sum(
+        RollupCell.objects.filter(
+            measure="incidents", team=0, system=0, severity="", private=private
+        ).values_list("n", flat=True)
+    )
+
+
+def test_public_cells_count_no_private_incident_and_private_cells_count_them(organisation):
     from incidents.models import Incident
 
-    public = Incident.objects.filter(is_private=False).count()
-    total = sum(
-        RollupCell.objects.filter(measure="incidents", team=0, system=0, severity="").values_list(
-            "n", flat=True
-        )
-    )
-    assert total == public < Incident.objects.count()
+    private = Incident.objects.filter(is_private=True).count()
+    assert _incident_cells(private=False) == Incident.objects.filter(is_private=False).count()
+    assert _incident_cells(private=True) == private > 0
+
+
+def test_only_a_viewer_who_sees_every_incident_reads_the_private_cells(organisation):
+    """A private cell damaged: the superuser's figure moves, a responder's and an outsider's
+    do not (they count the private incidents they may see live)."""
+    root = UserFactory(username="root", is_superuser=True)
+    others = [organisation["insider"], UserFactory(username="outsider")]
+
+    def incidents(user) -> int:
+        return selectors.period_comparison(
+            user=user, period=Q2, filters=DashboardFilters()
+        ).incidents.current
+
+    before = {user.pk: incidents(user) for user in [root, *others]}
+    cell = RollupCell.objects.filter(
+        measure="incidents",
+        month__range=(Q2.start.date(), Q2.end.date()),
+        team=0,
+        system=0,
+        severity="",
+        private=True,
+    ).first()
+    cell.n = 10_000
+    cell.save()
+    assert incidents(root) > before[root.pk] + 9_000
+    for user in others:
+        assert incidents(user) == before[user.pk]
 
 
 def test_a_month_marked_by_a_write_is_counted_live_until_refreshed(organisation):

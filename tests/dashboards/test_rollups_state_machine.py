@@ -823,6 +823,33 @@ class RollupsMachine(RuleBasedStateMachine):
             follow_up_set_status(action_item=item, status=status)
 
     @write(
+        _has(ActionItem),
+        index=picks,
+        change=st.sampled_from(["status", "due", "owner", "review", "delete"]),
+        status=st.sampled_from(ActionItem.Status.values),
+        due=st.one_of(st.none(), st.dates(date(2026, 1, 1), date(2027, 6, 30))),
+        team=st.one_of(st.none(), team_slugs),
+        destination=picks,
+        via=("service", "orm"),
+    )
+    def change_a_follow_up(self, index, change, status, due, team, destination, via):
+        """Its status (through the service, or a bulk update), due date, owner team, review
+        (to another incident, maybe of another month), or deleted."""
+        item = _pick(ActionItem.objects.all(), index)
+        if change == "status" and via == "service":
+            follow_up_set_status(action_item=item, status=status)
+        elif change == "delete":
+            item.delete()
+        else:
+            value = {
+                "status": {"status": status},
+                "due": {"due_date": due},
+                "owner": {"owner_team": self.teams.get(team)},
+                "review": {"review": _pick(Review.objects.all(), destination)},
+            }[change]
+            ActionItem.objects.filter(pk=item.pk).update(**value)
+
+    @write(
         lambda self: _published_reviews().exists(),
         index=picks,
         respondent=st.sampled_from(("root", "rita", "otto", "fran")),

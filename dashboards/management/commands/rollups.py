@@ -25,7 +25,7 @@ from dashboards.rollups.refresh import rebuild as rebuild_every_month
 from dashboards.rollups.refresh import refresh as refresh_marked_months
 from incidents.days import utc_midnight
 
-_CELL = ("month", "measure", "key", "team", "system", "severity")
+_CELL = ("month", "measure", "key", "private", "team", "system", "severity")
 
 
 class _Rollback(Exception):
