@@ -21,6 +21,22 @@ class ReviewQuerySet(models.QuerySet):
         """Scheduled or in progress: started, not yet published."""
         return self.filter(status__in=(Review.Status.SCHEDULED, Review.Status.IN_PROGRESS))
 
+    def shown_as(self, status: str, now=None):
+        """Those whose status as pages show it (`Review.shown_status`) is `status`."""
+        return self.filter(shown_status_q(status, now))
+
+    def meeting_passed(self, now=None):
+        return self.filter(meeting_passed_q(now))
+
+    def with_meeting_passed(self, now=None):
+        """`overdue`: the meeting has passed (`Review.meeting_passed`), computed by the
+        database, as the review queue flags it."""
+        return self.annotate(
+            overdue=models.ExpressionWrapper(
+                meeting_passed_q(now), output_field=models.BooleanField()
+            )
+        )
+
     def with_open_follow_ups(self):
         """`open_follow_ups`: how many of each review's follow-ups are open. A subquery, not a
         join and GROUP BY, so the recently published, ordered and cut to a few, count only
@@ -113,6 +129,23 @@ class Review(models.Model):
         return self.Status(self.shown_status).label
 
 
+def meeting_passed_q(now=None) -> models.Q:
+    """`Review.meeting_passed` as a condition: a meeting date set, and past."""
+    return models.Q(scheduled_for__isnull=False, scheduled_for__lt=now or timezone.now())
+
+
+def shown_status_q(status: str, now=None) -> models.Q:
+    """`Review.shown_status` as a condition: a scheduled review whose meeting has passed shows
+    as in progress."""
+    now = now or timezone.now()
+    scheduled = models.Q(status=Review.Status.SCHEDULED)
+    if status == Review.Status.SCHEDULED:
+        return scheduled & ~meeting_passed_q(now)
+    if status == Review.Status.IN_PROGRESS:
+        return models.Q(status=Review.Status.IN_PROGRESS) | (scheduled & meeting_passed_q(now))
+    return models.Q(status=status)
+
+
 def waiting_for_review_q(prefix: str = "") -> models.Q:
     """Incidents waiting for a review: none yet, or one nobody has started. The one definition
     that home's count and the review queue share. `prefix` leads to the incident."""
@@ -133,6 +166,14 @@ def follow_up_overdue_q(today=None, prefix: str = "") -> models.Q:
 
 
 class ActionItemQuerySet(models.QuerySet):
+    def visible_to(self, user):
+        """Follow-ups of the incidents the user may see (`Incident.objects.visible_to`).
+        Someone who sees every incident gets no condition at all: a list then counts and pages
+        its follow-ups from their own index, without joining each to its incident."""
+        if user.is_superuser:
+            return self
+        return self.filter(review__incident__in=Incident.objects.visible_to(user))
+
     def open(self):
         return self.filter(follow_up_open_q())
 
@@ -196,6 +237,13 @@ class ActionItem(models.Model):
         indexes = [
             models.Index(fields=["status", "due_date"]),
             models.Index(fields=["completed_at"]),
+            # The follow-up list opens on the unfinished ones in this order (overdue ones too):
+            # the database reads the page from here, not every open follow-up sorted.
+            models.Index(
+                fields=["due_date", "id"],
+                condition=models.Q(status__in=("open", "in_progress")),
+                name="follow_up_open_due",
+            ),
         ]
 
     def __str__(self) -> str:

@@ -17,6 +17,7 @@ from django.db.models import (
     Count,
     Exists,
     ExpressionWrapper,
+    F,
     OuterRef,
     Q,
     QuerySet,
@@ -40,6 +41,7 @@ from reviews.models import (
     Participant,
     Review,
     SurveyResponse,
+    shown_status_q,
     waiting_for_review_q,
 )
 from reviews.rules import can_answer_survey
@@ -73,10 +75,12 @@ class QueueFilters:
 @dataclass
 class ReviewQueue:
     needs_review: QueueEntries | list[QueueEntry]
-    mine: list[Review]  # under way, facilitated by the user
-    scheduled: list[Review]
+    mine: list[Review]  # under way, facilitated by the user: the first REVIEWS_SHOWN
+    scheduled: list[Review]  # the others, the same
     in_progress: list[Review]
     published: list[Review]
+    # How many reviews each block of `reviews_under_way` holds (REVIEW_BLOCKS keys).
+    counts: dict[str, int] = field(default_factory=lambda: dict.fromkeys(REVIEW_BLOCKS, 0))
 
 
 # DOMAIN.md's signs that an incident is worth a deep review: key -> what the filter calls it.
@@ -229,51 +233,106 @@ def first_collaborations(incident_ids: set[int]) -> set[int]:
     return incident_ids.intersection(_first_collaboration_ids())
 
 
+# The reviews under way, in the queue's blocks: the user's own first, then the others by the
+# status shown. Each block shows its first REVIEWS_SHOWN and says how many it holds; the rest
+# are a click away (`?block=<key>`, paged).
+REVIEW_BLOCKS = {
+    "mine": "Reviews you facilitate",
+    "scheduled": "Scheduled",
+    "in_progress": "In progress",
+}
+REVIEWS_SHOWN = 10
+
+
+def _reviews_in_scope(*, user, filters: QueueFilters) -> QuerySet:
+    """Reviews of the incidents the user may see that match the queue's team, system and
+    severity filters."""
+    return Review.objects.filter(incident__in=Incident.objects.visible_to(user)).filter(
+        incident_scope(
+            "incident", team=filters.team, system=filters.system, severity=filters.severity
+        )
+    )
+
+
+def _under_way(*, user, filters: QueueFilters) -> tuple[QuerySet, dict[str, Q]]:
+    """The reviews under way the queue may show, and the condition of each of its blocks."""
+    now = timezone.now()
+    reviews = _reviews_in_scope(user=user, filters=filters).under_way()
+    if filters.cue:
+        reviews = reviews.none()
+    if filters.overdue:
+        reviews = reviews.meeting_passed(now)
+    # Never true without a user: nobody facilitates as the anonymous user.
+    mine = Q(facilitator=user) if user.is_authenticated else Q(pk__isnull=True)
+    conditions = {
+        "mine": mine,
+        "scheduled": ~mine & shown_status_q(Review.Status.SCHEDULED, now),
+        "in_progress": ~mine & shown_status_q(Review.Status.IN_PROGRESS, now),
+    }
+    return reviews.with_meeting_passed(now), conditions
+
+
+def reviews_under_way(*, user, filters: QueueFilters | None = None) -> dict[str, QuerySet]:
+    """The queue's blocks of reviews under way (REVIEW_BLOCKS), each a QuerySet in the page's
+    order (meeting date, then primary key), filtered and split by the database: read a slice
+    or a page of one at a time.
+
+    `mine`: facilitated by the user. The others by the status shown (`Review.shown_status`):
+    a meeting that has passed is no longer "scheduled". Each review is `overdue` when its
+    meeting has passed; `filters.overdue` keeps only those, and `filters.cue` (about incidents
+    not yet reviewed) keeps none.
+    """
+    reviews, conditions = _under_way(user=user, filters=filters or QueueFilters())
+    reviews = (
+        reviews.select_related("incident", "facilitator")
+        .with_open_follow_ups()
+        .order_by(F("scheduled_for").asc(nulls_last=True), "pk")
+    )
+    return {key: reviews.filter(condition) for key, condition in conditions.items()}
+
+
+def reviews_under_way_counts(*, user, filters: QueueFilters | None = None) -> dict[str, int]:
+    """How many reviews each block of `reviews_under_way` holds, in one query."""
+    reviews, conditions = _under_way(user=user, filters=filters or QueueFilters())
+    return reviews.aggregate(
+        **{key: Count("pk", filter=condition) for key, condition in conditions.items()}
+    )
+
+
 def review_queue(
     *, user, filters: QueueFilters | None = None, published_limit: int = 20
 ) -> ReviewQueue:
-    """What the review queue shows the user, in a fixed number of queries.
+    """What the review queue shows the user, in a fixed number of queries, whatever the
+    history.
 
-    Incidents waiting for a review first (`needs_review`), then the reviews under way, the
-    user's own before the others', then the recently published. A review is overdue when its
-    meeting date has passed; with `filters.overdue` only those are kept, and `filters.cue`
-    (about incidents not yet reviewed) leaves no review under way.
+    Incidents waiting for a review first (`needs_review`, read a page at a time), then the
+    reviews under way (`reviews_under_way`): the first REVIEWS_SHOWN of each block, with how
+    many each holds; then the recently published (none with `filters.cue` or
+    `filters.overdue`).
     """
     filters = filters or QueueFilters()
-    visible = Incident.objects.visible_to(user)
-    reviews = (
-        Review.objects.filter(incident__in=visible)
-        .filter(
-            incident_scope(
-                "incident", team=filters.team, system=filters.system, severity=filters.severity
-            )
-        )
-        .select_related("incident", "facilitator")
-        .with_open_follow_ups()
-    )
-    under_way = list(reviews.under_way().order_by("scheduled_for", "pk"))
-    for review in under_way:
-        review.overdue = review.meeting_passed
-    if filters.cue:
-        under_way = []
-    if filters.overdue:
-        under_way = [review for review in under_way if review.overdue]
-    mine = [review for review in under_way if user.pk and review.facilitator_id == user.pk]
-    others = [review for review in under_way if review not in mine]
+    blocks = reviews_under_way(user=user, filters=filters)
+    counts = reviews_under_way_counts(user=user, filters=filters)
+    # Read even when counted empty: the page costs the same queries whatever the data.
+    shown = {key: list(blocks[key][:REVIEWS_SHOWN]) for key in REVIEW_BLOCKS}
     published = (
         []
         if filters.cue or filters.overdue
-        else list(reviews.published().order_by("-published_at")[:published_limit])
+        else list(
+            _reviews_in_scope(user=user, filters=filters)
+            .published()
+            .select_related("incident", "facilitator")
+            .with_open_follow_ups()
+            .order_by("-published_at")[:published_limit]
+        )
     )
     return ReviewQueue(
         needs_review=needs_review(user=user, filters=filters),
-        mine=mine,
-        # By the status shown: a meeting that has passed is no longer "scheduled".
-        scheduled=[review for review in others if review.shown_status == Review.Status.SCHEDULED],
-        in_progress=[
-            review for review in others if review.shown_status == Review.Status.IN_PROGRESS
-        ],
+        mine=shown["mine"],
+        scheduled=shown["scheduled"],
+        in_progress=shown["in_progress"],
         published=published,
+        counts=counts,
     )
 
 
@@ -281,9 +340,7 @@ def review_for_workspace(*, review_pk: int, user) -> Review:
     """The review with its incident, or Review.DoesNotExist when the user may not see it."""
     return Review.objects.select_related(
         "incident", "incident__lead", "incident__caused_by__system", "facilitator"
-    ).get(
-        pk=review_pk, incident__in=Incident.objects.visible_to(user)
-    )
+    ).get(pk=review_pk, incident__in=Incident.objects.visible_to(user))
 
 
 def review_items(*, review: Review) -> dict:

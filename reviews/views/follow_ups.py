@@ -25,9 +25,8 @@ from reviews.workspace import attach_status_forms
 
 @require_GET
 def follow_ups(request: HttpRequest) -> HttpResponse:
-    visible = Incident.objects.visible_to(request.user)
     queryset = (
-        ActionItem.objects.filter(review__incident__in=visible)
+        ActionItem.objects.visible_to(request.user)
         .select_related("review__incident", "owner_team", "assignee")
         .order_by("due_date", "pk")
     )

@@ -35,13 +35,16 @@ def home(request: HttpRequest) -> HttpResponse:
         "-published_at", "-pk"
     )[:SURVEYS_SHOWN]
     if context["is_facilitator"]:
-        context["my_reviews"] = (
-            # The queue's "Reviews you facilitate": under way, theirs.
+        # The queue's "Reviews you facilitate": under way, theirs. The first few, and whether
+        # there are more (one row more is read rather than counting them all).
+        mine = list(
             Review.objects.filter(facilitator=user, incident__in=visible)
             .under_way()
             .select_related("incident")
-            .order_by("scheduled_for", "-incident__started_at")
+            .order_by("scheduled_for", "-incident__started_at")[: HOME_LIST_SIZE + 1]
         )
+        context["my_reviews"] = mine[:HOME_LIST_SIZE]
+        context["my_reviews_more"] = len(mine) > HOME_LIST_SIZE
         # The queue's list, in the queue's order: the same count on both pages. Counted and
         # sliced by the database, as the queue pages it.
         waiting = selectors.needs_review(user=user)

@@ -4,11 +4,14 @@ each row shows with the page (no query per row)."""
 
 from __future__ import annotations
 
+import re
+
 import pytest
 from django.db import connection
 from django.test import Client
 from django.test.utils import CaptureQueriesContext
 
+from reviews.selectors import REVIEWS_SHOWN
 from tests.bulk import bulk_history, queries_to_get
 
 pytestmark = pytest.mark.django_db
@@ -80,3 +83,18 @@ def test_the_follow_up_list_costs_the_same_for_ten_incidents_as_for_a_thousand(r
     few = _queries(client, FOLLOW_UPS)
     bulk_history(1000)
     assert _queries(client, FOLLOW_UPS) == few
+
+
+def test_the_queue_shows_a_few_reviews_under_way_however_many_there_are(facilitator):
+    client = _logged_in(facilitator)
+    bulk_history(5)
+    few = _queries(client, ["/reviews/", "/reviews/?block=in_progress"])
+    bulk_history(1500)  # a thousand waiting for a review, over three hundred under way
+    assert _queries(client, ["/reviews/", "/reviews/?block=in_progress"]) == few
+    response = client.get("/reviews/")
+    queue = response.context["queue"]
+    assert queue.counts["scheduled"] + queue.counts["in_progress"] > 300
+    assert (len(queue.scheduled), len(queue.in_progress)) == (REVIEWS_SHOWN, REVIEWS_SHOWN)
+    # Only those rows are rendered: each review under way links to its workspace once.
+    workspace_links = re.findall(r'href="/reviews/[0-9]+/"', response.text)
+    assert len(workspace_links) == 2 * REVIEWS_SHOWN

@@ -10,7 +10,8 @@ from django.utils import timezone
 
 from incidents.models import Severity
 from reviews.models import ActionItem, Participant, Review
-from reviews.selectors import first_collaborations, review_queue
+from reviews.selectors import REVIEWS_SHOWN, first_collaborations, review_queue
+from reviews.views.home import HOME_LIST_SIZE
 from tests.factories import (
     ActionItemFactory,
     IncidentFactory,
@@ -356,3 +357,87 @@ def test_a_review_whose_meeting_has_passed_no_longer_says_scheduled(as_user, fac
     assert '<span class="pill review-in_progress">In progress</span>' in workspace
     assert "Scheduled" not in client.get(past.incident.get_absolute_url()).text
     assert "meeting was" in client.get(reverse("incidents:home")).text
+
+
+# --- reviews under way: a few per block, counted, the rest a click away -----------------------
+
+
+def _under_way(count, **fields):
+    fields.setdefault("status", Review.Status.IN_PROGRESS)
+    return [ReviewFactory(**fields) for _ in range(count)]
+
+
+def test_each_block_shows_its_first_reviews_and_counts_them_all(as_user):
+    running = _under_way(REVIEWS_SHOWN + 2)
+    response = as_user("reader").get(QUEUE)
+    queue = response.context["queue"]
+    assert queue.counts == {"mine": 0, "scheduled": 0, "in_progress": REVIEWS_SHOWN + 2}
+    assert queue.in_progress == running[:REVIEWS_SHOWN]  # meeting date, then creation order
+    assert f"See all {REVIEWS_SHOWN + 2}" in response.text
+    assert f'<span class="count">{REVIEWS_SHOWN + 2}</span>' in response.text
+
+
+def test_a_block_that_shows_everything_has_no_see_all_link(as_user):
+    _under_way(2)
+    assert "See all" not in as_user("reader").get(QUEUE).text
+
+
+def test_see_all_pages_through_one_block(as_user, monkeypatch):
+    monkeypatch.setattr("reviews.views.queue.QUEUE_PAGE_SIZE", 5)
+    running = _under_way(7)
+    _under_way(1, status=Review.Status.SCHEDULED, incident__title="Meeting next week")
+    client = as_user("reader")
+    first = client.get(QUEUE, {"block": "in_progress"})
+    assert list(first.context["page"].object_list) == running[:5]
+    assert "?block=in_progress&amp;page=2" in first.text
+    assert "Meeting next week" not in first.text  # only the block asked for
+    second = client.get(QUEUE, {"block": "in_progress", "page": 2})
+    assert list(second.context["page"].object_list) == running[5:]
+
+
+def test_the_facilitators_own_reviews_are_counted_apart_and_listed_first(as_user, facilitator):
+    mine = _under_way(REVIEWS_SHOWN + 1, facilitator=facilitator)
+    theirs = _under_way(3, status=Review.Status.SCHEDULED, facilitator=UserFactory())
+    queue = as_user("facilitator").get(QUEUE).context["queue"]
+    assert queue.counts == {"mine": REVIEWS_SHOWN + 1, "scheduled": 3, "in_progress": 0}
+    assert (queue.mine, queue.scheduled) == (mine[:REVIEWS_SHOWN], theirs)
+    page = as_user("facilitator").get(QUEUE, {"block": "mine"}).context["page"]
+    assert list(page.object_list) == mine
+
+
+def test_the_filters_apply_to_the_blocks_and_their_counts(as_user):
+    past = timezone.now() - timedelta(days=1)
+    late = _under_way(2, status=Review.Status.SCHEDULED, scheduled_for=past)
+    _under_way(2, status=Review.Status.SCHEDULED, scheduled_for=timezone.now() + timedelta(1))
+    severe = _under_way(1, incident__severity=Severity.SEV1)
+    client = as_user("reader")
+    overdue = client.get(QUEUE, {"overdue": "true"}).context["queue"]
+    # A meeting that has passed: in progress as shown, and late.
+    assert overdue.counts == {"mine": 0, "scheduled": 0, "in_progress": 2}
+    assert overdue.in_progress == late
+    assert all(review.overdue for review in overdue.in_progress)
+    sev1 = client.get(QUEUE, {"severity": "SEV1"}).context["queue"]
+    assert (sev1.counts["in_progress"], sev1.in_progress) == (1, severe)
+    assert client.get(QUEUE, {"cue": "teams"}).context["queue"].counts["scheduled"] == 0
+    block = client.get(QUEUE, {"block": "in_progress", "overdue": "true"}).context["page"]
+    assert list(block.object_list) == late
+
+
+def test_private_reviews_under_way_are_neither_shown_nor_counted_to_outsiders(as_user, responder):
+    private = IncidentFactory(is_private=True, title="Leaked token")
+    private.responders.add(responder)
+    ReviewFactory(incident=private, status=Review.Status.IN_PROGRESS)
+    for name, expected in [("outsider", 0), ("responder", 1)]:
+        client = as_user(name)
+        assert client.get(QUEUE).context["queue"].counts["in_progress"] == expected
+        block = client.get(QUEUE, {"block": "in_progress"})
+        assert ("Leaked token" in block.text) == bool(expected)
+
+
+def test_home_lists_the_first_of_the_facilitators_reviews_and_links_to_the_rest(
+    as_user, facilitator
+):
+    _under_way(HOME_LIST_SIZE + 1, facilitator=facilitator)
+    response = as_user("facilitator").get(HOME)
+    assert len(response.context["my_reviews"]) == HOME_LIST_SIZE
+    assert f"{QUEUE}?block=mine" in response.text
