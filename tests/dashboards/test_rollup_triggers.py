@@ -28,11 +28,12 @@ from incidents.models import (
     Surprise,
     Theme,
 )
-from reviews.models import Review, SurveyResponse
+from reviews.models import ActionItem, Review, SurveyResponse
 from tests.api.conftest import client_for
 from tests.dashboards.conftest import at
 from tests.databases import ON_POSTGRES
 from tests.factories import (
+    ActionItemFactory,
     DeploymentFactory,
     DifficultyFactory,
     IncidentFactory,
@@ -625,3 +626,45 @@ def test_the_migration_removes_and_installs_the_triggers():
     with marked() as months:
         IncidentFactory(started_at=at("2026-01-10"))
     assert months == {JAN}
+
+
+# --- follow-ups ----------------------------------------------------------------------------------
+
+
+def test_a_follow_up_marks_its_incidents_month_when_what_is_counted_changes(march_incident):
+    review = ReviewFactory(incident=march_incident)
+    with marked() as months:
+        item = ActionItemFactory(review=review, due_date=date(2026, 4, 1))
+    assert months == {MAR}
+    with marked() as months:
+        item.title = "Add a retry budget"
+        item.save()
+    assert months == set()
+    for field, value in (
+        ("status", ActionItem.Status.DONE),
+        ("due_date", date(2026, 5, 1)),
+        ("owner_team", None),
+    ):
+        with marked() as months:
+            setattr(item, field, value)
+            item.save()
+        assert months == {MAR}, field
+    with marked() as months:
+        item.delete()
+    assert months == {MAR}
+
+
+def test_moving_a_follow_up_to_another_review_marks_both_months(march_incident):
+    item = ActionItemFactory(review=ReviewFactory(incident=march_incident))
+    other = ReviewFactory(incident=IncidentFactory(started_at=at("2026-01-10")))
+    with marked() as months:
+        ActionItem.objects.filter(pk=item.pk).update(review=other)
+    assert months == {JAN, MAR}
+
+
+def test_deleting_a_follow_ups_owner_team_marks_its_incidents_month(march_incident):
+    team = TeamFactory()
+    ActionItemFactory(review=ReviewFactory(incident=march_incident), owner_team=team)
+    with marked() as months:
+        team.delete()
+    assert MAR in months
