@@ -37,6 +37,7 @@ from dashboards.benchmarks import (
     generate,
     p95,
     refuse_foreign_data,
+    settle,
     timed,
 )
 from dashboards.models import RollupCell, RollupMonth
@@ -122,6 +123,7 @@ class Command(BaseCommand):
         else:
             started = time.perf_counter()
             months = rebuild()
+            settle()
             self.stdout.write(
                 f"Monthly rollups: {months} months, {RollupCell.objects.count():,} cells, "
                 f"rebuilt in {time.perf_counter() - started:.1f} s.\n"
