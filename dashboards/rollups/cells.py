@@ -36,6 +36,7 @@ from datetime import datetime
 
 from django.db import connection
 
+from dashboards.stats import DURATION_BINS
 from incidents.models import (
     PRODUCTION,
     Deployment,
@@ -67,6 +68,34 @@ def _month(column: str) -> str:
 
 def _flag(column: str) -> str:
     return f"CASE WHEN {column} THEN '1' ELSE '0' END"
+
+
+def _seconds(end: str, start: str) -> str:
+    """Seconds from `start` to `end`, as the live durations compute them (PostgreSQL: the
+    interval, exactly; SQLite: `_SqliteSeconds`, rounded to the millisecond)."""
+    if connection.vendor == "postgresql":
+        return f"EXTRACT(EPOCH FROM ({end} - {start}))"
+    return f"ROUND((julianday({end}) - julianday({start})) * 86400.0, 3)"
+
+
+def _duration_bin(seconds: str) -> str:
+    """The index of a duration's bin in stats.DURATION_BINS (for a duration >= 0)."""
+    whens = " ".join(
+        f"WHEN {seconds} < {high!r} THEN '{index}'"
+        for index, (_, _, high) in enumerate(DURATION_BINS)
+        if high != float("inf")
+    )
+    return f"CASE {whens} ELSE '{len(DURATION_BINS) - 1}' END"
+
+
+def _duration_facts(span: str, end: str, start: str, join: str = "", where: str = "") -> str:
+    seconds = _seconds(end, start)
+    return (
+        f"SELECT i.id AS sid, {_month('i.started_at')} AS month, "
+        f"'{span}:' || {_duration_bin(seconds)} AS key, i.is_private AS private "
+        f"FROM {_table(Incident)} i {join} "
+        f"WHERE i.started_at >= %s AND i.started_at < %s AND {seconds} >= 0 {where}"
+    )
 
 
 def _year_month(column: str) -> str:
@@ -176,6 +205,27 @@ def measures() -> tuple[Measure, ...]:
             f"JOIN {_table(ActionItem)} a ON a.review_id = r.id "
             f"WHERE i.started_at >= %s AND i.started_at < %s",
         ),
+        # The durations' bins ("span:bin", bin an index in stats.DURATION_BINS), for the
+        # pages without a team or system filter only (dimension `incident_overall`): their
+        # medians are counted live over the period, and the bins then cost nothing more.
+        Measure(
+            "durations",
+            "incident_overall",
+            " UNION ALL ".join(
+                (
+                    _duration_facts("detect", "i.detected_at", "i.started_at"),
+                    _duration_facts("resolve", "i.resolved_at", "i.started_at"),
+                    _duration_facts(
+                        "publish",
+                        "r.published_at",
+                        "i.resolved_at",
+                        join=f"JOIN {review} r ON r.incident_id = i.id",
+                        where=f"AND r.status = '{published}'",
+                    ),
+                )
+            ),
+            3,
+        ),
         Measure(
             "near_misses",
             "near_miss",
@@ -265,6 +315,12 @@ def _dimensions(subject: str) -> str:
             f"WHERE incident_id IN (SELECT sid FROM ids) UNION {owners} "
             f"UNION SELECT sid, 0 FROM ids), "
             f"s AS (SELECT sid, system FROM sys UNION ALL SELECT sid, 0 FROM ids), {severities}"
+        )
+    if subject == "incident_overall":
+        return (
+            "t AS (SELECT sid, 0 AS team FROM ids), s AS (SELECT sid, 0 AS system FROM ids), "
+            f"v AS (SELECT i.id AS sid, i.severity AS severity FROM {incident} i "
+            "WHERE i.id IN (SELECT sid FROM ids) UNION ALL SELECT sid, '' FROM ids)"
         )
     if subject == "follow_up":
         # A follow-up's team is its owner team (as on the follow-ups list); its systems and

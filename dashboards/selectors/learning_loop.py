@@ -67,6 +67,8 @@ def learning_loop(
     days_to_publish = _duration_summaries(
         incidents.filter(published, review__published_at__isnull=False),
         {"publish": ("review__published_at", "resolved_at")},
+        plan=plan,
+        filters=filters,
     )["publish"]
     today = today or utc_today()
     follow = _follow_ups(user, filters, plan, today)

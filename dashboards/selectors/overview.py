@@ -43,7 +43,7 @@ def dashboard_overview(
     return Overview(
         summary=summary,
         learning_loop=learning_loop(user=user, period=period, filters=filters),
-        durations=duration_distributions(user=user, period=period, filters=filters),
+        durations=duration_distributions(user=user, period=period, filters=filters, plan=plan),
         trend=_trend(
             user=user,
             filters=filters,

@@ -15,8 +15,9 @@ import random
 from datetime import UTC, date, datetime, timedelta
 
 import pytest
+from django.db import connection
 
-from dashboards import selectors
+from dashboards import selectors, stats
 from dashboards.models import RollupCell, RollupMonth
 from dashboards.periods import DashboardFilters, Period
 from dashboards.rollups import live_only
@@ -279,6 +280,36 @@ def test_follow_ups_are_read_from_the_cells_with_overdue_moving_with_today(organ
     assert loop().follow_ups_open == before.follow_ups_open + 1_000
     with live_only():
         assert loop() == before
+
+
+@pytest.mark.skipif(
+    connection.vendor != "postgresql", reason="SQLite bins the durations it reads for the median"
+)
+def test_on_postgresql_the_durations_bins_come_from_the_cells_without_a_team_or_system(
+    organisation,
+):
+    root = UserFactory(username="root", is_superuser=True)
+
+    def bins(**filters):
+        found = selectors.dashboard_overview(
+            user=root, period=Q2, filters=DashboardFilters(**filters)
+        ).durations.time_to_resolve
+        return dict(found.log_histogram_bins), found.median
+
+    before, before_team = bins(), bins(team="team-1")
+    cell = RollupCell.objects.filter(
+        measure="durations",
+        key__startswith="resolve:",
+        month__range=(Q2.start.date(), Q2.end.date()),
+        severity="",
+    ).first()
+    cell.n += 1_000
+    cell.save()
+    label = stats.DURATION_BINS[int(cell.key.split(":")[1])][0]
+    after, median = bins()
+    assert after[label] == before[0][label] + 1_000
+    assert median == before[1]  # the median is counted live
+    assert bins(team="team-1") == before_team  # a team's durations are all live
 
 
 def _incident_cells(private: bool) -> int:
