@@ -47,8 +47,9 @@ class LearningLoop:
 def learning_loop(
     *, user, period: Period, filters: DashboardFilters, today: date | None = None
 ) -> LearningLoop:
-    """Reviews, follow-ups and the survey for the incidents of the period (6 queries; the
-    counts of whole months from the rollup cells, the durations and follow-ups live).
+    """Reviews, follow-ups and the survey for the incidents of the period (7 queries on
+    PostgreSQL; the counts of whole months from the rollup cells, the rest live: the
+    median days to publish, and the follow-ups of today's month that are overdue).
     A follow-up is overdue if due before `today` (UTC today by default): a backup's
     verification counts as of the day the snapshot was taken."""
     plan = Plan({"current": period, "previous": period.previous()}, user)
