@@ -23,8 +23,10 @@ class RefreshRollupsMiddleware:
         self.get_response = get_response
 
     def __call__(self, request):
-        if request.method not in SAFE_METHODS:
-            _state.wrote = True
+        # Set on every request, not only on writes: a request whose response was never
+        # closed (an exception raised through a test client) must not leave its flag for
+        # the next request on the thread, which would then refresh after a mere read.
+        _state.wrote = request.method not in SAFE_METHODS
         return self.get_response(request)
 
 

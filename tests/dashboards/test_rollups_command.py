@@ -67,6 +67,19 @@ def test_a_write_request_refreshes_the_months_it_marked_after_its_response(clien
     assert not RollupCell.objects.filter(n=999).exists()
 
 
+def test_a_read_after_a_write_whose_response_was_never_closed_does_not_refresh(client):
+    """The flag is the request's own: one a write left (its request_finished never sent, as
+    when an exception goes through the test client) does not make the next read refresh."""
+    from dashboards.rollups import middleware
+
+    build_organisation(size=20)
+    _run("--rebuild")
+    RollupDirty.objects.create(month=date(2026, 4, 1))
+    middleware._state.wrote = True  # left by a write whose response was never closed
+    client.get(reverse("login"))
+    assert RollupDirty.objects.exists()
+
+
 def test_a_mark_for_every_month_rebuilds_them_all():
     build_organisation(size=20)
     _run("--rebuild")
