@@ -15,8 +15,7 @@ class Migration(migrations.Migration):
         migrations.AddIndex(
             model_name="incident",
             index=models.Index(
-                fields=["started_at"],
-                include=("id", "detected_at", "resolved_at"),
+                fields=["started_at", "detected_at", "resolved_at", "id"],
                 name="incident_started_durations",
             ),
         ),
