@@ -69,6 +69,7 @@ def _review_block(request: HttpRequest, form: QueueFilterForm, block: str) -> Ht
             "block": block,
             "title": selectors.REVIEW_BLOCKS[block],
             "filter": {"form": form, "errors": form.errors},
+            "keep": {"block": block},  # applying or clearing filters stays on this block
         },
     )
 

@@ -423,6 +423,16 @@ def test_the_filters_apply_to_the_blocks_and_their_counts(as_user):
     assert list(block.object_list) == late
 
 
+def test_filtering_a_block_page_stays_on_that_block(as_user):
+    _under_way(1)
+    client = as_user("reader")
+    page = client.get(QUEUE, {"block": "in_progress"}).text
+    assert '<input type="hidden" name="block" value="in_progress">' in page
+    assert "Clear filters" not in page  # the block is not a filter
+    filtered = client.get(QUEUE, {"block": "in_progress", "severity": "SEV1"}).text
+    assert f'<a href="{QUEUE}?block=in_progress">Clear filters</a>' in filtered
+
+
 def test_private_reviews_under_way_are_neither_shown_nor_counted_to_outsiders(as_user, responder):
     private = IncidentFactory(is_private=True, title="Leaked token")
     private.responders.add(responder)
