@@ -125,17 +125,12 @@ def _team_sources() -> tuple[tuple[QuerySet, str], ...]:
     )
 
 
-def _team_involved(team: Team | str | OuterRef, incident: OuterRef) -> Q:
-    """The team rule itself, both sides as seen from inside its EXISTS subqueries."""
-    condition = Q()
-    for rows, team_field in _team_sources():
-        condition |= Q(Exists(rows.filter(incident=incident, **_is(team_field, team))))
-    return condition
-
-
 def incident_involves_team(team: Team | str, path: str = "") -> Q:
     """The team is listed on the incident, or owns a system the incident touches."""
-    return _team_involved(team, _ref(path))
+    condition = Q()
+    for rows, team_field in _team_sources():
+        condition |= Q(Exists(rows.filter(incident=_ref(path), **_is(team_field, team))))
+    return condition
 
 
 def involved_team_count(path: str = "") -> Combinable:

@@ -52,6 +52,7 @@ from incidents.models import (
 from reviews.models import ActionItem, Review, SurveyResponse
 
 CELL_TABLE = "dashboards_rollup_cell"
+_PRODUCTION = PRODUCTION.replace("'", "''")  # as an SQL string literal's content
 
 
 def _table(model) -> str:
@@ -149,7 +150,6 @@ def measures() -> tuple[Measure, ...]:
     """Every measure, in the order they are computed."""
     review, survey = _table(Review), _table(SurveyResponse)
     published = Review.Status.PUBLISHED.value
-    production = PRODUCTION.replace("'", "''")
     return (
         Measure("incidents", "incident", _incident_facts()),
         Measure(
@@ -260,7 +260,7 @@ def measures() -> tuple[Measure, ...]:
             "deployments",
             "deployment",
             f"SELECT d.id AS sid, {_month('d.deployed_at')} AS month, '' AS key, "
-            f"FALSE AS private FROM {_table(Deployment)} d WHERE d.environment = '{production}' "
+            f"FALSE AS private FROM {_table(Deployment)} d WHERE d.environment = '{_PRODUCTION}' "
             f"AND d.deployed_at >= %s AND d.deployed_at < %s",
         ),
         # A deployment named as the cause of a public incident: failed, in each severity of
@@ -274,11 +274,10 @@ def measures() -> tuple[Measure, ...]:
 
 
 def _failed_facts(*, private: bool) -> str:
-    production = PRODUCTION.replace("'", "''")
     flag = "TRUE" if private else "FALSE"
     return (
         f"SELECT d.id AS sid, {_month('d.deployed_at')} AS month, '' AS key, {flag} AS private "
-        f"FROM {_table(Deployment)} d WHERE d.environment = '{production}' "
+        f"FROM {_table(Deployment)} d WHERE d.environment = '{_PRODUCTION}' "
         f"AND d.deployed_at >= %s AND d.deployed_at < %s AND EXISTS (SELECT 1 FROM "
         f"{_table(Incident)} c WHERE c.caused_by_id = d.id AND c.is_private = {flag})"
     )
@@ -380,7 +379,10 @@ def _dimensions(subject: str) -> str:
     )
     if subject == "deployment":
         return common + "v AS (SELECT sid, '' AS severity FROM ids)"
-    causes = f"SELECT c.caused_by_id, c.severity FROM {incident} c WHERE c.caused_by_id IN (SELECT sid FROM ids) AND c.is_private ="
+    causes = (
+        f"SELECT c.caused_by_id, c.severity FROM {incident} c "
+        "WHERE c.caused_by_id IN (SELECT sid FROM ids) AND c.is_private ="
+    )
     if subject == "failed_deployment":
         return common + f"v (sid, severity) AS ({causes} FALSE UNION SELECT sid, '' FROM ids)"
     # The private part: the (deployment, severity) pairs private incidents give that no

@@ -13,7 +13,7 @@ from dashboards.periods import DashboardFilters, Period
 from dashboards.rollups.plan import Plan
 from dashboards.selectors.changes import PER_DEPLOYMENTS, _failed_privately, _failed_q
 from dashboards.selectors.expressions import _as_date, _MonthOf
-from dashboards.selectors.scope import _between, _incidents, _near_misses, _visible_incident_q
+from dashboards.selectors.scope import _between, _incidents, _near_misses
 from dashboards.selectors.trends import TREND_MONTHS, MonthlyTrend, monthly_trends
 from incidents.days import utc_today
 from incidents.models import Deployment, Incident, NearMiss, System
@@ -146,11 +146,8 @@ def _open_follow_ups(user, system_slug: str) -> tuple[ActionItem, ...]:
     found: list[ActionItem] = []
     for status in ActionItem.OPEN_STATUSES:
         found += (
-            ActionItem.objects.filter(
-                _visible_incident_q(user, "review__incident"),
-                incident_scope("review__incident", system=system_slug),
-                status=status,
-            )
+            ActionItem.objects.visible_to(user)
+            .filter(incident_scope("review__incident", system=system_slug), status=status)
             .select_related("review__incident", "owner_team")
             .order_by("due_date", "pk")[:LIST_LIMIT]
         )

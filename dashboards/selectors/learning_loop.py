@@ -136,9 +136,8 @@ def _follow_ups(user, filters: DashboardFilters, plan: Plan, today: date) -> dic
     the open ones due earlier in today's month (the cells place them by due month only)."""
     incident = "review__incident"
     started, private = incident_moment(incident), f"{incident}__is_private"
-    follow_ups = ActionItem.objects.filter(
-        _visible_incident_q(user, incident),
-        incident_scope(incident, system=filters.system, severity=filters.severity),
+    follow_ups = ActionItem.objects.visible_to(user).filter(
+        incident_scope(incident, system=filters.system, severity=filters.severity)
     )
     if filters.team:  # on follow-ups, `team` is the owner team (as on the follow-ups list)
         follow_ups = follow_ups.filter(owner_team__slug=filters.team)

@@ -12,7 +12,6 @@ from django.urls import reverse
 from django.utils.http import url_has_allowed_host_and_scheme
 from django.views.decorators.http import require_GET, require_POST
 
-from incidents.models import Incident
 from incidents.paging import filtered_page
 from reviews import services
 from reviews.filters import FollowUpFilter
@@ -56,11 +55,11 @@ def _local_path(request: HttpRequest, url: str) -> str:
 
 @require_POST
 def follow_up_status(request: HtmxHttpRequest, item_pk: int) -> HttpResponse:
-    visible = Incident.objects.visible_to(request.user)
     item = get_object_or_404(
-        ActionItem.objects.select_related("review__incident", "owner_team", "assignee"),
+        ActionItem.objects.visible_to(request.user).select_related(
+            "review__incident", "owner_team", "assignee"
+        ),
         pk=item_pk,
-        review__incident__in=visible,
     )
     if not can_update_follow_up_status(request.user, item):
         raise PermissionDenied("You may not change this follow-up's status.")
