@@ -31,6 +31,8 @@ private where only private incidents name it (at that severity).
 
 from __future__ import annotations
 
+import math
+from collections.abc import Collection
 from dataclasses import dataclass
 from datetime import datetime
 
@@ -79,6 +81,25 @@ def _seconds(end: str, start: str) -> str:
     return f"ROUND((julianday({end}) - julianday({start})) * 86400.0, 3)"
 
 
+# The rank buckets' lower edges in whole seconds, about 5% apart (e^(k/20)) past the first
+# minute, up to 280 days (the last bucket holds the rest). The rollups count durations by
+# bucket and the percentiles read only the buckets their ranks fall in
+# (dashboards/selectors/durations.py).
+RANK_EDGES = tuple(sorted({int(math.exp(k / 20)) for k in range(341)}))
+
+
+def rank_bucket_sql(interval: str) -> str:
+    """PostgreSQL: the rank bucket of an interval (SQL text): how many edges it reaches, so
+    buckets sort like durations. DATE_PART's float seconds and exact comparisons: no
+    rounding that could differ between the cells, the indexes and the queries, and cheap
+    (a logarithm per row costs ten times more). Negative intervals fall in bucket 0 (the
+    selectors leave them out). The rollup cells, the expression indexes of migration
+    dashboards/0006 and `_RankBucket` all use this text: PostgreSQL matches an index to a
+    query only through the same expression."""
+    edges = ",".join(str(edge) for edge in RANK_EDGES)
+    return f"WIDTH_BUCKET(DATE_PART('epoch', {interval}), '{{{edges}}}'::float8[])"
+
+
 def _duration_bin(seconds: str) -> str:
     """The index of a duration's bin in stats.DURATION_BINS (for a duration >= 0)."""
     whens = " ".join(
@@ -89,13 +110,38 @@ def _duration_bin(seconds: str) -> str:
     return f"CASE {whens} ELSE '{len(DURATION_BINS) - 1}' END"
 
 
-def _duration_facts(span: str, end: str, start: str, join: str = "", where: str = "") -> str:
+def _duration_facts(bucket: str, span: str, end: str, start: str, join="", where="") -> str:
+    """One row per incident with a valid span, keyed "span:bucket": the bin of
+    stats.DURATION_BINS (`bucket` "bin") or the rank bucket (`bucket` "rank")."""
     seconds = _seconds(end, start)
+    if bucket == "bin":
+        key = _duration_bin(seconds)
+    else:
+        key = f"CAST({rank_bucket_sql(f'{end} - {start}')} AS TEXT)"
     return (
         f"SELECT i.id AS sid, {_month('i.started_at')} AS month, "
-        f"'{span}:' || {_duration_bin(seconds)} AS key, i.is_private AS private "
+        f"'{span}:' || {key} AS key, i.is_private AS private "
         f"FROM {_table(Incident)} i {join} "
         f"WHERE i.started_at >= %s AND i.started_at < %s AND {seconds} >= 0 {where}"
+    )
+
+
+def _durations(bucket: str) -> str:
+    """The facts of every span the pages summarise, by `bucket` (see `_duration_facts`)."""
+    review, published = _table(Review), Review.Status.PUBLISHED.value
+    return " UNION ALL ".join(
+        (
+            _duration_facts(bucket, "detect", "i.detected_at", "i.started_at"),
+            _duration_facts(bucket, "resolve", "i.resolved_at", "i.started_at"),
+            _duration_facts(
+                bucket,
+                "publish",
+                "r.published_at",
+                "i.resolved_at",
+                join=f"JOIN {review} r ON r.incident_id = i.id",
+                where=f"AND r.status = '{published}'",
+            ),
+        )
     )
 
 
@@ -104,6 +150,13 @@ def _year_month(column: str) -> str:
     if connection.vendor == "postgresql":
         return f"COALESCE(TO_CHAR({column}, 'YYYY-MM'), '')"
     return f"COALESCE(SUBSTR({column}, 1, 7), '')"
+
+
+def _iso_date(column: str) -> str:
+    """ "YYYY-MM-DD" of a date column."""
+    if connection.vendor == "postgresql":
+        return f"TO_CHAR({column}, 'YYYY-MM-DD')"
+    return f"SUBSTR({column}, 1, 10)"
 
 
 @dataclass(frozen=True)
@@ -150,6 +203,7 @@ def measures() -> tuple[Measure, ...]:
     """Every measure, in the order they are computed."""
     review, survey = _table(Review), _table(SurveyResponse)
     published = Review.Status.PUBLISHED.value
+    open_statuses = ", ".join(f"'{status.value}'" for status in ActionItem.OPEN_STATUSES)
     return (
         Measure("incidents", "incident", _incident_facts()),
         Measure(
@@ -205,26 +259,29 @@ def measures() -> tuple[Measure, ...]:
             f"JOIN {_table(ActionItem)} a ON a.review_id = r.id "
             f"WHERE i.started_at >= %s AND i.started_at < %s",
         ),
-        # The durations' bins ("span:bin", bin an index in stats.DURATION_BINS), for the
-        # pages without a team or system filter only (dimension `incident_overall`): their
-        # medians are counted live over the period, and the bins then cost nothing more.
+        # The open follow-ups by due date ("YYYY-MM-DD"), for the pages without a team or
+        # system filter (dimension `follow_up_overall`): "overdue" in today's month, whole
+        # from the cells (the `follow_ups` key has only the due month).
         Measure(
-            "durations",
-            "incident_overall",
-            " UNION ALL ".join(
-                (
-                    _duration_facts("detect", "i.detected_at", "i.started_at"),
-                    _duration_facts("resolve", "i.resolved_at", "i.started_at"),
-                    _duration_facts(
-                        "publish",
-                        "r.published_at",
-                        "i.resolved_at",
-                        join=f"JOIN {review} r ON r.incident_id = i.id",
-                        where=f"AND r.status = '{published}'",
-                    ),
-                )
-            ),
-            3,
+            "follow_ups_open_due",
+            "follow_up_overall",
+            f"SELECT a.id AS sid, {_month('i.started_at')} AS month, {_iso_date('a.due_date')} "
+            f"AS key, i.is_private AS private, i.id AS iid "
+            f"FROM {_table(Incident)} i JOIN {review} r ON r.incident_id = i.id "
+            f"JOIN {_table(ActionItem)} a ON a.review_id = r.id "
+            f"WHERE i.started_at >= %s AND i.started_at < %s AND a.due_date IS NOT NULL "
+            f"AND a.status IN ({open_statuses})",
+        ),
+        # The durations' bins ("span:bin", bin an index in stats.DURATION_BINS), for the
+        # pages without a team or system filter only (dimension `incident_overall`).
+        Measure("durations", "incident_overall", _durations("bin"), 3),
+        # The same incidents by rank bucket ("span:bucket"), from which PostgreSQL finds the
+        # few incidents a median or p90 lies among (dashboards/selectors/durations.py).
+        # SQLite sorts every duration in Python and needs none.
+        *(
+            [Measure("duration_ranks", "incident_overall", _durations("rank"), 3)]
+            if connection.vendor == "postgresql"
+            else []
         ),
         Measure(
             "near_misses",
@@ -333,6 +390,13 @@ def _dimensions(subject: str) -> str:
             f"v AS (SELECT fs.sid, i.severity FROM fs JOIN {incident} i ON i.id = fs.iid "
             "UNION ALL SELECT sid, '' FROM fs)"
         )
+    if subject == "follow_up_overall":
+        return (
+            "fs AS (SELECT DISTINCT sid, iid FROM f), "
+            "t AS (SELECT sid, 0 AS team FROM fs), s AS (SELECT sid, 0 AS system FROM fs), "
+            f"v AS (SELECT fs.sid, i.severity FROM fs JOIN {incident} i ON i.id = fs.iid "
+            "UNION ALL SELECT sid, '' FROM fs)"
+        )
     if subject == "near_miss":
         return (
             f"sys AS (SELECT nearmiss_id AS sid, system_id AS system FROM {near_miss_systems} "
@@ -407,12 +471,15 @@ def insert_sql(measure: Measure) -> str:
     )
 
 
-def compute(start: datetime, end: datetime) -> None:
-    """Write the cells of every measure for the records in [start, end) (whole months; the
-    caller deleted that range's cells first, in the same transaction)."""
+def compute(start: datetime, end: datetime, only: Collection[str] = ()) -> None:
+    """Write the cells of every measure (or of the measures named in `only`) for the records
+    in [start, end) (whole months; the caller deleted those cells first, in the same
+    transaction)."""
     # As the ORM would pass them: SQLite compares timestamps as text, and a raw parameter
     # would be written with its "+00:00", which sorts after the stored value.
     bounds = [connection.ops.adapt_datetimefield_value(value) for value in (start, end)]
     with connection.cursor() as cursor:
         for measure in measures():
+            if only and measure.name not in only:
+                continue
             cursor.execute(insert_sql(measure), bounds * measure.params_per_range)

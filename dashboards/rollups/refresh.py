@@ -111,6 +111,17 @@ def rebuild() -> int:
     return len(months)
 
 
+def compute_measures(*names: str) -> None:
+    """Recompute the named measures' cells in every computed month: for a migration that
+    adds measures, without recomputing the others."""
+    with transaction.atomic():
+        _lock()
+        months = sorted(RollupMonth.objects.values_list("month", flat=True))
+        for first, after in _runs(months):
+            RollupCell.objects.filter(measure__in=names, month__gte=first, month__lt=after).delete()
+            cells.compute(utc_midnight(first), utc_midnight(after), only=names)
+
+
 def pending() -> bool:
     """Whether any write marked a month since the last refresh (one indexed query)."""
     return RollupDirty.objects.exists()

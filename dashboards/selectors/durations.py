@@ -6,6 +6,7 @@ there only the seconds come back and Python summarises them.
 
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass
 from datetime import timedelta
 
@@ -14,8 +15,9 @@ from django.db.models import Count, DurationField, ExpressionWrapper, F, Q
 
 from dashboards import stats
 from dashboards.periods import DashboardFilters, Period
+from dashboards.rollups import reading_rollups
 from dashboards.rollups.plan import Plan
-from dashboards.selectors.expressions import _PercentileCont, _SqliteSeconds
+from dashboards.selectors.expressions import _PercentileCont, _RankBucket, _SqliteSeconds
 from dashboards.selectors.scope import _between, _incidents
 from incidents.scopes import incident_moment
 
@@ -28,6 +30,9 @@ class Durations:
     time_to_resolve: stats.DurationSummary
 
 
+_QUANTILES = (0.5, 0.9)  # the median and p90
+
+
 def _duration_summaries(
     queryset,
     spans: dict[str, tuple[str, str]],
@@ -36,70 +41,188 @@ def _duration_summaries(
     filters: DashboardFilters | None = None,
 ) -> dict[str, stats.DurationSummary]:
     """Median, p90, n and log-scale bins of each span (end field, start field) of the
-    incidents of `queryset` (those of the plan's "current" window).
+    incidents of `queryset` (those of the plan's "current" window). Negative durations (bad
+    data) and missing timestamps are left out.
 
-    One query either way. On PostgreSQL the database computes everything (PERCENTILE_CONT,
-    one sort per span, and a COUNT ... FILTER per bin), so only one row comes back whatever
-    the data size. The bins of the months the rollup cells hold come from the cells (measure
-    `durations`, kept for the pages without a team or system filter): only the median and
-    p90 then read every incident of the period. SQLite has no percentile aggregate: there we
-    fetch only the durations, in seconds (one row per incident of the period), and summarise
-    them in Python with stats.duration_summary; the benchmark shows what that costs.
-    Negative durations (bad data) and missing timestamps are left out.
+    On PostgreSQL without a team or system filter: from the cells and the rank buckets
+    (`_from_rank_buckets`; the same queries whichever months the cells hold). Otherwise on
+    PostgreSQL one query computes everything (PERCENTILE_CONT, one sort per span, and a
+    COUNT ... FILTER per bin). SQLite has no percentile aggregate: there we fetch only the
+    durations, in seconds (one row per incident of the period), and summarise them in
+    Python with stats.duration_summary; the benchmark shows what that costs.
     """
-    names = {name: f"_duration_{name}" for name in spans}
     if connection.vendor != "postgresql":
-        seconds = queryset.annotate(
-            **{names[name]: _SqliteSeconds(end, start) for name, (end, start) in spans.items()}
-        )
-        any_valid = Q()
-        for name in spans:
-            any_valid |= Q(**{f"{names[name]}__gte": 0})
-        columns: dict[str, list[float]] = {name: [] for name in spans}
-        for row in seconds.filter(any_valid).values_list(*names.values()):
-            for name, value in zip(spans, row, strict=True):
-                if value is not None and value >= 0:
-                    columns[name].append(value)
-        return {name: stats.duration_summary(values) for name, values in columns.items()}
+        return _in_python(queryset, spans)
+    if plan is None or filters is None or filters.team or filters.system or not reading_rollups():
+        return _sorted_live(queryset, spans)
+    return _from_rank_buckets(queryset, spans, plan, filters)
 
-    cells = {}
-    binned_live = Q()  # the incidents whose bins are counted live: all, without cells
-    if plan is not None and filters is not None and not (filters.team or filters.system):
-        cells = plan.cells(("durations",), filters, by=("key",), names=("current",))
-        binned_live = plan.live("current", incident_moment(), "is_private")
+
+def _in_python(queryset, spans) -> dict[str, stats.DurationSummary]:
+    names = {name: f"_duration_{name}" for name in spans}
+    seconds = queryset.annotate(
+        **{names[name]: _SqliteSeconds(end, start) for name, (end, start) in spans.items()}
+    )
+    any_valid = Q()
+    for name in spans:
+        any_valid |= Q(**{f"{names[name]}__gte": 0})
+    columns: dict[str, list[float]] = {name: [] for name in spans}
+    for row in seconds.filter(any_valid).values_list(*names.values()):
+        for name, value in zip(spans, row, strict=True):
+            if value is not None and value >= 0:
+                columns[name].append(value)
+    return {name: stats.duration_summary(values) for name, values in columns.items()}
+
+
+def _duration(end: str, start: str):
+    return ExpressionWrapper(F(end) - F(start), output_field=DurationField())
+
+
+def _in_bin(column: str, index: int) -> Q:
+    _, low, high = stats.DURATION_BINS[index]
+    found = Q(**{f"{column}__gte": timedelta(seconds=low)})
+    if high != float("inf"):
+        found &= Q(**{f"{column}__lt": timedelta(seconds=high)})
+    return found
+
+
+def _seconds(value: timedelta | None) -> float | None:
+    return value.total_seconds() if value is not None else None
+
+
+def _sorted_live(queryset, spans) -> dict[str, stats.DurationSummary]:
+    """Everything from the records, in one query: one sort per span."""
+    names = {name: f"_duration_{name}" for name in spans}
     queryset = queryset.annotate(
-        **{
-            names[name]: ExpressionWrapper(F(end) - F(start), output_field=DurationField())
-            for name, (end, start) in spans.items()
-        }
+        **{names[name]: _duration(end, start) for name, (end, start) in spans.items()}
     )
     aggregates = {}
     for name in spans:
         column = names[name]
         valid = Q(**{f"{column}__gte": timedelta(0)})
         aggregates[f"{name}__n"] = Count("pk", filter=valid)
-        aggregates[f"{name}__quantiles"] = _PercentileCont(column, (0.5, 0.9), filter=valid)
-        for index, (_, low, high) in enumerate(stats.DURATION_BINS):
-            in_bin = Q(**{f"{column}__gte": timedelta(seconds=low)})
-            if high != float("inf"):
-                in_bin &= Q(**{f"{column}__lt": timedelta(seconds=high)})
-            aggregates[f"{name}__bin{index}"] = Count("pk", filter=binned_live & in_bin)
+        aggregates[f"{name}__quantiles"] = _PercentileCont(column, _QUANTILES, filter=valid)
+        for index in range(len(stats.DURATION_BINS)):
+            aggregates[f"{name}__bin{index}"] = Count("pk", filter=_in_bin(column, index))
     row = queryset.aggregate(**aggregates)
     result = {}
     for name in spans:
         median, p90 = row[f"{name}__quantiles"] or (None, None)
-        counts = [row[f"{name}__bin{i}"] for i in range(len(stats.DURATION_BINS))]
-        for (_, key), found in cells.items():
-            span, index = key.split(":")
-            if span == name:
-                counts[int(index)] += found["current"]
         result[name] = stats.duration_summary_from_parts(
             n=row[f"{name}__n"],
-            median=median.total_seconds() if median is not None else None,
-            p90=p90.total_seconds() if p90 is not None else None,
-            counts=counts,
+            median=_seconds(median),
+            p90=_seconds(p90),
+            counts=[row[f"{name}__bin{i}"] for i in range(len(stats.DURATION_BINS))],
         )
     return result
+
+
+def _from_rank_buckets(queryset, spans, plan: Plan, filters) -> dict[str, stats.DurationSummary]:
+    """PostgreSQL, exact, without sorting the period: the rolled months' bins and rank
+    buckets come from the cells (measures `durations` and `duration_ranks`), the rest of the
+    period's are counted live by rank bucket; the buckets then say which few incidents hold
+    the ranks PERCENTILE_CONT interpolates between (`_quantiles`). 1 query for the cells, and
+    2 per span."""
+    cells = plan.cells(("durations", "duration_ranks"), filters, by=("key",), names=("current",))
+    live = plan.live("current", incident_moment(), "is_private")
+    result = {}
+    for name, (end, start) in spans.items():
+        bins = [0] * len(stats.DURATION_BINS)
+        buckets: dict[int, int] = {}
+        for (measure, key), found in cells.items():
+            span, index = key.split(":")
+            if span != name:
+                continue
+            if measure == "durations":
+                bins[int(index)] += found["current"]
+            else:
+                buckets[int(index)] = buckets.get(int(index), 0) + found["current"]
+        valid = queryset.annotate(_duration=_duration(end, start)).filter(
+            _duration__gte=timedelta(0)
+        )
+        counted = (
+            valid.filter(live)
+            .values(_bucket=_RankBucket(F(end), F(start)))
+            .annotate(
+                _n=Count("pk"),
+                **{
+                    f"_bin{index}": Count("pk", filter=_in_bin("_duration", index))
+                    for index in range(len(stats.DURATION_BINS))
+                },
+            )
+            .order_by()
+        )
+        for row in counted:
+            buckets[row["_bucket"]] = buckets.get(row["_bucket"], 0) + row["_n"]
+            for index in range(len(bins)):
+                bins[index] += row[f"_bin{index}"]
+        n = sum(buckets.values())
+        median, p90 = _quantiles(valid, end, start, buckets)
+        if (median, p90) == (None, None) and n:
+            # The records changed between the counts and the fetch (a concurrent write):
+            # sort them all, as without cells.
+            return _sorted_live(queryset, spans)
+        result[name] = stats.duration_summary_from_parts(n=n, median=median, p90=p90, counts=bins)
+    return result
+
+
+def _quantiles(valid, end: str, start: str, buckets: dict[int, int]) -> tuple:
+    """The median and p90 (seconds) of the durations of `valid`, whose counts by rank bucket
+    are `buckets`: exactly what PERCENTILE_CONT gives over all of them, from the incidents of
+    the buckets that hold the ranks it interpolates between (1 query).
+
+    PERCENTILE_CONT(q) over n sorted values takes the values at ranks floor(p) and floor(p)+1
+    (0-based, p = q * (n - 1)) and interpolates at p - floor(p). Here the same aggregate runs
+    over just those two values with that fraction, so the interval arithmetic, and so the
+    result, is PostgreSQL's own. As buckets sort like durations, a value's rank among the
+    buckets read is its rank overall less the incidents of the buckets skipped below it."""
+    n = sum(buckets.values())
+    order = sorted(buckets)
+    below, running = {}, 0
+    for bucket in order:
+        below[bucket] = running
+        running += buckets[bucket]
+
+    def bucket_of(rank: int) -> int:
+        return next(b for b in order if below[b] + buckets[b] > rank)
+
+    wanted = []  # (fraction, rank) per quantile
+    read: set[int] = {-1}  # no bucket: none holds a rank when n is 0 (still 1 query)
+    for q in _QUANTILES:
+        position = (n - 1) * q if n else 0.0
+        low = math.floor(position)
+        wanted.append((position - low, low))
+        if n:
+            read |= {bucket_of(low), bucket_of(min(low + 1, n - 1))}
+
+    def rank_among_read(rank: int) -> int:
+        if not n:
+            return rank
+        skipped = sum(buckets[b] for b in order if b not in read and b < bucket_of(rank))
+        return rank - skipped + 1  # ROW_NUMBER() counts from 1
+
+    durations = (
+        valid.annotate(_rank_bucket=_RankBucket(F(end), F(start)))
+        .filter(_rank_bucket__in=sorted(read))
+        .values("_duration")
+        .order_by()
+    )
+    inner, params = durations.query.sql_with_params()
+    columns, arguments = [], []
+    for fraction, low in wanted:
+        first = rank_among_read(low)
+        columns.append(
+            "PERCENTILE_CONT(%s) WITHIN GROUP (ORDER BY d) FILTER (WHERE rn BETWEEN %s AND %s)"
+        )
+        arguments += [fraction, first, first + 1]
+    sql = (
+        f"SELECT {', '.join(columns)} FROM (SELECT d, ROW_NUMBER() OVER (ORDER BY d) AS rn "
+        f"FROM ({inner}) AS durations (d)) AS ranked"
+    )
+    with connection.cursor() as cursor:
+        cursor.execute(sql, [*arguments, *params])
+        found = cursor.fetchone()
+    return tuple(_seconds(value) for value in found)
 
 
 def duration_distributions(

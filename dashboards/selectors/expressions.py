@@ -1,5 +1,6 @@
 """Database expressions the selectors need that Django lacks, or computes row by row in Python
-on SQLite: the UTC month of a timestamp, seconds between timestamps, PostgreSQL's percentiles."""
+on SQLite: the UTC month of a timestamp, seconds between timestamps, PostgreSQL's percentiles
+and the rank buckets of durations."""
 
 from __future__ import annotations
 
@@ -7,7 +8,9 @@ from collections.abc import Sequence
 from datetime import date
 
 from django.contrib.postgres.fields import ArrayField
-from django.db.models import Aggregate, CharField, DurationField, FloatField, Func
+from django.db.models import Aggregate, CharField, DurationField, FloatField, Func, IntegerField
+
+from dashboards.rollups.cells import rank_bucket_sql
 
 
 class _PercentileCont(Aggregate):
@@ -22,6 +25,14 @@ class _PercentileCont(Aggregate):
         super().__init__(
             expression, fractions=array, output_field=ArrayField(DurationField()), **extra
         )
+
+
+class _RankBucket(Func):
+    """The rank bucket of `end - start` (PostgreSQL only; dashboards/rollups/cells.py)."""
+
+    arg_joiner = " - "
+    template = rank_bucket_sql("%(expressions)s")
+    output_field = IntegerField()
 
 
 class _SqliteSeconds(Func):

@@ -47,14 +47,19 @@ class LearningLoop:
 def learning_loop(
     *, user, period: Period, filters: DashboardFilters, today: date | None = None
 ) -> LearningLoop:
-    """Reviews, follow-ups and the survey for the incidents of the period (7 queries on
-    PostgreSQL; the counts of whole months from the rollup cells, the rest live: the
-    median days to publish, and the follow-ups of today's month that are overdue).
+    """Reviews, follow-ups and the survey for the incidents of the period (a constant number
+    of queries: the counts of whole months from the rollup cells, the rest live).
     A follow-up is overdue if due before `today` (UTC today by default): a backup's
     verification counts as of the day the snapshot was taken."""
     plan = Plan({"current": period, "previous": period.previous()}, user)
     cells = plan.cells(
-        ("incidents", "incidents_published", "survey_responses", "follow_ups"),
+        (
+            "incidents",
+            "incidents_published",
+            "survey_responses",
+            "follow_ups",
+            "follow_ups_open_due",
+        ),
         filters,
         by=("key",),
     )
@@ -73,15 +78,19 @@ def learning_loop(
     )["publish"]
     today = today or utc_today()
     follow = _follow_ups(user, filters, plan, today)
+    month_start = today.replace(day=1)
     for (measure, key), found in cells.items():
         if measure == "follow_ups" and found["current"]:
             status, owned, due_month = key.split(":")
             follow[status] += found["current"]
             follow["unowned"] += found["current"] if owned == "0" else 0
-            # Due in a month before today's: overdue if still open. Today's month is
-            # counted live (`_follow_ups`): "overdue" moves with today.
+            # Due in a month before today's: overdue if still open. "Overdue" moves with
+            # today: those due earlier in today's month come from `follow_ups_open_due`
+            # below, or, with a team or system filter, are counted live (`_follow_ups`).
             if status in ActionItem.OPEN_STATUSES and due_month and due_month < f"{today:%Y-%m}":
                 follow["overdue"] += found["current"]
+        if measure == "follow_ups_open_due" and f"{month_start}" <= key < f"{today}":
+            follow["overdue"] += found["current"]
 
     # Survey answers sit in their incident's period.
     incident = "review__incident"
@@ -131,9 +140,11 @@ def learning_loop(
 
 
 def _follow_ups(user, filters: DashboardFilters, plan: Plan, today: date) -> dict[str, int]:
-    """The follow-ups of the period's incidents that the cells do not count (2 queries): all
-    of those counted live, by status, overdue and unowned; and, of those the cells count,
-    the open ones due earlier in today's month (the cells place them by due month only)."""
+    """The follow-ups of the period's incidents that the cells do not count (1 query): all
+    of those counted live, by status, overdue and unowned; and, with a team or system
+    filter (1 more), of those the cells count, the open ones due earlier in today's month
+    (the `follow_ups` cells place them by due month only, and the cells by due date,
+    `follow_ups_open_due`, are kept for team ALL and system ALL only)."""
     incident = "review__incident"
     started, private = incident_moment(incident), f"{incident}__is_private"
     follow_ups = ActionItem.objects.visible_to(user).filter(
@@ -146,6 +157,8 @@ def _follow_ups(user, filters: DashboardFilters, plan: Plan, today: date) -> dic
         overdue=Count("pk", filter=follow_up_overdue_q(today)),
         unowned=Count("pk", filter=Q(owner_team__isnull=True)),
     )
+    if not (filters.team or filters.system):
+        return counts
     counts["overdue"] += follow_ups.filter(
         plan.in_cells("current", started, private),
         follow_up_open_q(),

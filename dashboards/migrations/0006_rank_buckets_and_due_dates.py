@@ -1,0 +1,54 @@
+"""Two measures, so the overview's cost stops growing with the history behind its period:
+- `duration_ranks` (PostgreSQL): the durations by rank bucket, so a median or p90 reads only
+  the incidents of the buckets its ranks fall in, with the indexes that find those incidents
+  by bucket and start (time to detect, time to resolve), and one that answers the time to
+  publish's review side (published reviews by incident);
+- `follow_ups_open_due`: the open follow-ups by due date, so "overdue" in today's month comes
+  from the cells too.
+The months already computed get their cells (one pass over the incidents and follow-ups); the
+other measures' cells are kept."""
+
+from django.db import migrations
+
+from dashboards.rollups.cells import rank_bucket_sql
+
+INDEXES = (("incident_detect_rank", "detected_at"), ("incident_resolve_rank", "resolved_at"))
+MEASURES = ("duration_ranks", "follow_ups_open_due")
+
+
+def forwards(apps, schema_editor):
+    if schema_editor.connection.vendor == "postgresql":
+        table = apps.get_model("incidents", "Incident")._meta.db_table
+        for name, end in INDEXES:
+            bucket = rank_bucket_sql(f"{end} - started_at")
+            schema_editor.execute(
+                f"CREATE INDEX IF NOT EXISTS {name} ON {table} (({bucket}), started_at) "
+                f"INCLUDE ({end})"
+            )
+        # The time to publish joins each incident of the period to its review: this one
+        # answers the review side from the index alone.
+        reviews = apps.get_model("reviews", "Review")._meta.db_table
+        schema_editor.execute(
+            f"CREATE INDEX IF NOT EXISTS review_published_incident ON {reviews} (incident_id) "
+            "INCLUDE (published_at) WHERE status = 'published' AND published_at IS NOT NULL"
+        )
+    from dashboards.rollups.refresh import compute_measures
+
+    compute_measures(*MEASURES)
+
+
+def backwards(apps, schema_editor):
+    if schema_editor.connection.vendor == "postgresql":
+        for name in (*(name for name, _ in INDEXES), "review_published_incident"):
+            schema_editor.execute(f"DROP INDEX IF EXISTS {name}")
+    apps.get_model("dashboards", "RollupCell").objects.filter(measure__in=MEASURES).delete()
+
+
+class Migration(migrations.Migration):
+    dependencies = [
+        ("dashboards", "0005_follow_up_triggers"),
+        ("incidents", "0010_incident_started_durations_index"),
+        ("reviews", "0006_follow_up_open_due"),
+    ]
+
+    operations = [migrations.RunPython(forwards, backwards)]
