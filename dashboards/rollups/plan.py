@@ -166,6 +166,7 @@ class Plan:
         per_team: bool = False,
         any_severity: bool = False,
         names: Sequence[str] = (),
+        key_prefixes: Sequence[str] = (),
     ) -> dict[tuple, dict[str, int]]:
         """{(measure, *by values): {window: sum of the cells}} for the filters (1 query, also
         when no month is rolled, so a page costs the same queries whatever is rolled up),
@@ -173,9 +174,12 @@ class Plan:
         "key", "month" and/or "private"; `per_system` gives
         every system's cells (system id as the last element of the key) instead of the
         filter's, `per_team` every team's; `any_severity` ignores the severity filter
-        (deployments have none)."""
+        (deployments have none); `key_prefixes` reads only the keys that start with one of
+        them."""
         names = names or tuple(self.windows)
         months = sorted({month for name in names for month in self.rolled[name]})
+        # One window with its months in one run (the usual case): its sums need no month.
+        by_month = "month" in by or len(names) > 1 or len(months) != _months_between(months)
         result: dict[tuple, dict[str, int]] = {}
         rows = RollupCell.objects.filter(
             measure__in=measures,
@@ -186,12 +190,14 @@ class Plan:
         )
         if not self.private_cells:
             rows = rows.filter(private=False)
+        if key_prefixes:
+            rows = rows.filter(_any([Q(key__startswith=prefix) for prefix in key_prefixes]))
         rows = rows.exclude(team=ALL) if per_team else rows.filter(team=_id(Team, filters.team))
         if per_system:
             rows = rows.exclude(system=ALL)
         else:
             rows = rows.filter(system=_id(System, filters.system))
-        group = ["measure", "month", *(name for name in by if name != "month")]
+        group = ["measure", *(["month"] if by_month else []), *(n for n in by if n != "month")]
         if per_system:
             group.append("system")
         if per_team:
@@ -209,10 +215,18 @@ class Plan:
                 )
             )
             for name in names:
-                if row["month"] in in_window[name]:
+                if not by_month or row["month"] in in_window[name]:
                     counts = result.setdefault(key, dict.fromkeys(names, 0))
                     counts[name] += row["total"]
         return result
+
+
+def _months_between(months: list[date]) -> int:
+    """How many calendar months the first to the last of `months` span (0 for none)."""
+    if not months:
+        return 0
+    first, last = months[0], months[-1]
+    return (last.year - first.year) * 12 + last.month - first.month + 1
 
 
 def _id(model, slug: str | None):

@@ -123,7 +123,13 @@ def _from_rank_buckets(queryset, spans, plan: Plan, filters) -> dict[str, stats.
     period's are counted live by rank bucket; the buckets then say which few incidents hold
     the ranks PERCENTILE_CONT interpolates between (`_quantiles`). 1 query for the cells, and
     2 per span."""
-    cells = plan.cells(("durations", "duration_ranks"), filters, by=("key",), names=("current",))
+    cells = plan.cells(
+        ("durations", "duration_ranks"),
+        filters,
+        by=("key",),
+        names=("current",),
+        key_prefixes=[f"{name}:" for name in spans],
+    )
     live = plan.live("current", incident_moment(), "is_private")
     result = {}
     for name, (end, start) in spans.items():
@@ -198,7 +204,8 @@ def _quantiles(valid, end: str, start: str, buckets: dict[int, int]) -> tuple:
     def rank_among_read(rank: int) -> int:
         if not n:
             return rank
-        skipped = sum(buckets[b] for b in order if b not in read and b < bucket_of(rank))
+        own = bucket_of(rank)
+        skipped = sum(buckets[b] for b in order if b not in read and b < own)
         return rank - skipped + 1  # ROW_NUMBER() counts from 1
 
     durations = (
