@@ -2,7 +2,8 @@
 - `duration_ranks` (PostgreSQL): the durations by rank bucket, so a median or p90 reads only
   the incidents of the buckets its ranks fall in, with the indexes that find those incidents
   by bucket and start (time to detect, time to resolve), and one that answers the time to
-  publish's review side (published reviews by incident);
+  publish's review side (published reviews by incident). The durations' bins are sums of
+  buckets: measure `durations` (by bin) goes;
 - `follow_ups_open_due`: the open follow-ups by due date, so "overdue" in today's month comes
   from the cells too.
 The months already computed get their cells (one pass over the incidents and follow-ups); the
@@ -34,6 +35,7 @@ def forwards(apps, schema_editor):
         )
     from dashboards.rollups.refresh import compute_measures
 
+    apps.get_model("dashboards", "RollupCell").objects.filter(measure="durations").delete()
     compute_measures(*MEASURES)
 
 
@@ -42,6 +44,9 @@ def backwards(apps, schema_editor):
         for name in (*(name for name, _ in INDEXES), "review_published_incident"):
             schema_editor.execute(f"DROP INDEX IF EXISTS {name}")
     apps.get_model("dashboards", "RollupCell").objects.filter(measure__in=MEASURES).delete()
+    # The code rolled back to counts the bins from measure `durations`, gone: every month is
+    # counted live until its next refresh recomputes them all.
+    apps.get_model("dashboards", "RollupDirty").objects.create(month=None)
 
 
 class Migration(migrations.Migration):

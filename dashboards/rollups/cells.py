@@ -73,19 +73,17 @@ def _flag(column: str) -> str:
     return f"CASE WHEN {column} THEN '1' ELSE '0' END"
 
 
-def _seconds(end: str, start: str) -> str:
-    """Seconds from `start` to `end`, as the live durations compute them (PostgreSQL: the
-    interval, exactly; SQLite: `_SqliteSeconds`, rounded to the millisecond)."""
-    if connection.vendor == "postgresql":
-        return f"EXTRACT(EPOCH FROM ({end} - {start}))"
-    return f"ROUND((julianday({end}) - julianday({start})) * 86400.0, 3)"
-
-
 # The rank buckets' lower edges in whole seconds, about 5% apart (e^(k/20)) past the first
-# minute, up to 280 days (the last bucket holds the rest). The rollups count durations by
-# bucket and the percentiles read only the buckets their ranks fall in
+# minute, up to 280 days (the last bucket holds the rest), and every edge of the pages' bins
+# (stats.DURATION_BINS), so each bucket lies in one bin. The rollups count durations by bucket;
+# the bins are sums of buckets, and the percentiles read only the buckets their ranks fall in
 # (dashboards/selectors/durations.py).
-RANK_EDGES = tuple(sorted({int(math.exp(k / 20)) for k in range(341)}))
+RANK_EDGES = tuple(
+    sorted(
+        {int(math.exp(k / 20)) for k in range(341)}
+        | {int(low) for _, low, _ in DURATION_BINS if low > 0}
+    )
+)
 
 
 def rank_bucket_sql(interval: str) -> str:
@@ -100,41 +98,24 @@ def rank_bucket_sql(interval: str) -> str:
     return f"WIDTH_BUCKET(DATE_PART('epoch', {interval}), '{{{edges}}}'::float8[])"
 
 
-def _duration_bin(seconds: str) -> str:
-    """The index of a duration's bin in stats.DURATION_BINS (for a duration >= 0)."""
-    whens = " ".join(
-        f"WHEN {seconds} < {high!r} THEN '{index}'"
-        for index, (_, _, high) in enumerate(DURATION_BINS)
-        if high != float("inf")
-    )
-    return f"CASE {whens} ELSE '{len(DURATION_BINS) - 1}' END"
-
-
-def _duration_facts(bucket: str, span: str, end: str, start: str, join="", where="") -> str:
-    """One row per incident with a valid span, keyed "span:bucket": the bin of
-    stats.DURATION_BINS (`bucket` "bin") or the rank bucket (`bucket` "rank")."""
-    seconds = _seconds(end, start)
-    if bucket == "bin":
-        key = _duration_bin(seconds)
-    else:
-        key = f"CAST({rank_bucket_sql(f'{end} - {start}')} AS TEXT)"
+def _duration_facts(span: str, end: str, start: str, join="", where="") -> str:
+    """One row per incident with a valid span (not negative), keyed "span:bucket"."""
     return (
         f"SELECT i.id AS sid, {_month('i.started_at')} AS month, "
-        f"'{span}:' || {key} AS key, i.is_private AS private "
-        f"FROM {_table(Incident)} i {join} "
-        f"WHERE i.started_at >= %s AND i.started_at < %s AND {seconds} >= 0 {where}"
+        f"'{span}:' || CAST({rank_bucket_sql(f'{end} - {start}')} AS TEXT) AS key, "
+        f"i.is_private AS private FROM {_table(Incident)} i {join} "
+        f"WHERE i.started_at >= %s AND i.started_at < %s AND {end} >= {start} {where}"
     )
 
 
-def _durations(bucket: str) -> str:
-    """The facts of every span the pages summarise, by `bucket` (see `_duration_facts`)."""
+def _durations() -> str:
+    """The facts of every span the pages summarise (see `_duration_facts`)."""
     review, published = _table(Review), Review.Status.PUBLISHED.value
     return " UNION ALL ".join(
         (
-            _duration_facts(bucket, "detect", "i.detected_at", "i.started_at"),
-            _duration_facts(bucket, "resolve", "i.resolved_at", "i.started_at"),
+            _duration_facts("detect", "i.detected_at", "i.started_at"),
+            _duration_facts("resolve", "i.resolved_at", "i.started_at"),
             _duration_facts(
-                bucket,
                 "publish",
                 "r.published_at",
                 "i.resolved_at",
@@ -272,14 +253,12 @@ def measures() -> tuple[Measure, ...]:
             f"WHERE i.started_at >= %s AND i.started_at < %s AND a.due_date IS NOT NULL "
             f"AND a.status IN ({open_statuses})",
         ),
-        # The durations' bins ("span:bin", bin an index in stats.DURATION_BINS), for the
-        # pages without a team or system filter only (dimension `incident_overall`).
-        Measure("durations", "incident_overall", _durations("bin"), 3),
-        # The same incidents by rank bucket ("span:bucket"), from which PostgreSQL finds the
-        # few incidents a median or p90 lies among (dashboards/selectors/durations.py).
-        # SQLite sorts every duration in Python and needs none.
+        # The durations by rank bucket ("span:bucket"), for the pages without a team or
+        # system filter only (dimension `incident_overall`): their bins are sums of buckets,
+        # and a median or p90 reads only the few incidents of the buckets its ranks fall in
+        # (dashboards/selectors/durations.py). SQLite sorts every duration in Python.
         *(
-            [Measure("duration_ranks", "incident_overall", _durations("rank"), 3)]
+            [Measure("duration_ranks", "incident_overall", _durations(), 3)]
             if connection.vendor == "postgresql"
             else []
         ),

@@ -16,6 +16,7 @@ from django.db.models import Count, DurationField, ExpressionWrapper, F, Q
 from dashboards import stats
 from dashboards.periods import DashboardFilters, Period
 from dashboards.rollups import reading_rollups
+from dashboards.rollups.cells import RANK_EDGES
 from dashboards.rollups.plan import Plan
 from dashboards.selectors.expressions import _PercentileCont, _RankBucket, _SqliteSeconds
 from dashboards.selectors.scope import _between, _incidents
@@ -118,13 +119,13 @@ def _sorted_live(queryset, spans) -> dict[str, stats.DurationSummary]:
 
 
 def _from_rank_buckets(queryset, spans, plan: Plan, filters) -> dict[str, stats.DurationSummary]:
-    """PostgreSQL, exact, without sorting the period: the rolled months' bins and rank
-    buckets come from the cells (measures `durations` and `duration_ranks`), the rest of the
-    period's are counted live by rank bucket; the buckets then say which few incidents hold
-    the ranks PERCENTILE_CONT interpolates between (`_quantiles`). 1 query for the cells, and
-    2 per span."""
+    """PostgreSQL, exact, without sorting the period: the rolled months' counts by rank
+    bucket come from the cells (`duration_ranks`), the rest of the period's are counted live
+    by bucket; the bins are sums of buckets (`_bin_of`), and the buckets say which few
+    incidents hold the ranks PERCENTILE_CONT interpolates between (`_quantiles`). 1 query for
+    the cells, and 2 per span."""
     cells = plan.cells(
-        ("durations", "duration_ranks"),
+        ("duration_ranks",),
         filters,
         by=("key",),
         names=("current",),
@@ -133,43 +134,40 @@ def _from_rank_buckets(queryset, spans, plan: Plan, filters) -> dict[str, stats.
     live = plan.live("current", incident_moment(), "is_private")
     result = {}
     for name, (end, start) in spans.items():
-        bins = [0] * len(stats.DURATION_BINS)
         buckets: dict[int, int] = {}
-        for (measure, key), found in cells.items():
-            span, index = key.split(":")
-            if span != name:
-                continue
-            if measure == "durations":
-                bins[int(index)] += found["current"]
-            else:
-                buckets[int(index)] = buckets.get(int(index), 0) + found["current"]
+        for (_, key), found in cells.items():
+            span, bucket = key.split(":")
+            if span == name:
+                buckets[int(bucket)] = buckets.get(int(bucket), 0) + found["current"]
         valid = queryset.annotate(_duration=_duration(end, start)).filter(
             _duration__gte=timedelta(0)
         )
         counted = (
             valid.filter(live)
             .values(_bucket=_RankBucket(F(end), F(start)))
-            .annotate(
-                _n=Count("pk"),
-                **{
-                    f"_bin{index}": Count("pk", filter=_in_bin("_duration", index))
-                    for index in range(len(stats.DURATION_BINS))
-                },
-            )
+            .annotate(_n=Count("pk"))
             .order_by()
         )
         for row in counted:
             buckets[row["_bucket"]] = buckets.get(row["_bucket"], 0) + row["_n"]
-            for index in range(len(bins)):
-                bins[index] += row[f"_bin{index}"]
         n = sum(buckets.values())
         median, p90 = _quantiles(valid, end, start, buckets)
         if (median, p90) == (None, None) and n:
             # The records changed between the counts and the fetch (a concurrent write):
             # sort them all, as without cells.
             return _sorted_live(queryset, spans)
+        bins = [0] * len(stats.DURATION_BINS)
+        for bucket, count in buckets.items():
+            bins[_bin_of(bucket)] += count
         result[name] = stats.duration_summary_from_parts(n=n, median=median, p90=p90, counts=bins)
     return result
+
+
+def _bin_of(bucket: int) -> int:
+    """The bin (stats.DURATION_BINS) of a rank bucket: the one holding its lower edge (every
+    bin edge is a bucket edge, so a bucket never straddles two bins)."""
+    low = RANK_EDGES[bucket - 1] if bucket > 0 else 0
+    return next(i for i, (_, _, high) in enumerate(stats.DURATION_BINS) if low < high)
 
 
 def _quantiles(valid, end: str, start: str, buckets: dict[int, int]) -> tuple:
