@@ -6,6 +6,7 @@
   buckets: measure `durations` (by bin) goes;
 - `follow_ups_open_due`: the open follow-ups by due date, so "overdue" in today's month comes
   from the cells too.
+On PostgreSQL the cells' unique key also carries the count (INCLUDE), for index-only reads.
 The months already computed get their cells (one pass over the incidents and follow-ups); the
 other measures' cells are kept."""
 
@@ -15,6 +16,7 @@ from dashboards.rollups.cells import rank_bucket_sql
 
 INDEXES = (("incident_detect_rank", "detected_at"), ("incident_resolve_rank", "resolved_at"))
 MEASURES = ("duration_ranks", "follow_ups_open_due")
+CELL_KEY = ("measure", "team", "severity", "system", "month", "key", "private")  # models.py
 
 
 def forwards(apps, schema_editor):
@@ -33,6 +35,14 @@ def forwards(apps, schema_editor):
             f"CREATE INDEX IF NOT EXISTS review_published_incident ON {reviews} (incident_id) "
             "INCLUDE (published_at) WHERE status = 'published' AND published_at IS NOT NULL"
         )
+        # Every page reads the cells by this key for their counts: with the counts in the
+        # index too, PostgreSQL answers from the index alone (once vacuumed), not from a heap
+        # page per cell. SQLite has no such index (Django would drop the constraint there).
+        cells = apps.get_model("dashboards", "RollupCell")._meta.db_table
+        schema_editor.execute(
+            f"ALTER TABLE {cells} DROP CONSTRAINT rollup_cell_once, ADD CONSTRAINT "
+            f"rollup_cell_once UNIQUE ({', '.join(CELL_KEY)}) INCLUDE (n)"
+        )
     from dashboards.rollups.refresh import compute_measures
 
     apps.get_model("dashboards", "RollupCell").objects.filter(measure="durations").delete()
@@ -43,6 +53,11 @@ def backwards(apps, schema_editor):
     if schema_editor.connection.vendor == "postgresql":
         for name in (*(name for name, _ in INDEXES), "review_published_incident"):
             schema_editor.execute(f"DROP INDEX IF EXISTS {name}")
+        cells = apps.get_model("dashboards", "RollupCell")._meta.db_table
+        schema_editor.execute(
+            f"ALTER TABLE {cells} DROP CONSTRAINT rollup_cell_once, ADD CONSTRAINT "
+            f"rollup_cell_once UNIQUE ({', '.join(CELL_KEY)})"
+        )
     apps.get_model("dashboards", "RollupCell").objects.filter(measure__in=MEASURES).delete()
     # The code rolled back to counts the bins from measure `durations`, gone: every month is
     # counted live until its next refresh recomputes them all.
