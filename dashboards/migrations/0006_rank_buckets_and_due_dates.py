@@ -16,7 +16,13 @@ from dashboards.rollups.cells import rank_bucket_sql
 
 INDEXES = (("incident_detect_rank", "detected_at"), ("incident_resolve_rank", "resolved_at"))
 MEASURES = ("duration_ranks", "follow_ups_open_due")
-CELL_KEY = ("measure", "team", "severity", "system", "month", "key", "private")  # models.py
+
+
+def _cell_key(apps) -> tuple[str, str]:
+    """The cells' table and the columns of its unique key, as the model state declares them."""
+    model = apps.get_model("dashboards", "RollupCell")
+    fields = next(c.fields for c in model._meta.constraints if c.name == "rollup_cell_once")
+    return model._meta.db_table, ", ".join(fields)
 
 
 def forwards(apps, schema_editor):
@@ -38,10 +44,10 @@ def forwards(apps, schema_editor):
         # Every page reads the cells by this key for their counts: with the counts in the
         # index too, PostgreSQL answers from the index alone (once vacuumed), not from a heap
         # page per cell. SQLite has no such index (Django would drop the constraint there).
-        cells = apps.get_model("dashboards", "RollupCell")._meta.db_table
+        cells, key = _cell_key(apps)
         schema_editor.execute(
             f"ALTER TABLE {cells} DROP CONSTRAINT rollup_cell_once, ADD CONSTRAINT "
-            f"rollup_cell_once UNIQUE ({', '.join(CELL_KEY)}) INCLUDE (n)"
+            f"rollup_cell_once UNIQUE ({key}) INCLUDE (n)"
         )
     from dashboards.rollups.refresh import compute_measures
 
@@ -53,10 +59,10 @@ def backwards(apps, schema_editor):
     if schema_editor.connection.vendor == "postgresql":
         for name in (*(name for name, _ in INDEXES), "review_published_incident"):
             schema_editor.execute(f"DROP INDEX IF EXISTS {name}")
-        cells = apps.get_model("dashboards", "RollupCell")._meta.db_table
+        cells, key = _cell_key(apps)
         schema_editor.execute(
             f"ALTER TABLE {cells} DROP CONSTRAINT rollup_cell_once, ADD CONSTRAINT "
-            f"rollup_cell_once UNIQUE ({', '.join(CELL_KEY)})"
+            f"rollup_cell_once UNIQUE ({key})"
         )
     apps.get_model("dashboards", "RollupCell").objects.filter(measure__in=MEASURES).delete()
     # The code rolled back to counts the bins from measure `durations`, gone: every month is
