@@ -76,7 +76,16 @@ SPEC = (
         # A failed deployment is placed by its own time: naming one as the cause moves a
         # count in the deployment's month too.
         (INCIDENT, Moment("deployed_at").via("caused_by")),
-        changes=("started_at", "severity", "is_private", "caused_by", "triggered_by_change"),
+        # detected_at and resolved_at: the durations' rank buckets (duration_ranks).
+        changes=(
+            "started_at",
+            "severity",
+            "is_private",
+            "caused_by",
+            "triggered_by_change",
+            "detected_at",
+            "resolved_at",
+        ),
     ),
     Watch("incidents.Incident.teams", (INCIDENT.via("incident"),)),
     Watch("incidents.IncidentSystem", (INCIDENT.via("incident"),)),
@@ -99,7 +108,12 @@ SPEC = (
         (Moment("deployed_at"),),
         changes=("deployed_at", "system", "environment"),
     ),
-    Watch("reviews.Review", (INCIDENT.via("incident"),), changes=("status", "incident")),
+    # published_at: the time to publish's rank bucket (duration_ranks).
+    Watch(
+        "reviews.Review",
+        (INCIDENT.via("incident"),),
+        changes=("status", "incident", "published_at"),
+    ),
     Watch(
         "reviews.ActionItem",
         (INCIDENT.via("review", "incident"),),

@@ -100,7 +100,15 @@ def test_moving_an_incidents_start_across_a_month_boundary_marks_both_months(db)
 
 @pytest.mark.parametrize(
     ("field", "value"),
-    [("severity", Severity.SEV1), ("is_private", True), ("triggered_by_change", True)],
+    [
+        ("severity", Severity.SEV1),
+        ("is_private", True),
+        ("triggered_by_change", True),
+        # The durations' rank buckets (measure duration_ranks) count the time to detect and
+        # to resolve.
+        ("detected_at", at("2026-03-10", 0, 7)),
+        ("resolved_at", at("2026-03-12")),
+    ],
 )
 def test_changing_what_an_incident_is_counted_as_marks_its_month(march_incident, field, value):
     with marked() as months:
@@ -519,6 +527,11 @@ def test_a_reviews_creation_status_and_deletion_mark_its_incidents_month(march_i
     assert months == set()
     with marked() as months:
         review.status = Review.Status.PUBLISHED
+        review.save()
+    assert months == {MAR}
+    with marked() as months:
+        # The time to publish's rank bucket (duration_ranks) reads the publication time.
+        review.published_at = at("2026-04-02")
         review.save()
     assert months == {MAR}
     with marked() as months:

@@ -362,3 +362,29 @@ def test_a_month_marked_by_a_write_is_counted_live_until_refreshed(organisation)
     assert RollupMonth.objects.filter(month=date(2026, 5, 1)).exists()
     _assert_same(root, {}, Q2)
     assert not RollupCell.objects.filter(n=10_000).exists()
+
+
+def test_resolving_or_publishing_in_a_computed_month_keeps_the_durations_exact(organisation):
+    """The durations' rank buckets read the detection, resolution and publication times: a
+    change to any of them marks the month, so the medians and bins stay those of the records."""
+    from incidents.models import Incident
+
+    root = UserFactory(username="root", is_superuser=True)
+    incident = Incident.objects.filter(
+        started_at__gte=Q2.start, started_at__lt=Q2.end, resolved_at__isnull=False, review=None
+    ).first()
+    review = ReviewFactory(
+        incident=incident,
+        status=Review.Status.PUBLISHED,
+        published_at=incident.resolved_at + timedelta(days=3),
+    )
+    refresh()
+    incident.resolved_at = incident.started_at + timedelta(days=30)
+    incident.detected_at = incident.started_at + timedelta(hours=20)
+    incident.save()
+    _assert_same(root, {}, Q2)
+    refresh()
+    Review.objects.filter(pk=review.pk).update(
+        published_at=incident.resolved_at + timedelta(days=40)
+    )
+    _assert_same(root, {}, Q2)
