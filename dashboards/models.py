@@ -2,7 +2,7 @@
 
 A dashboard reads whole months from `RollupCell` and counts only what the cells cannot hold
 live: the partial months at a period's edges, the months a write has touched since they were
-last computed (`RollupDirty`), months never computed, and the private incidents the viewer
+last computed (`incidents.DirtyMonth`), months never computed, and the private incidents the viewer
 may see. How the cells are computed and kept exact: dashboards/rollups/ and
 docs/rollups.md.
 """
@@ -56,22 +56,3 @@ class RollupMonth(models.Model):
 
     def __str__(self) -> str:
         return f"{self.month:%Y-%m}"
-
-
-class RollupDirty(models.Model):
-    """A month a write touched since its cells were computed: counted live until refreshed.
-
-    Written by database triggers in the writing transaction (migration 0002), so no path
-    (admin, API, import, raw SQL, cascades) can change a record without marking its month.
-    Rows are appended, never updated, so concurrent writers never wait on each other here.
-    A NULL month marks every month (a change that moves records between teams, such as a
-    system's owner).
-    """
-
-    month = models.DateField(null=True)
-
-    class Meta:
-        db_table = "dashboards_rollup_dirty"
-
-    def __str__(self) -> str:
-        return f"{self.month:%Y-%m}" if self.month else "every month"

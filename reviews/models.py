@@ -14,6 +14,14 @@ from incidents.models import Incident, Team, sees_every_incident
 
 
 class ReviewQuerySet(models.QuerySet):
+    def visible_to(self, user):
+        """Reviews of the incidents the user may see (`Incident.objects.visible_to`); no
+        condition at all for who sees every incident, so a count or a page reads the reviews'
+        own indexes without joining each to its incident."""
+        if sees_every_incident(user):
+            return self
+        return self.filter(incident__in=Incident.objects.visible_to(user))
+
     def published(self):
         return self.filter(status=Review.Status.PUBLISHED)
 
@@ -103,7 +111,18 @@ class Review(models.Model):
 
     class Meta:
         ordering = ["-incident__started_at"]
-        indexes = [models.Index(fields=["status", "published_at"])]
+        indexes = [
+            models.Index(fields=["status", "published_at"]),
+            # The review queue's blocks of reviews under way (`reviews_under_way`), in their
+            # order (ascending puts NULLs last on PostgreSQL), with what their counts and
+            # conditions read.
+            models.Index(
+                fields=["scheduled_for", "id"],
+                include=["status", "facilitator"],
+                condition=models.Q(status__in=("scheduled", "in_progress")),
+                name="review_under_way_order",
+            ),
+        ]
 
     def __str__(self) -> str:
         return f"Review of {self.incident.reference}"
@@ -340,3 +359,63 @@ class SurveyResponse(models.Model):
 
     def __str__(self) -> str:
         return f"Survey for {self.review.incident.reference} by {self.respondent}"
+
+
+class WaitingIncidentQuerySet(models.QuerySet):
+    def visible_to(self, user):
+        """Those of the incidents the user may see (`Incident.objects.visible_to`); no
+        condition at all for who sees every incident, so the queue's count reads one index."""
+        if sees_every_incident(user):
+            return self
+        return self.filter(incident__in=Incident.objects.visible_to(user))
+
+
+class WaitingIncident(models.Model):
+    """An incident waiting for a review (`waiting_for_review_q`) with the cues the review
+    queue sorts and filters on, stored so that a page of the queue reads an index rather than
+    computing the cues of every incident waiting (reviews/queue_store.py).
+
+    Derived from the records and kept exact as the dashboards' rollups are: every write that
+    can change a row marks its incident's month (`incidents.DirtyMonth`), the queue computes
+    its cues live while any month is marked, and the refresh after the write recomputes the
+    marked months' rows. The fields are named as the live computation's annotations
+    (`reviews.selectors.with_cue_inputs`), so the same conditions read either.
+    """
+
+    # No database constraint: the rows are recomputed by month, and an incident deleted by
+    # any path (raw SQL included) only marks its month, whose rows the next refresh replaces.
+    incident = models.OneToOneField(
+        Incident,
+        primary_key=True,
+        on_delete=models.DO_NOTHING,
+        db_constraint=False,
+        related_name="+",
+    )
+    team_count = models.PositiveSmallIntegerField()
+    first_collaboration = models.BooleanField()
+    touches_unowned_system = models.BooleanField()
+    cue_count = models.PositiveSmallIntegerField()
+    # The incident's, as of the last computation: what the queue sorts and filters on.
+    severity = models.CharField(max_length=8)
+    started_at = models.DateTimeField()
+    resolved_at = models.DateTimeField(null=True)
+
+    objects = WaitingIncidentQuerySet.as_manager()
+
+    class Meta:
+        db_table = "reviews_waiting_incident"
+        indexes = [
+            # The queue's order (`needs_review`): a page is the first rows of this index.
+            models.Index(
+                models.F("cue_count").desc(),
+                "severity",
+                models.F("started_at").desc(),
+                models.F("incident").desc(),
+                name="waiting_incident_queue_order",
+            ),
+            # A refresh replaces the rows of the marked months.
+            models.Index(fields=["started_at"], name="waiting_incident_started"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.incident_id} waiting ({self.cue_count} cues)"

@@ -21,10 +21,12 @@ from django.db.models import (
     OuterRef,
     Q,
     QuerySet,
+    Value,
     When,
 )
 from django.utils import timezone
 
+from incidents.derived import any_marked, reading_derived
 from incidents.formatting import person_name
 from incidents.models import (
     Difficulty,
@@ -41,6 +43,7 @@ from reviews.models import (
     Participant,
     Review,
     SurveyResponse,
+    WaitingIncident,
     shown_status_q,
     waiting_for_review_q,
 )
@@ -112,7 +115,7 @@ _FIRST_OF_EACH_PAIR = """
 """
 
 
-def _first_collaboration_ids() -> list[int]:
+def first_collaboration_ids() -> list[int]:
     """The incidents that brought together a pair of teams (involved as
     `incident_involves_team` says) that no earlier incident involved together, in one query.
 
@@ -128,8 +131,9 @@ def _first_collaboration_ids() -> list[int]:
         return [incident_id for (incident_id,) in cursor.fetchall()]
 
 
-# Each cue as a condition on the annotations of `_with_cues`: the page's labels, the filter,
-# the order and "overdue" all read these, so they cannot disagree.
+# Each cue as a condition on the fields `with_cue_inputs` annotates (and `WaitingIncident`
+# stores under the same names): the page's labels, the filter, the order and "overdue" all
+# read these, so they cannot disagree.
 _CUE_CONDITIONS = {
     "teams": Q(team_count__gte=2),
     "first_collaboration": Q(first_collaboration=True),
@@ -138,65 +142,103 @@ _CUE_CONDITIONS = {
 }
 
 
-def _with_cues(
-    incidents: QuerySet, *, due_before: datetime, first_collaborations: list[int]
-) -> QuerySet:
-    """`incidents` with their cues (`cue_<key>` for each CUES key), how many they show
-    (`cue_count`) and `overdue`, computed by the database: the queue sorts and filters on
-    them, so only the page shown is read. `first_collaborations`: `_first_collaboration_ids()`."""
+def with_cue_inputs(incidents: QuerySet, *, first_collaborations: list[int]) -> QuerySet:
+    """`incidents` with what their cues read, computed by the database: `team_count`,
+    `first_collaboration`, `touches_unowned_system`, and how many cues they show
+    (`cue_count`). `first_collaborations`: `first_collaboration_ids()`. What
+    `WaitingIncident` stores, and what the queue computes live while a month is marked."""
     unowned = IncidentSystem.objects.filter(incident=OuterRef("pk"), system__owner_team=None)
-    first = Q(pk__in=first_collaborations)
-    incidents = incidents.annotate(team_count=involved_team_count()).alias(
-        first_collaboration=ExpressionWrapper(first, output_field=BooleanField()),
+    # An empty IN compiles to a bare 0, which PostgreSQL will not store as a boolean.
+    first = (
+        ExpressionWrapper(Q(pk__in=first_collaborations), output_field=BooleanField())
+        if first_collaborations
+        else Value(False)
+    )
+    incidents = incidents.annotate(
+        team_count=involved_team_count(),
+        first_collaboration=first,
         touches_unowned_system=Exists(unowned),
     )
+    shown = [Case(When(condition, then=1), default=0) for condition in _CUE_CONDITIONS.values()]
+    return incidents.annotate(cue_count=sum(shown[1:], start=shown[0]))
+
+
+def _with_cues(rows: QuerySet, *, due_before: datetime) -> QuerySet:
+    """`rows` (incidents `with_cue_inputs`, or `WaitingIncident`s) with their cues
+    (`cue_<key>` for each CUES key) and `overdue`: the queue sorts and filters on them, so
+    only the page shown is read."""
     flags = {
         f"cue_{key}": ExpressionWrapper(condition, output_field=BooleanField())
         for key, condition in _CUE_CONDITIONS.items()
     }
-    shown = [Case(When(condition, then=1), default=0) for condition in _CUE_CONDITIONS.values()]
-    incidents = incidents.annotate(**flags).alias(cue_count=sum(shown[1:], start=shown[0]))
     # Only an incident worth a deep review can be late for one: a quiet SEV4 that nobody
     # reviews is a choice, not a backlog.
     late = Q(cue_count__gte=1, resolved_at__isnull=False, resolved_at__lte=due_before)
-    return incidents.annotate(overdue=ExpressionWrapper(late, output_field=BooleanField()))
+    return rows.annotate(**flags, overdue=ExpressionWrapper(late, output_field=BooleanField()))
 
 
-def _queue_entry(incident: Incident) -> QueueEntry:
-    """The entry of an incident read with `_with_cues`."""
+def _queue_entry(row, incident: Incident) -> QueueEntry:
+    """The entry of a row read with `_with_cues`, about `incident`."""
     says = {
-        "teams": f"{incident.team_count} teams involved",
+        "teams": f"{row.team_count} teams involved",
         "first_collaboration": "First collaboration",
         "unowned_system": "Unowned system",
         "high_severity": incident.severity,
     }
-    cues = {key: says[key] for key in CUES if getattr(incident, f"cue_{key}")}
+    cues = {key: says[key] for key in CUES if getattr(row, f"cue_{key}")}
     return QueueEntry(
         incident=incident,
         cues=list(cues.values()),
         cue_keys=frozenset(cues),
-        overdue=incident.overdue,
+        overdue=row.overdue,
     )
 
 
 class QueueEntries:
     """The incidents waiting for a review, in the queue's order, read a slice at a time:
     `count()` is one query, each slice one query for its rows (a Paginator's page, home's
-    first few). Iterating reads them all, for the callers that want them all."""
+    first few). Iterating reads them all, for the callers that want them all.
 
-    def __init__(self, incidents: QuerySet):
-        self._incidents = incidents
+    `rows` are incidents (computed live) or `WaitingIncident`s with their incident (stored).
+    """
+
+    def __init__(self, rows: QuerySet, *, stored: bool):
+        self._rows = rows
+        self._incident = (lambda row: row.incident) if stored else (lambda row: row)
+
+    def _entry(self, row) -> QueueEntry:
+        return _queue_entry(row, self._incident(row))
 
     def count(self) -> int:
-        return self._incidents.count()
+        return self._rows.count()
 
     def __getitem__(self, index):
         if isinstance(index, slice):
-            return [_queue_entry(incident) for incident in self._incidents[index]]
-        return _queue_entry(self._incidents[index])
+            return [self._entry(row) for row in self._rows[index]]
+        return self._entry(self._rows[index])
 
     def __iter__(self):
-        return (_queue_entry(incident) for incident in self._incidents)
+        return (self._entry(row) for row in self._rows)
+
+
+def _waiting_stored(*, user, filters: QueueFilters) -> QuerySet:
+    """The stored rows (`WaitingIncident`) the user may see that match `filters`: current
+    only while no month is marked (`needs_review`)."""
+    rows = WaitingIncident.objects.visible_to(user).select_related("incident")
+    if filters.severity:
+        rows = rows.filter(severity=filters.severity)
+    return rows.filter(incident_scope("incident", team=filters.team, system=filters.system))
+
+
+def _waiting_live(*, user, filters: QueueFilters) -> QuerySet:
+    """The incidents waiting that the user may see and that match `filters`, with their cue
+    inputs computed from the records."""
+    waiting = (
+        Incident.objects.visible_to(user)
+        .filter(waiting_for_review_q())
+        .filter(incident_scope(team=filters.team, system=filters.system, severity=filters.severity))
+    )
+    return with_cue_inputs(waiting, first_collaborations=first_collaboration_ids())
 
 
 def needs_review(*, user, filters: QueueFilters | None = None) -> QueueEntries:
@@ -205,32 +247,34 @@ def needs_review(*, user, filters: QueueFilters | None = None) -> QueueEntries:
 
     The order: most cues first, then the more severe, then the newest (the primary key breaks
     ties, so pages never shuffle). Overdue: worth a deep review (a cue) and resolved
-    REVIEW_DUE_AFTER ago or more. Cues, order and filters are computed by the database: a page
-    of the queue costs three queries (the first collaborations, then its count and its rows),
-    whatever the number waiting.
+    REVIEW_DUE_AFTER ago or more. Cues, order and filters are computed by the database.
+
+    The cues come from `WaitingIncident` when no write has marked a month since it was
+    computed (a page is then the first rows of an index, and its count reads the stored rows
+    alone): three queries (whether any month is marked, the count, the rows). While a month
+    is marked, or under `live_only()`, they are computed from the records, which reads every
+    incident waiting: four queries (the first collaborations too).
     """
     filters = filters or QueueFilters()
-    waiting = (
-        Incident.objects.visible_to(user)
-        .filter(waiting_for_review_q())
-        .filter(incident_scope(team=filters.team, system=filters.system, severity=filters.severity))
-    )
-    waiting = _with_cues(
-        waiting,
-        due_before=timezone.now() - REVIEW_DUE_AFTER,
-        first_collaborations=_first_collaboration_ids(),
-    )
+    stored = reading_derived() and not any_marked()
+    if stored:
+        rows = _waiting_stored(user=user, filters=filters)
+    else:
+        rows = _waiting_live(user=user, filters=filters)
+    rows = _with_cues(rows, due_before=timezone.now() - REVIEW_DUE_AFTER)
     if filters.cue:
-        waiting = waiting.filter(_CUE_CONDITIONS[filters.cue])
+        rows = rows.filter(_CUE_CONDITIONS[filters.cue])
     if filters.overdue:
-        waiting = waiting.filter(overdue=True)
-    return QueueEntries(waiting.order_by("-cue_count", "severity", "-started_at", "-pk"))
+        rows = rows.filter(overdue=True)
+    return QueueEntries(
+        rows.order_by("-cue_count", "severity", "-started_at", "-pk"), stored=stored
+    )
 
 
 def first_collaborations(incident_ids: set[int]) -> set[int]:
     """Those of `incident_ids` that brought together a pair of teams never seen together
     before (`needs_review`'s cue), in one query."""
-    return incident_ids.intersection(_first_collaboration_ids())
+    return incident_ids.intersection(first_collaboration_ids())
 
 
 # The reviews under way, in the queue's blocks: the user's own first, then the others by the
@@ -247,7 +291,7 @@ REVIEWS_SHOWN = 10
 def _reviews_in_scope(*, user, filters: QueueFilters) -> QuerySet:
     """Reviews of the incidents the user may see that match the queue's team, system and
     severity filters."""
-    return Review.objects.filter(incident__in=Incident.objects.visible_to(user)).filter(
+    return Review.objects.visible_to(user).filter(
         incident_scope(
             "incident", team=filters.team, system=filters.system, severity=filters.severity
         )

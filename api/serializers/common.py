@@ -93,4 +93,4 @@ class VisibleReviewField(serializers.PrimaryKeyRelatedField):
         user = request_user(self)
         if user is None:
             return Review.objects.none()
-        return Review.objects.filter(incident__in=Incident.objects.visible_to(user))
+        return Review.objects.visible_to(user)

@@ -17,7 +17,8 @@ def install(apps, schema_editor):
 def build(apps, schema_editor):
     from dashboards.rollups.refresh import rebuild
 
-    rebuild()
+    # The queue's stored cues come later (reviews/0007), which computes them.
+    rebuild(queue=False)
 
 
 def forget(apps, schema_editor):

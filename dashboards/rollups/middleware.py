@@ -11,7 +11,8 @@ from __future__ import annotations
 import logging
 import threading
 
-from dashboards.rollups.refresh import pending, refresh
+from dashboards.rollups.refresh import refresh
+from incidents.derived import any_marked
 
 logger = logging.getLogger(__name__)
 _state = threading.local()
@@ -38,7 +39,7 @@ def refresh_after_request(**kwargs) -> None:
     # Django's own request_finished receiver has already closed an obsolete connection; this
     # one (re)opens it if needed, and the next request's start applies CONN_MAX_AGE to it.
     try:
-        if pending():
+        if any_marked():
             refresh(wait=False)
     except Exception:  # the months stay marked, so readers stay exact; only slower
         logger.exception("Refreshing the rollups after a request failed")

@@ -19,11 +19,11 @@ from datetime import date, datetime
 
 from django.db.models import Exists, OuterRef, Q, Subquery, Sum
 
-from dashboards.models import ALL, ANY_SEVERITY, RollupCell, RollupDirty, RollupMonth
+from dashboards.models import ALL, ANY_SEVERITY, RollupCell, RollupMonth
 from dashboards.periods import DashboardFilters, Period, _add_months
-from dashboards.rollups import reading_rollups
 from incidents.days import utc_midnight
-from incidents.models import System, Team, sees_every_incident
+from incidents.derived import reading_derived
+from incidents.models import DirtyMonth, System, Team, sees_every_incident
 
 NEVER = Q(pk__isnull=True)  # a condition no row meets (an empty OR is not valid SQL)
 
@@ -85,9 +85,9 @@ class Plan:
         whole = {name: _whole_months(period) for name, period in windows.items()}
         candidates = sorted({month for months in whole.values() for month in months})
         usable: set[date] = set()
-        if candidates and reading_rollups():
+        if candidates and reading_derived():
             # Computed months that no write has marked since (a NULL mark: none is usable).
-            marked = RollupDirty.objects.filter(Q(month=OuterRef("month")) | Q(month=None))
+            marked = DirtyMonth.objects.filter(Q(month=OuterRef("month")) | Q(month=None))
             usable = set(
                 RollupMonth.objects.filter(month__gte=candidates[0], month__lte=candidates[-1])
                 .exclude(Exists(marked))

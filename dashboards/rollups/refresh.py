@@ -1,4 +1,6 @@
-"""Computing the cells: every month (`rebuild`), or the months writes marked (`refresh`).
+"""Computing the cells: every month (`rebuild`), or the months writes marked (`refresh`); and
+with them, under the same lock and in the same transaction, the review queue's stored cues
+(`reviews.queue_store`), which the same marks keep exact.
 
 Exactness does not depend on when this runs: a month a write touched is marked dirty by the
 writing transaction itself (triggers, migration 0002) and counted live until it is recomputed.
@@ -15,11 +17,12 @@ from django.db import connection, transaction
 from django.db.models import Max, Min
 from django.utils import timezone
 
-from dashboards.models import RollupCell, RollupDirty, RollupMonth
+from dashboards.models import RollupCell, RollupMonth
 from dashboards.periods import _add_months
 from dashboards.rollups import cells
 from incidents.days import utc_midnight
-from incidents.models import Deployment, Incident, NearMiss
+from incidents.models import Deployment, DirtyMonth, Incident, NearMiss
+from reviews import queue_store
 
 # Months computed per statement in a rebuild: bounds the size of each statement's grouping.
 _MONTHS_PER_STATEMENT = 3
@@ -71,7 +74,7 @@ def _runs(months: list[date], longest: int = _MONTHS_PER_STATEMENT) -> list[tupl
 def _clear(marks: list[int]) -> None:
     """Delete the marks read, and only those (in chunks: SQLite bounds the parameters)."""
     for index in range(0, len(marks), 5000):
-        RollupDirty.objects.filter(pk__in=marks[index : index + 5000]).delete()
+        DirtyMonth.objects.filter(pk__in=marks[index : index + 5000]).delete()
 
 
 def _compute(months: list[date], longest: int = _MONTHS_PER_STATEMENT) -> None:
@@ -98,15 +101,19 @@ def _all_months() -> list[date]:
     return _months_from(*found) if found else []
 
 
-def rebuild() -> int:
-    """Recompute every month from the first record to the last; returns the months computed."""
+def rebuild(*, queue: bool = True) -> int:
+    """Recompute every month from the first record to the last, and the review queue's stored
+    cues; returns the months computed. `queue` False leaves the cues out: only for migration
+    0005, which runs before their table exists (reviews/0007 computes them)."""
     with transaction.atomic():
         _lock()
-        seen = list(RollupDirty.objects.values_list("pk", flat=True))
+        seen = list(DirtyMonth.objects.values_list("pk", flat=True))
         months = _all_months()
         RollupCell.objects.all().delete()
         RollupMonth.objects.all().delete()
         _compute(months)
+        if queue:
+            queue_store.compute()
         _clear(seen)
     return len(months)
 
@@ -122,11 +129,6 @@ def compute_measures(*names: str) -> None:
             cells.compute(utc_midnight(first), utc_midnight(after), only=names)
 
 
-def pending() -> bool:
-    """Whether any write marked a month since the last refresh (one indexed query)."""
-    return RollupDirty.objects.exists()
-
-
 def refresh(*, wait: bool = True) -> int:
     """Recompute the months writes marked since the last refresh; returns how many. With
     `wait` False, gives up at once (0) when another refresh is running.
@@ -137,7 +139,7 @@ def refresh(*, wait: bool = True) -> int:
     with transaction.atomic():
         if not _lock(wait):
             return 0
-        marks = list(RollupDirty.objects.values_list("pk", "month"))
+        marks = list(DirtyMonth.objects.values_list("pk", "month"))
         if not marks:
             return 0
         if any(month is None for _, month in marks):
@@ -145,11 +147,13 @@ def refresh(*, wait: bool = True) -> int:
             RollupCell.objects.all().delete()
             RollupMonth.objects.exclude(month__in=months).delete()
             _compute(months)
+            queue_store.compute()
         else:
             # Every month from the first marked to the last, in one statement per measure:
             # a refresh costs the same queries however many months a write touched.
             marked = sorted({month for _, month in marks})
             months = _months_from(marked[0], marked[-1])
             _compute(months, longest=len(months))
+            queue_store.compute(utc_midnight(months[0]), utc_midnight(_add_months(months[-1], 1)))
         _clear([pk for pk, _ in marks])
     return len(months)

@@ -1,4 +1,4 @@
-"""The database triggers that mark the months a write touches (`RollupDirty`).
+"""The database triggers that mark the months a write touches (`DirtyMonth`).
 
 They run in the writing transaction whatever the path (the ORM, the import's COPY, raw SQL,
 Django's cascades), so a month whose counts changed is counted live until refreshed. SPEC
@@ -28,7 +28,7 @@ from dataclasses import dataclass
 
 from django.apps import apps as global_apps
 
-from dashboards.models import RollupDirty
+from incidents.models import DirtyMonth
 
 INSERT, UPDATE, DELETE = "insert", "update", "delete"
 
@@ -182,7 +182,7 @@ def _model(apps, label: str):
 
 
 def _dirty_table(quote) -> str:
-    return f"{quote(RollupDirty._meta.db_table)} ({quote(RollupDirty._meta.get_field('month').column)})"
+    return f"{quote(DirtyMonth._meta.db_table)} ({quote(DirtyMonth._meta.get_field('month').column)})"
 
 
 def _moment_select(model, moment: Moment, row: str, quote, *, rows: str | None) -> str:

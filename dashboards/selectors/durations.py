@@ -15,11 +15,11 @@ from django.db.models import Count, DurationField, ExpressionWrapper, F, Q
 
 from dashboards import stats
 from dashboards.periods import DashboardFilters, Period
-from dashboards.rollups import reading_rollups
 from dashboards.rollups.cells import RANK_EDGES
 from dashboards.rollups.plan import Plan
 from dashboards.selectors.expressions import _PercentileCont, _RankBucket, _SqliteSeconds
 from dashboards.selectors.scope import _between, _incidents
+from incidents.derived import reading_derived
 from incidents.scopes import incident_moment
 
 
@@ -54,7 +54,7 @@ def _duration_summaries(
     """
     if connection.vendor != "postgresql":
         return _in_python(queryset, spans)
-    if plan is None or filters is None or filters.team or filters.system or not reading_rollups():
+    if plan is None or filters is None or filters.team or filters.system or not reading_derived():
         return _sorted_live(queryset, spans)
     return _from_rank_buckets(queryset, spans, plan, filters)
 

@@ -10,6 +10,7 @@ from incidents.models.incident import (
     Severity,
     sees_every_incident,
 )
+from incidents.models.marks import DirtyMonth
 from incidents.models.near_miss import NearMiss
 from incidents.models.signals import Difficulty, OwnershipGap, Signal, SignalQuerySet, Surprise
 from incidents.models.themes import Theme
@@ -20,6 +21,7 @@ __all__ = [
     "Deployment",
     "DeploymentQuerySet",
     "Difficulty",
+    "DirtyMonth",
     "Incident",
     "IncidentQuerySet",
     "IncidentSystem",

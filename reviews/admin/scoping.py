@@ -35,7 +35,7 @@ def visible_rows(model, user):
     if model is Incident:
         return Incident.objects.visible_to(user)
     if model is Review:
-        return Review.objects.filter(incident__in=Incident.objects.visible_to(user))
+        return Review.objects.visible_to(user)
     if model in (Surprise, Difficulty):
         return model.objects.visible_to(user)
     return None

@@ -16,11 +16,12 @@ from django.core.files.uploadedfile import SimpleUploadedFile
 from django.db import connection, transaction
 from django.db.migrations.executor import MigrationExecutor
 
-from dashboards.models import RollupCell, RollupDirty
+from dashboards.models import RollupCell
 from dashboards.rollups import triggers
 from incidents.bulk import insert_rows
 from incidents.models import (
     Deployment,
+    DirtyMonth,
     Incident,
     IncidentSystem,
     NearMiss,
@@ -57,10 +58,10 @@ SIGNAL_FACTORIES = [SurpriseFactory, DifficultyFactory, OwnershipGapFactory]
 def marked() -> Iterator[set]:
     """The months the writes inside the block mark (EVERY_MONTH for a NULL row), read when the
     block ends; the marks of the set-up before it are cleared first."""
-    RollupDirty.objects.all().delete()
+    DirtyMonth.objects.all().delete()
     months: set = set()
     yield months
-    months.update(RollupDirty.objects.values_list("month", flat=True))
+    months.update(DirtyMonth.objects.values_list("month", flat=True))
 
 
 @pytest.fixture
@@ -214,9 +215,9 @@ def test_a_rolled_back_write_marks_nothing(march_incident):
 def test_on_postgresql_a_statement_marks_each_month_once(db):
     for day in range(1, 21):
         IncidentFactory(started_at=at(f"2026-03-{day:02}"))
-    RollupDirty.objects.all().delete()
+    DirtyMonth.objects.all().delete()
     Incident.objects.update(severity=Severity.SEV1)
-    assert list(RollupDirty.objects.values_list("month", flat=True)) == [MAR]
+    assert list(DirtyMonth.objects.values_list("month", flat=True)) == [MAR]
 
 
 # --- the import ----------------------------------------------------------------------------------
@@ -261,7 +262,7 @@ def test_after_a_csv_import_its_months_are_refreshed(responder):
         "/api/v1/incidents/import/", {"file": upload}, format="multipart"
     )
     assert response.status_code == 201, response.json()
-    assert not RollupDirty.objects.exists()
+    assert not DirtyMonth.objects.exists()
     assert (
         RollupCell.objects.get(measure="incidents", month=JAN, team=0, system=0, severity="").n == 1
     )

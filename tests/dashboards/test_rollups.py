@@ -21,9 +21,9 @@ from django.test.utils import CaptureQueriesContext
 from dashboards import selectors
 from dashboards.models import RollupCell, RollupMonth
 from dashboards.periods import DashboardFilters, Period
-from dashboards.rollups import live_only
 from dashboards.rollups.refresh import rebuild, refresh
 from incidents.days import utc_today
+from incidents.derived import live_only
 from incidents.models import Difficulty, OwnershipGap, Severity
 from reviews.models import ActionItem, Review
 from tests.factories import (
@@ -352,11 +352,11 @@ def test_only_a_viewer_who_sees_every_incident_reads_the_private_cells(organisat
 
 
 def test_a_month_marked_by_a_write_is_counted_live_until_refreshed(organisation):
-    from dashboards.models import RollupDirty
+    from incidents.models import DirtyMonth
 
     root = UserFactory(username="root", is_superuser=True)
     RollupCell.objects.filter(measure="incidents", month=date(2026, 5, 1)).update(n=10_000)
-    RollupDirty.objects.create(month=date(2026, 5, 1))
+    DirtyMonth.objects.create(month=date(2026, 5, 1))
     _assert_same(root, {}, Q2)  # the damaged month is not read
     assert refresh() == 1
     assert RollupMonth.objects.filter(month=date(2026, 5, 1)).exists()

@@ -9,7 +9,8 @@ import pytest
 from django.core.management import CommandError, call_command
 from django.urls import reverse
 
-from dashboards.models import RollupCell, RollupDirty, RollupMonth
+from dashboards.models import RollupCell, RollupMonth
+from incidents.models import DirtyMonth
 from tests.dashboards.test_rollups import build_organisation
 from tests.factories import UserFactory
 
@@ -48,22 +49,22 @@ def test_check_does_not_read_a_marked_month():
     build_organisation(size=20)
     _run("--rebuild")
     RollupCell.objects.filter(month=date(2026, 3, 1)).update(n=999)
-    RollupDirty.objects.create(month=date(2026, 3, 1))
+    DirtyMonth.objects.create(month=date(2026, 3, 1))
     _run("--check")  # marked: counted live, so not wrong, only waiting for a refresh
     assert "Refreshed 1 months" in _run("--refresh")
     assert not RollupCell.objects.filter(n=999).exists()
-    assert not RollupDirty.objects.exists()
+    assert not DirtyMonth.objects.exists()
 
 
 def test_a_write_request_refreshes_the_months_it_marked_after_its_response(client):
     build_organisation(size=20)
     _run("--rebuild")
     RollupCell.objects.filter(month=date(2026, 4, 1)).update(n=999)
-    RollupDirty.objects.create(month=date(2026, 4, 1))
+    DirtyMonth.objects.create(month=date(2026, 4, 1))
     client.get(reverse("login"))  # a read leaves the marks
-    assert RollupDirty.objects.exists()
+    assert DirtyMonth.objects.exists()
     client.post(reverse("login"), {"username": "nobody", "password": "wrong"})
-    assert not RollupDirty.objects.exists()
+    assert not DirtyMonth.objects.exists()
     assert not RollupCell.objects.filter(n=999).exists()
 
 
@@ -74,10 +75,10 @@ def test_a_read_after_a_write_whose_response_was_never_closed_does_not_refresh(c
 
     build_organisation(size=20)
     _run("--rebuild")
-    RollupDirty.objects.create(month=date(2026, 4, 1))
+    DirtyMonth.objects.create(month=date(2026, 4, 1))
     middleware._state.wrote = True  # left by a write whose response was never closed
     client.get(reverse("login"))
-    assert RollupDirty.objects.exists()
+    assert DirtyMonth.objects.exists()
 
 
 def test_a_mark_for_every_month_rebuilds_them_all():
@@ -85,7 +86,7 @@ def test_a_mark_for_every_month_rebuilds_them_all():
     _run("--rebuild")
     cells = RollupCell.objects.count()
     RollupCell.objects.all().update(n=999)
-    RollupDirty.objects.create(month=None)
+    DirtyMonth.objects.create(month=None)
     assert "Refreshed 8 months" in _run("--refresh")
     assert RollupCell.objects.count() == cells
     assert not RollupCell.objects.filter(n=999).exists()

@@ -23,10 +23,10 @@ from hypothesis import strategies as st
 from dashboards import selectors
 from dashboards.models import RollupCell
 from dashboards.periods import DashboardFilters, Period
-from dashboards.rollups import live_only
 from dashboards.rollups.cells import RANK_EDGES
 from dashboards.rollups.refresh import rebuild
 from dashboards.selectors.learning_loop import learning_loop
+from incidents.derived import live_only
 from incidents.models import Incident, Severity
 from reviews.models import ActionItem, Review
 from tests.factories import (

@@ -39,13 +39,14 @@ from hypothesis.stateful import (
 )
 
 from dashboards import selectors
-from dashboards.models import RollupCell, RollupDirty, RollupMonth
+from dashboards.models import RollupCell, RollupMonth
 from dashboards.periods import DashboardFilters, Period
-from dashboards.rollups import live_only
 from dashboards.rollups.refresh import rebuild, refresh
+from incidents.derived import live_only
 from incidents.models import (
     Deployment,
     Difficulty,
+    DirtyMonth,
     Incident,
     IncidentSystem,
     NearMiss,
@@ -58,6 +59,7 @@ from incidents.models import (
 )
 from reviews.freeze import ReviewFrozen
 from reviews.models import ActionItem, Review
+from reviews.selectors import QueueFilters, needs_review
 from reviews.services import (
     follow_up_set_status,
     review_publish,
@@ -244,6 +246,15 @@ def _assert_same(what: str, found, expected, sides: tuple[str, str] = ROLLED_AND
     raise AssertionError(f"{what} differs: {difference}")
 
 
+def _queue(user, filters: DashboardFilters) -> list[tuple]:
+    """The review queue's whole list, in its order, as the page shows it."""
+    entries = needs_review(
+        user=user,
+        filters=QueueFilters(team=filters.team, system=filters.system, severity=filters.severity),
+    )
+    return [(entry.incident.reference, entry.cues, entry.overdue) for entry in entries]
+
+
 def _rolled_and_live(call):
     rolled = call()
     with live_only():
@@ -332,7 +343,7 @@ def _wipe() -> None:
     way whatever ran before it; the test's own flush comes only after the last example."""
     for model in (Incident, NearMiss, Deployment, Theme, System, Team, get_user_model()):
         model.objects.all().delete()  # incidents first: their systems are protected
-    for model in (RollupCell, RollupMonth, RollupDirty):
+    for model in (RollupCell, RollupMonth, DirtyMonth):
         model.objects.all().delete()
 
 
@@ -799,6 +810,14 @@ class RollupsMachine(RuleBasedStateMachine):
     # --- reviews -----------------------------------------------------------------------------
 
     @write(_has(Incident), index=picks)
+    def start_a_review(self, index):
+        """The incident leaves the review queue (its review is under way)."""
+        incident = _pick(Incident.objects.filter(review=None), index)
+        if incident is None:
+            return False
+        review_start(incident=incident, facilitator=self.users["fran"])
+
+    @write(_has(Incident), index=picks)
     def publish_a_review(self, index):
         incident = _pick(Incident.objects.exclude(review__status=Review.Status.PUBLISHED), index)
         if incident is None:
@@ -927,6 +946,9 @@ class RollupsMachine(RuleBasedStateMachine):
             ),
             "change_summary": lambda: selectors.change_summary(**arguments),
             "team_change_rows": lambda: selectors.team_change_rows(**arguments),
+            # The review queue's stored cues (reviews.WaitingIncident) are kept exact by the
+            # same marks: read, in the queue's order, from the store once a refresh ran.
+            "needs_review": lambda: _queue(user, filters),
         }
         rolled = {}
         for name, call in calls.items():

@@ -42,8 +42,8 @@ from dashboards.benchmarks import (
 )
 from dashboards.models import RollupCell, RollupMonth
 from dashboards.periods import Period
-from dashboards.rollups import live_only
-from dashboards.rollups.refresh import pending, rebuild
+from dashboards.rollups.refresh import rebuild
+from incidents.derived import any_marked, live_only
 from incidents.models import Incident
 
 # The list pages (issue 12: paged and filtered in the database, whatever the history): each
@@ -118,7 +118,7 @@ class Command(BaseCommand):
             self.stdout.write(
                 f"\n## {size:,} incidents: generated {rows:,} rows in {elapsed:.0f} s\n"
             )
-        if keep and existing == size and not pending() and RollupMonth.objects.exists():
+        if keep and existing == size and not any_marked() and RollupMonth.objects.exists():
             self.stdout.write("Monthly rollups: up to date.\n")
         else:
             started = time.perf_counter()

@@ -3,8 +3,9 @@
 manage.py rollups --rebuild   every month from the first record to the last
 manage.py rollups --refresh   the months writes marked since the last refresh
 manage.py rollups --check     every computed, unmarked cell against a count from the
-                              records now, and the dashboard figures of the last four
-                              quarters against live_only(); exits 1 on any difference
+                              records now, the dashboard figures of the last four
+                              quarters against live_only(), and the review queue's stored
+                              cues against the records; exits 1 on any difference
 """
 
 from __future__ import annotations
@@ -17,13 +18,16 @@ from django.core.management.base import BaseCommand, CommandError
 from django.db import transaction
 
 from dashboards import selectors
-from dashboards.models import RollupCell, RollupDirty, RollupMonth
+from dashboards.models import RollupCell, RollupMonth
 from dashboards.periods import DashboardFilters, Period
-from dashboards.rollups import cells, live_only
+from dashboards.rollups import cells
 from dashboards.rollups.refresh import _first_months, _runs
 from dashboards.rollups.refresh import rebuild as rebuild_every_month
 from dashboards.rollups.refresh import refresh as refresh_marked_months
 from incidents.days import utc_midnight
+from incidents.derived import any_marked, live_only
+from incidents.models import DirtyMonth
+from reviews import queue_store
 
 _CELL = ("month", "measure", "key", "private", "team", "system", "severity")
 
@@ -60,7 +64,7 @@ class Command(BaseCommand):
             months = refresh_marked_months()
             self.stdout.write(f"Refreshed {months} months ({time.monotonic() - started:.1f} s).")
         else:
-            differences = self._check_cells() + self._check_figures()
+            differences = self._check_cells() + self._check_figures() + self._check_queue()
             for line in differences[:50]:
                 self.stderr.write(line)
             if differences:
@@ -74,7 +78,7 @@ class Command(BaseCommand):
     def _check_cells(self) -> list[str]:
         """Every cell of the months read from the cells (computed, unmarked) against the
         same count made from the records now, in a transaction rolled back."""
-        marked = set(RollupDirty.objects.values_list("month", flat=True))
+        marked = set(DirtyMonth.objects.values_list("month", flat=True))
         if None in marked:
             self.stdout.write("Every month is marked for a refresh: no cell is read.")
             return []
@@ -120,3 +124,13 @@ class Command(BaseCommand):
             quarter = quarter.previous()
         self.stdout.write("Checked the overview and systems figures of 4 quarters.")
         return differences
+
+    def _check_queue(self) -> list[str]:
+        """The review queue's stored cues (`reviews.WaitingIncident`) against the records:
+        read only while no month is marked, so checked only then."""
+        if any_marked():
+            self.stdout.write("A month is marked: the queue computes its cues live.")
+            return []
+        found = queue_store.differences()
+        self.stdout.write("Checked the review queue's stored cues.")
+        return found
