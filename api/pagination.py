@@ -26,6 +26,21 @@ def _whole_number(raw: str, *, high: int | None = None) -> int | None:
     return value if value >= 1 and (high is None or value <= high) else None
 
 
+class _Counted:
+    """A queryset whose count is already known, for Django's Paginator (which asks the object
+    list for `count()` and slices it for the page)."""
+
+    def __init__(self, queryset, count: int):
+        self._queryset, self._count = queryset, count
+        self.ordered = queryset.ordered
+
+    def count(self) -> int:
+        return self._count
+
+    def __getitem__(self, index):
+        return self._queryset[index]
+
+
 class PageNumberPagination(pagination.PageNumberPagination):
     """`page` and `page_size`, refused (400, naming what is allowed) rather than replaced:
     DRF reads a page size of -1, 0 or `null` as "the default", and a larger one as the maximum,
@@ -54,8 +69,12 @@ class PageNumberPagination(pagination.PageNumberPagination):
         page_size = request.query_params.get(self.page_size_query_param)
         return self.page_size if page_size is None else int(page_size)
 
-    def paginate_queryset(self, queryset, request, view=None):
+    def paginate_queryset(self, queryset, request, view=None, *, count: int | None = None):
+        """`count`, when the view knows it exactly by a cheaper query than counting
+        `queryset`, is used rather than `queryset.count()`."""
         self.check_query_params(request)
+        if count is not None:
+            queryset = _Counted(queryset, count)
         return super().paginate_queryset(queryset, request, view)
 
     def get_schema_operation_parameters(self, view):

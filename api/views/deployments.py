@@ -83,7 +83,9 @@ class DeploymentViewSet(ApiViewSet):
     def get_queryset(self):
         # The incidents each deployment caused, as far as this user may see them: one query
         # for the page (or per chunk of a CSV export), not one per row.
-        visible = Incident.objects.visible_to(self.request.user).only("pk", "reference", "caused_by")
+        visible = Incident.objects.visible_to(self.request.user).only(
+            "pk", "reference", "caused_by"
+        )
         return Deployment.objects.select_related("system").prefetch_related(
             Prefetch(
                 "caused_incidents",
@@ -91,6 +93,13 @@ class DeploymentViewSet(ApiViewSet):
                 to_attr="visible_caused",
             )
         )
+
+    def paginate_queryset(self, queryset):
+        # The filter set again, for the count it may know more cheaply (`count_from_causes`);
+        # the backend has already refused any bad filter.
+        filterset = DeploymentFilter(self.request.query_params, queryset, request=self.request)
+        count = filterset.count_from_causes()
+        return self.paginator.paginate_queryset(queryset, self.request, view=self, count=count)
 
     def may_create(self, user):
         return allow(

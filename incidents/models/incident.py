@@ -166,6 +166,14 @@ class Incident(models.Model):
                 condition=Q(is_private=True, caused_by__isnull=False),
                 name="incident_private_caused_by",
             ),
+            # The deployments list filtered by the severity of the incidents they caused counts
+            # the distinct causes of that severity (`DeploymentFilter.count_from_causes`):
+            # from the index alone, already in cause order.
+            models.Index(
+                fields=["severity", "caused_by"],
+                condition=Q(caused_by__isnull=False),
+                name="incident_severity_cause",
+            ),
         ]
 
     def __str__(self) -> str:

@@ -164,7 +164,12 @@ def test_the_list_filters_by_system_team_environment_and_period(reader, system):
     DeploymentFactory(system=system, deployed_at=march - timedelta(days=30))
     DeploymentFactory(system=other, deployed_at=march)
     client = client_for(reader)
-    query = {"team": "checkout", "environment": "production", "start": "2026-03-01", "end": "2026-04-01"}
+    query = {
+        "team": "checkout",
+        "environment": "production",
+        "start": "2026-03-01",
+        "end": "2026-04-01",
+    }
     response = client.get(URL, query)
     assert [row["id"] for row in response.json()["results"]] == [kept.pk]
     assert client.get(URL, {"system": "ledger"}).json()["count"] == 1
@@ -181,9 +186,7 @@ def test_the_list_downloads_as_csv(reader, system):
     assert rows[0]["ref"].startswith("'=")
 
 
-def test_a_private_incidents_cause_is_shown_only_to_those_who_may_see_it(
-    reader, responder, system
-):
+def test_a_private_incidents_cause_is_shown_only_to_those_who_may_see_it(reader, responder, system):
     deployment = DeploymentFactory(system=system)
     secret = IncidentFactory(is_private=True, lead=responder, caused_by=deployment)
     public = IncidentFactory(caused_by=deployment)
@@ -209,11 +212,68 @@ def test_severity_narrows_the_incidents_a_deployment_caused(reader, system):
     IncidentFactory(severity="SEV1", caused_by=major)
     IncidentFactory(severity="SEV4", caused_by=minor)
     client = client_for(reader)
-    assert [r["id"] for r in client.get(URL, {"severity": "SEV1"}).json()["results"]] == [
-        major.pk
-    ]
+    assert [r["id"] for r in client.get(URL, {"severity": "SEV1"}).json()["results"]] == [major.pk]
     not_major = client.get(URL, {"severity": "SEV1", "caused": "no"}).json()["results"]
     assert [r["id"] for r in not_major] == [minor.pk]
+
+
+CAUSE_FILTERS = [
+    {"severity": "SEV1"},
+    {"severity": "SEV2"},
+    {"caused": "yes"},
+    {"caused": "yes", "severity": "SEV1"},
+    {"caused": "no"},
+    {"caused": "no", "severity": "SEV1"},
+    {"severity": "SEV1", "environment": "production"},
+    {"severity": "SEV1", "system": "checkout-api"},
+    {"caused": "yes", "start": "2026-03-02"},
+]
+
+
+@pytest.mark.parametrize("filters", CAUSE_FILTERS, ids=lambda f: "-".join(f.values()))
+@pytest.mark.parametrize("person", ["reader", "responder", "superuser"])
+def test_the_count_of_deployments_filtered_by_their_incidents_is_exact(
+    request, system, filters, person
+):
+    """With only `caused=yes` and `severity`, the count is read from the incidents that name
+    the deployments (each counted once, however many incidents name it; a private incident
+    counts only for who may see it); with any other filter, from the deployments. Either way
+    it is the number of deployments the pages list."""
+    user = request.getfixturevalue(person)
+    other = SystemFactory(name="search")
+    moments = [datetime(2026, 3, day, tzinfo=UTC) for day in (1, 3)]
+    twice = DeploymentFactory(system=system, deployed_at=moments[0])
+    hidden = DeploymentFactory(system=system, deployed_at=moments[1])
+    elsewhere = DeploymentFactory(system=other, deployed_at=moments[1], environment="staging")
+    DeploymentFactory.create_batch(3, system=system, deployed_at=moments[1])
+    IncidentFactory(severity="SEV1", caused_by=twice)
+    IncidentFactory(severity="SEV1", caused_by=twice)
+    IncidentFactory(severity="SEV2", caused_by=twice)
+    IncidentFactory(severity="SEV1", caused_by=elsewhere)
+    secret = IncidentFactory(severity="SEV1", caused_by=hidden, is_private=True)
+    if person == "responder":
+        secret.responders.add(user)
+    client = client_for(user)
+    listed = []
+    page = client.get(URL, {**filters, "page_size": 2}).json()
+    count = page["count"]
+    listed += page["results"]
+    while page["next"]:
+        page = client.get(page["next"]).json()
+        listed += page["results"]
+    assert count == len(listed) == len({row["id"] for row in listed})
+
+
+def test_counting_deployments_by_severity_reads_the_incidents_not_the_deployments(reader, system):
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    IncidentFactory(severity="SEV1", caused_by=DeploymentFactory(system=system))
+    with CaptureQueriesContext(connection) as captured:
+        assert client_for(reader).get(URL, {"severity": "SEV1"}).json()["count"] == 1
+    counts = [query["sql"] for query in captured if "COUNT(" in query["sql"]]
+    assert len(counts) == 1
+    assert 'FROM "incidents_incident"' in counts[0].split("WHERE")[0]
 
 
 def test_the_list_costs_the_same_few_queries_for_many_deployments(reader, system):
@@ -261,7 +321,9 @@ def test_a_csv_file_imports_idempotently(responder, system):
 
 def test_an_import_with_a_bad_row_or_column_records_nothing(responder, system):
     client = client_for(responder)
-    bad_row = "system,deployed_at\ncheckout-api,2026-03-01T10:00:00Z\nnowhere,2026-03-01T10:00:00Z\n"
+    bad_row = (
+        "system,deployed_at\ncheckout-api,2026-03-01T10:00:00Z\nnowhere,2026-03-01T10:00:00Z\n"
+    )
     bad_column = "system,deployed_at,colour\ncheckout-api,2026-03-01T10:00:00Z,red\n"
     for text in (bad_row, bad_column):
         file = SimpleUploadedFile("d.csv", text.encode(), content_type="text/csv")
