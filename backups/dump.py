@@ -39,6 +39,8 @@ SKIPPED_TABLES = {
     "them would lock people out again",
     "dashboards_rollup_": "monthly rollups: counts derived from the other tables; a restore "
     "rebuilds them (manage.py rollups --rebuild)",
+    "reviews_waiting_incident": "the review queue's stored cues: derived from the other "
+    "tables; a restore rebuilds them with the rollups",
     "django_session": "sessions: their keys are bearer secrets stored in clear, and they "
     "expire anyway; after a restore people log in again",
 }

@@ -187,6 +187,10 @@ def _answer_text(response) -> str:
     return headers + "\n" + body.decode("utf-8", errors="replace")
 
 
+# Derived from the records, not records: the refresh after a refused write may recompute them.
+DERIVED = {"incidents.DirtyMonth", "reviews.WaitingIncident"}
+
+
 def _row_counts() -> dict[str, int]:
     models = [
         *apps.get_app_config("incidents").get_models(),
@@ -194,4 +198,8 @@ def _row_counts() -> dict[str, int]:
         LogEntry,
         AuthToken,
     ]
-    return {model._meta.label: model._default_manager.count() for model in models}
+    return {
+        model._meta.label: model._default_manager.count()
+        for model in models
+        if model._meta.label not in DERIVED
+    }

@@ -43,10 +43,12 @@ class Command(BaseCommand):
                 f"The restore of {path} failed and was rolled back: {error}"
             ) from None
         manifest = restored.manifest
-        # The monthly rollups are derived, so not in the snapshot: computed from what arrived.
+        # The monthly rollups and the review queue's stored cues are derived, so not in the
+        # snapshot: computed from what arrived.
         months = rebuild_rollups()
         self.stdout.write(
             f"Restored {restored.rows} rows in {restored.tables} tables from {path} "
             f"(taken {manifest['created_at']}); {len(restored.migrated_forward)} newer "
-            f"migration(s) applied since; {months} months of dashboard rollups rebuilt."
+            f"migration(s) applied since; {months} months of dashboard rollups and the review "
+            "queue's cues rebuilt."
         )
