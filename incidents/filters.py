@@ -340,10 +340,10 @@ class DeploymentFilter(SharedFilterSet):
         a filter the form refused).
 
         Those deployments are exactly the distinct causes of those incidents (each cause is a
-        deployment: a foreign key), so the count reads the incidents of one severity rather
-        than testing every deployment for an incident that names it: at 1,000,000 incidents
-        and 10,000,000 deployments, the difference between scanning the deployments for a
-        page's count and reading 150,000 incidents (docs/benchmarks.md)."""
+        deployment: a foreign key), so the count reads the incidents of one severity from an
+        index (`incident_severity_cause`) rather than testing every deployment for an
+        incident that names it: `?severity=SEV2` took 1,071 ms, now 65, at 1,000,000
+        incidents and 10,000,000 deployments (docs/benchmarks.md)."""
         if not self.is_valid():
             return None
         given = {name for name, value in self.form.cleaned_data.items() if value not in (None, "")}
