@@ -32,7 +32,8 @@ class _Counted:
 
     def __init__(self, queryset, count: int):
         self._queryset, self._count = queryset, count
-        self.ordered = queryset.ordered
+        # What the Paginator reads to warn about an unordered list.
+        self.ordered, self.model = queryset.ordered, queryset.model
 
     def count(self) -> int:
         return self._count

@@ -49,9 +49,18 @@ def compute(start: datetime | None = None, end: datetime | None = None) -> None:
     select, params = live.order_by().values_list(*_COLUMNS.values()).query.sql_with_params()
     quote = connection.ops.quote_name
     columns = ", ".join(quote(column) for column in _COLUMNS)
+    key = quote("incident_id")
+    replace = ", ".join(f"{quote(c)} = excluded.{quote(c)}" for c in _COLUMNS if c != "incident_id")
+    # An upsert, not a plain insert: an incident moved into [start, end) by a write that
+    # committed after the DELETE above still has its row from its old month (that write marked
+    # both months, so the next refresh recomputes them; meanwhile the queue is computed live).
+    # `WHERE true`: SQLite's grammar needs a WHERE before ON CONFLICT in INSERT ... SELECT.
     with connection.cursor() as cursor:
         cursor.execute(
-            f"INSERT INTO {quote(WaitingIncident._meta.db_table)} ({columns}) {select}", params
+            f"INSERT INTO {quote(WaitingIncident._meta.db_table)} ({columns}) "
+            f"SELECT * FROM ({select}) AS live WHERE true "
+            f"ON CONFLICT ({key}) DO UPDATE SET {replace}",
+            params,
         )
     # The first collaborations outside [start, end): at most one row per pair of teams moves.
     WaitingIncident.objects.filter(pk__in=first, first_collaboration=False).update(

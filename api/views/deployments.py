@@ -95,6 +95,8 @@ class DeploymentViewSet(ApiViewSet):
         )
 
     def paginate_queryset(self, queryset):
+        if self.paginator is None:
+            return None
         # The filter set again, for the count it may know more cheaply (`count_from_causes`);
         # the backend has already refused any bad filter.
         filterset = DeploymentFilter(self.request.query_params, queryset, request=self.request)

@@ -13,8 +13,10 @@ from django.db import connection
 from django.test.utils import CaptureQueriesContext
 
 from dashboards.rollups.refresh import refresh
+from incidents.days import utc_midnight
 from incidents.derived import any_marked, live_only
 from incidents.models import Incident, Severity
+from reviews import queue_store
 from reviews.models import Review, WaitingIncident
 from reviews.selectors import QueueFilters, needs_review
 from reviews.services import review_start
@@ -221,3 +223,16 @@ def test_rollups_check_compares_the_stored_cues_with_the_records(organisation):
     WaitingIncident.objects.filter(pk=incident.pk).update(team_count=7)
     with pytest.raises(CommandError, match="differences"):
         call_command("rollups", "--check")
+
+
+def test_a_refresh_meets_an_incident_moved_into_its_months_after_it_read_its_marks(organisation):
+    """A write that commits between the refresh's DELETE of a month's rows and its INSERT
+    (here: the incident moved, then only the new month recomputed) finds the row of the
+    incident's old month still there: the refresh replaces it rather than failing on the
+    primary key. The write's own marks keep the queue live until the next refresh."""
+    moved = organisation["incidents"][1]  # started in February, waiting
+    Incident.objects.filter(pk=moved.pk).update(started_at=_on(6, 25))
+    queue_store.compute(utc_midnight(_on(6, 1).date()), utc_midnight(_on(7, 1).date()))
+    assert WaitingIncident.objects.get(pk=moved.pk).started_at == _on(6, 25)
+    refresh()
+    _assert_exact(UserFactory(is_superuser=True))
