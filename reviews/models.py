@@ -10,17 +10,13 @@ from simple_history.models import HistoricalRecords
 
 from incidents.days import utc_today
 from incidents.formatting import person_name
-from incidents.models import Incident, Team, sees_every_incident
+from incidents.models import Incident, Team, visible_incident_q
 
 
 class ReviewQuerySet(models.QuerySet):
     def visible_to(self, user):
-        """Reviews of the incidents the user may see (`Incident.objects.visible_to`); no
-        condition at all for who sees every incident, so a count or a page reads the reviews'
-        own indexes without joining each to its incident."""
-        if sees_every_incident(user):
-            return self
-        return self.filter(incident__in=Incident.objects.visible_to(user))
+        """Reviews of the incidents the user may see."""
+        return self.filter(visible_incident_q(user, "incident"))
 
     def published(self):
         return self.filter(status=Review.Status.PUBLISHED)
@@ -186,12 +182,8 @@ def follow_up_overdue_q(today=None, prefix: str = "") -> models.Q:
 
 class ActionItemQuerySet(models.QuerySet):
     def visible_to(self, user):
-        """Follow-ups of the incidents the user may see (`Incident.objects.visible_to`).
-        Someone who sees every incident gets no condition at all: a list then counts and pages
-        its follow-ups from their own index, without joining each to its incident."""
-        if sees_every_incident(user):
-            return self
-        return self.filter(review__incident__in=Incident.objects.visible_to(user))
+        """Follow-ups of the incidents the user may see."""
+        return self.filter(visible_incident_q(user, "review__incident"))
 
     def open(self):
         return self.filter(follow_up_open_q())
@@ -363,11 +355,8 @@ class SurveyResponse(models.Model):
 
 class WaitingIncidentQuerySet(models.QuerySet):
     def visible_to(self, user):
-        """Those of the incidents the user may see (`Incident.objects.visible_to`); no
-        condition at all for who sees every incident, so the queue's count reads one index."""
-        if sees_every_incident(user):
-            return self
-        return self.filter(incident__in=Incident.objects.visible_to(user))
+        """Those of the incidents the user may see."""
+        return self.filter(visible_incident_q(user, "incident"))
 
 
 class WaitingIncident(models.Model):

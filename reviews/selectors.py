@@ -271,12 +271,6 @@ def needs_review(*, user, filters: QueueFilters | None = None) -> QueueEntries:
     )
 
 
-def first_collaborations(incident_ids: set[int]) -> set[int]:
-    """Those of `incident_ids` that brought together a pair of teams never seen together
-    before (`needs_review`'s cue), in one query."""
-    return incident_ids.intersection(first_collaboration_ids())
-
-
 # The reviews under way, in the queue's blocks: the user's own first, then the others by the
 # status shown. Each block shows its first REVIEWS_SHOWN and says how many it holds; the rest
 # are a click away (`?block=<key>`, paged).

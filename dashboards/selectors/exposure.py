@@ -14,8 +14,8 @@ from django.db.models import Count, Exists, OuterRef, Q
 
 from dashboards.periods import DashboardFilters, Period
 from dashboards.rollups.plan import NEVER, Plan
-from dashboards.selectors.scope import _between, _incidents, _visible_incident_q, _within
-from incidents.models import IncidentSystem, System
+from dashboards.selectors.scope import _between, _incidents, _within
+from incidents.models import IncidentSystem, System, visible_incident_q
 from incidents.scopes import incident_has_severity, incident_moment
 
 
@@ -91,7 +91,7 @@ def exposed_incidents_by_team(
         "system__owner_team",
     )
     rows = IncidentSystem.objects.filter(
-        _visible_incident_q(user, "incident"), **{f"{owner}__isnull": False}
+        visible_incident_q(user, "incident"), **{f"{owner}__isnull": False}
     )
     if filters.severity:
         rows = rows.filter(incident_has_severity(filters.severity, "incident"))
@@ -166,7 +166,7 @@ def system_incidents_by_team(
     started = incident_moment("incident")
     owner = "system__owner_team"
     touched = IncidentSystem.objects.filter(
-        _visible_incident_q(user, "incident"),
+        visible_incident_q(user, "incident"),
         _within(started, period, previous),
         _in("system", sorted(deployed["current"] | deployed["previous"])),
         **{f"{owner}__isnull": False},

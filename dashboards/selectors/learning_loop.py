@@ -12,8 +12,9 @@ from dashboards import stats
 from dashboards.periods import DashboardFilters, Period
 from dashboards.rollups.plan import Plan
 from dashboards.selectors.durations import _duration_summaries
-from dashboards.selectors.scope import _between, _incidents, _visible_incident_q
+from dashboards.selectors.scope import _between, _incidents
 from incidents.days import utc_today
+from incidents.models import visible_incident_q
 from incidents.scopes import incident_moment, incident_scope
 from reviews.models import (
     ActionItem,
@@ -101,7 +102,7 @@ def learning_loop(
     )
     learned = Q(learned_something=True)
     survey = SurveyResponse.objects.filter(
-        _visible_incident_q(user, incident),
+        visible_incident_q(user, incident),
         plan.live_any(started, private),
         incident_scope(
             incident, team=filters.team, system=filters.system, severity=filters.severity

@@ -14,7 +14,7 @@ from django.db.models import Count, Q
 from dashboards.periods import DashboardFilters, Period
 from dashboards.rollups.plan import Plan, _merge, _ranges_or
 from dashboards.selectors.expressions import _MonthOf
-from incidents.models import Incident, NearMiss, sees_every_incident
+from incidents.models import Incident, NearMiss, sees_every_incident, visible_incident_q
 from incidents.scopes import (
     between,
     follow,
@@ -43,13 +43,6 @@ def _within(field: str, *periods: Period) -> Q:
     return _ranges_or(field, _merge((period.start, period.end) for period in periods))
 
 
-def _visible_incident_q(user, path: str) -> Q:
-    """Incidents reached through `path` that the user may see (no-op for superusers)."""
-    if sees_every_incident(user):
-        return Q()
-    return Q(**{f"{path}__in": Incident.objects.visible_to(user)})
-
-
 def _incidents(user, filters: DashboardFilters):
     return Incident.objects.visible_to(user).filter(
         incident_scope(team=filters.team, system=filters.system, severity=filters.severity)
@@ -71,7 +64,7 @@ def _signal_scope_q(user, filters: DashboardFilters, path: str = "") -> Q:
     incident = follow(path, "incident")
     q = Q()
     if not sees_every_incident(user):
-        q &= Q(**{f"{incident}__isnull": True}) | _visible_incident_q(user, incident)
+        q &= Q(**{f"{incident}__isnull": True}) | visible_incident_q(user, incident)
     return q & signal_scope(
         path, system=filters.system, severity=filters.severity, team=filters.team
     )

@@ -20,9 +20,15 @@ from dashboards.selectors.scope import (
     _near_misses,
     _per_side,
     _signal_scope_q,
-    _visible_incident_q,
 )
-from incidents.models import Difficulty, IncidentSystem, OwnershipGap, Surprise, System
+from incidents.models import (
+    Difficulty,
+    IncidentSystem,
+    OwnershipGap,
+    Surprise,
+    System,
+    visible_incident_q,
+)
 from incidents.scopes import incident_has_signal, incident_moment, incident_scope, near_miss_moment
 
 
@@ -365,7 +371,7 @@ def _unowned_systems(user, plan: Plan | None, period: Period, filters: Dashboard
     counts = {
         row["system"]: row["incidents"]
         for row in IncidentSystem.objects.filter(
-            _visible_incident_q(user, "incident"),
+            visible_incident_q(user, "incident"),
             in_period,
             incident_scope(
                 "incident", team=filters.team, system=filters.system, severity=filters.severity

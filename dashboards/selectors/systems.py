@@ -23,7 +23,6 @@ from dashboards.selectors.scope import (
     SIGNALS,
     _per_side,
     _signal_scope_q,
-    _visible_incident_q,
 )
 from incidents.models import (
     Difficulty,
@@ -32,6 +31,7 @@ from incidents.models import (
     OwnershipGap,
     Surprise,
     System,
+    visible_incident_q,
 )
 from incidents.scopes import (
     incident_moment,
@@ -173,7 +173,7 @@ def _system_rows(
         plan = Plan({"current": period, "previous": previous}, user)
     plan = plan.only("current", "previous")
     incidents_in_scope = Q(
-        _visible_incident_q(user, "incident"),
+        visible_incident_q(user, "incident"),
         incident_scope("incident", team=filters.team, severity=filters.severity),
     )
     started, private = incident_moment("incident"), "incident__is_private"

@@ -12,9 +12,8 @@ from dashboards.rollups.plan import Plan
 from dashboards.selectors.scope import (
     _per_side,
     _signal_scope_q,
-    _visible_incident_q,
 )
-from incidents.models import Theme
+from incidents.models import Theme, visible_incident_q
 from incidents.scopes import incident_moment, incident_scope
 
 # A theme recurs when it is carried this cycle and in at least two of the three cycles before:
@@ -85,7 +84,7 @@ def theme_rows(*, user, period: Period, filters: DashboardFilters) -> tuple[Them
     counts: dict[str, dict[int, dict]] = {}
     started, private = incident_moment("incident"), "incident__is_private"
     incident_through = Theme.incidents.through.objects.filter(
-        _visible_incident_q(user, "incident"),
+        visible_incident_q(user, "incident"),
         incident_scope(
             "incident", team=filters.team, system=filters.system, severity=filters.severity
         ),

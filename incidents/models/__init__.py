@@ -9,6 +9,7 @@ from incidents.models.incident import (
     IncidentSystem,
     Severity,
     sees_every_incident,
+    visible_incident_q,
 )
 from incidents.models.marks import DirtyMonth
 from incidents.models.near_miss import NearMiss
@@ -37,4 +38,5 @@ __all__ = [
     "Theme",
     "TimelineEntry",
     "sees_every_incident",
+    "visible_incident_q",
 ]
